@@ -1,0 +1,331 @@
+//! Units of measure and their exact conversion to each kind's canonical unit.
+
+use std::fmt;
+use std::str::FromStr;
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+/// What a metric measures; each kind has one canonical unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MetricKind {
+    /// Money, canonical 万元.
+    Money,
+    /// Land area, canonical 亩.
+    LandArea,
+    /// Floor area, canonical 平方米.
+    FloorArea,
+    /// A count of parcels, items, contracts, canonical `count`.
+    Count,
+    /// A percentage, canonical `percent`.
+    Percent,
+    /// A duration, canonical 天.
+    DurationDays,
+}
+
+impl MetricKind {
+    /// Every kind.
+    pub const ALL: [MetricKind; 6] = [
+        MetricKind::Money,
+        MetricKind::LandArea,
+        MetricKind::FloorArea,
+        MetricKind::Count,
+        MetricKind::Percent,
+        MetricKind::DurationDays,
+    ];
+
+    /// The code used in the API and in configuration.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            MetricKind::Money => "money",
+            MetricKind::LandArea => "land_area",
+            MetricKind::FloorArea => "floor_area",
+            MetricKind::Count => "count",
+            MetricKind::Percent => "percent",
+            MetricKind::DurationDays => "duration_days",
+        }
+    }
+
+    /// The canonical unit of this kind.
+    pub fn canonical_unit(&self) -> &'static Unit {
+        UNITS
+            .iter()
+            .find(|unit| unit.kind == *self && unit.is_canonical())
+            .expect("every kind has a canonical unit in the table")
+    }
+
+    /// Every unit of this kind, canonical first.
+    pub fn units(&self) -> impl Iterator<Item = &'static Unit> + '_ {
+        UNITS.iter().filter(move |unit| unit.kind == *self)
+    }
+}
+
+impl fmt::Display for MetricKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for MetricKind {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        MetricKind::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == text)
+            .ok_or_else(|| {
+                format!(
+                    "unknown metric kind {text:?}; expected one of money, land_area, floor_area, count, percent, duration_days"
+                )
+            })
+    }
+}
+
+/// A unit of measure: its code, its Chinese name, its kind and the exact factor that converts
+/// a value in this unit into the canonical unit of its kind.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Unit {
+    /// ASCII code, for example `hectare`.
+    pub code: &'static str,
+    /// Other accepted spellings, Chinese names first (for example `公顷`).
+    pub aliases: &'static [&'static str],
+    /// The kind this unit measures.
+    pub kind: MetricKind,
+    /// canonical value = value × factor, as mantissa and scale of an exact decimal.
+    factor: (i64, u32),
+    /// Whether the conversion is a convention rather than exact (a month as 30 days).
+    pub approximate: bool,
+}
+
+/// Every unit. For each kind, the canonical unit comes first.
+static UNITS: &[Unit] = &[
+    unit("wan_yuan", &["万元"], MetricKind::Money, (1, 0)),
+    unit("yuan", &["元"], MetricKind::Money, (1, 4)),
+    unit("yi_yuan", &["亿元"], MetricKind::Money, (10_000, 0)),
+    unit("mu", &["亩"], MetricKind::LandArea, (1, 0)),
+    unit("wan_mu", &["万亩"], MetricKind::LandArea, (10_000, 0)),
+    unit("hectare", &["公顷"], MetricKind::LandArea, (15, 0)),
+    unit("sqm", &["平方米"], MetricKind::LandArea, (15, 4)),
+    unit("sqm", &["平方米"], MetricKind::FloorArea, (1, 0)),
+    unit("wan_sqm", &["万平方米"], MetricKind::FloorArea, (10_000, 0)),
+    unit(
+        "count",
+        &["parcel", "item", "宗", "件", "个", "份"],
+        MetricKind::Count,
+        (1, 0),
+    ),
+    unit("percent", &["%"], MetricKind::Percent, (1, 0)),
+    unit("ratio", &[], MetricKind::Percent, (100, 0)),
+    unit("day", &["天"], MetricKind::DurationDays, (1, 0)),
+    Unit {
+        approximate: true,
+        ..unit("month", &["月"], MetricKind::DurationDays, (30, 0))
+    },
+];
+
+const fn unit(
+    code: &'static str,
+    aliases: &'static [&'static str],
+    kind: MetricKind,
+    factor: (i64, u32),
+) -> Unit {
+    Unit {
+        code,
+        aliases,
+        kind,
+        factor,
+        approximate: false,
+    }
+}
+
+/// Why a unit was not accepted for a metric.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UnitError {
+    /// No unit has that name.
+    #[error("unknown unit {unit:?}; {kind} takes {accepted}")]
+    Unknown {
+        /// The unit as sent.
+        unit: String,
+        /// The metric's kind.
+        kind: MetricKind,
+        /// The accepted spellings.
+        accepted: String,
+    },
+    /// The unit exists but measures another kind.
+    #[error("unit {unit:?} measures {found}, but the metric is {kind} and takes {accepted}")]
+    WrongKind {
+        /// The unit as sent.
+        unit: String,
+        /// The kind the unit measures.
+        found: MetricKind,
+        /// The metric's kind.
+        kind: MetricKind,
+        /// The accepted spellings.
+        accepted: String,
+    },
+}
+
+impl Unit {
+    /// Finds the unit of `kind` spelled `name` (a code or an alias).
+    pub fn for_kind(kind: MetricKind, name: &str) -> Result<&'static Unit, UnitError> {
+        if let Some(unit) = kind.units().find(|unit| unit.is_named(name)) {
+            return Ok(unit);
+        }
+        let accepted = kind
+            .units()
+            .flat_map(|unit| std::iter::once(unit.code).chain(unit.aliases.iter().copied()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        match UNITS.iter().find(|unit| unit.is_named(name)) {
+            Some(other) => Err(UnitError::WrongKind {
+                unit: name.to_owned(),
+                found: other.kind,
+                kind,
+                accepted,
+            }),
+            None => Err(UnitError::Unknown {
+                unit: name.to_owned(),
+                kind,
+                accepted,
+            }),
+        }
+    }
+
+    fn is_named(&self, name: &str) -> bool {
+        self.code == name || self.aliases.contains(&name)
+    }
+
+    /// Whether this is its kind's canonical unit.
+    pub fn is_canonical(&self) -> bool {
+        self.factor == (1, 0)
+    }
+
+    /// The exact factor: canonical value = value × factor.
+    pub fn factor(&self) -> Decimal {
+        Decimal::new(self.factor.0, self.factor.1)
+    }
+
+    /// Converts `value` in this unit to the canonical unit, exactly.
+    ///
+    /// The result keeps the precision of the figure as sent: 420.58 公顷 is 6308.70 亩 (the
+    /// hundredths stay), 205.55 亿元 is 2055500 万元 (a hundredth of 亿元 is 100 万元), and
+    /// 1.5 元 is 0.00015 万元.
+    pub fn to_canonical(&self, value: Decimal) -> Decimal {
+        let factor = self.factor();
+        let product = value * factor;
+        let mut trailing_zeros = 0u32;
+        let mut mantissa = self.factor.0;
+        while mantissa != 0 && mantissa % 10 == 0 {
+            mantissa /= 10;
+            trailing_zeros += 1;
+        }
+        let precision_scale = (value.scale() + self.factor.1).saturating_sub(trailing_zeros);
+        let mut canonical = product;
+        if canonical.scale() > precision_scale {
+            // Only zeros are dropped: the product of a figure with `s` decimals and a factor
+            // ending in `z` zeros ends in at least `z` zero decimals.
+            canonical.rescale(precision_scale);
+        }
+        canonical
+    }
+
+    /// Converts a canonical `value` back into this unit.
+    pub fn from_canonical(&self, value: Decimal) -> Decimal {
+        (value / self.factor()).normalize()
+    }
+}
+
+impl fmt::Display for Unit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn canonical(kind: MetricKind, unit: &str, value: &str) -> String {
+        let unit = Unit::for_kind(kind, unit).unwrap();
+        unit.to_canonical(value.parse().unwrap()).to_string()
+    }
+
+    #[test]
+    fn converts_the_source_reports_figures_exactly() {
+        assert_eq!(canonical(MetricKind::LandArea, "公顷", "420.58"), "6308.70");
+        assert_eq!(
+            canonical(MetricKind::LandArea, "hectare", "420.58"),
+            "6308.70"
+        );
+        assert_eq!(canonical(MetricKind::Money, "亿元", "205.55"), "2055500");
+        assert_eq!(canonical(MetricKind::Money, "万元", "790.85"), "790.85");
+        assert_eq!(canonical(MetricKind::Money, "元", "7908500"), "790.8500");
+        assert_eq!(canonical(MetricKind::Money, "yuan", "1.5"), "0.00015");
+        assert_eq!(canonical(MetricKind::LandArea, "万亩", "3.11"), "31100");
+        assert_eq!(canonical(MetricKind::LandArea, "sqm", "10000"), "15.0000");
+        assert_eq!(
+            canonical(MetricKind::FloorArea, "万平方米", "413"),
+            "4130000"
+        );
+        assert_eq!(canonical(MetricKind::FloorArea, "sqm", "12.5"), "12.5");
+        assert_eq!(canonical(MetricKind::Percent, "ratio", "0.9661"), "96.61");
+        assert_eq!(canonical(MetricKind::Count, "宗", "31"), "31");
+        assert_eq!(canonical(MetricKind::DurationDays, "月", "2"), "60");
+    }
+
+    #[test]
+    fn names_the_kind_when_a_unit_is_of_the_wrong_kind() {
+        let error = Unit::for_kind(MetricKind::Money, "公顷").unwrap_err();
+        assert!(matches!(
+            error,
+            UnitError::WrongKind {
+                found: MetricKind::LandArea,
+                ..
+            }
+        ));
+        assert!(error.to_string().contains("万元"), "{error}");
+        let error = Unit::for_kind(MetricKind::Money, "dollars").unwrap_err();
+        assert!(matches!(error, UnitError::Unknown { .. }));
+    }
+
+    #[test]
+    fn square_metres_mean_a_land_or_a_floor_area_by_the_metric() {
+        assert_eq!(
+            Unit::for_kind(MetricKind::LandArea, "平方米")
+                .unwrap()
+                .factor()
+                .to_string(),
+            "0.0015"
+        );
+        assert!(
+            Unit::for_kind(MetricKind::FloorArea, "平方米")
+                .unwrap()
+                .is_canonical()
+        );
+    }
+
+    #[test]
+    fn each_kind_has_exactly_one_canonical_unit() {
+        for kind in MetricKind::ALL {
+            assert_eq!(kind.units().filter(|unit| unit.is_canonical()).count(), 1);
+            assert!(kind.units().next().unwrap().is_canonical());
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn converting_to_canonical_and_back_is_exact(
+            mantissa in -1_000_000_000_000i64..1_000_000_000_000,
+            scale in 0u32..6,
+            unit_index in 0usize..14,
+        ) {
+            let unit = &UNITS[unit_index];
+            let value = Decimal::new(mantissa, scale);
+            let canonical = unit.to_canonical(value);
+            prop_assert_eq!(canonical, value * unit.factor());
+            prop_assert_eq!(unit.from_canonical(canonical), value);
+        }
+    }
+}
