@@ -1,7 +1,5 @@
 //! Departments (部门) and units (单位, departments with a parent).
 
-use std::collections::HashMap;
-
 /// Longest code accepted for departments, metrics, indicators, projects and sources.
 pub const MAX_CODE_LEN: usize = 64;
 /// Longest display name accepted.
@@ -49,29 +47,6 @@ pub fn validate_name(name: &str) -> Result<(), String> {
     validate_text(name, true, MAX_NAME_CHARS)
 }
 
-/// Whether making `parent` the parent of `code` would make a cycle, given the current
-/// parent of every department. Returns the cycle's path when it would.
-pub fn would_make_cycle(
-    code: &str,
-    parent: &str,
-    parents: &HashMap<String, Option<String>>,
-) -> Option<Vec<String>> {
-    let mut path = vec![code.to_owned()];
-    let mut current = Some(parent.to_owned());
-    while let Some(ancestor) = current {
-        path.push(ancestor.clone());
-        if ancestor == code {
-            return Some(path);
-        }
-        if path.len() > parents.len() + 2 {
-            // The stored tree already has a cycle; refuse rather than loop.
-            return Some(path);
-        }
-        current = parents.get(&ancestor).cloned().flatten();
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -91,22 +66,5 @@ mod tests {
         assert!(validate_name("  ").is_err());
         assert!(validate_name("a\u{0}b").is_err());
         assert!(validate_name(&"名".repeat(201)).is_err());
-    }
-
-    #[test]
-    fn finds_a_cycle_through_ancestors() {
-        let parents: HashMap<String, Option<String>> = [
-            ("a".to_owned(), None),
-            ("b".to_owned(), Some("a".to_owned())),
-            ("c".to_owned(), Some("b".to_owned())),
-        ]
-        .into_iter()
-        .collect();
-        assert_eq!(
-            would_make_cycle("a", "c", &parents),
-            Some(vec!["a".into(), "c".into(), "b".into(), "a".into()])
-        );
-        assert_eq!(would_make_cycle("c", "a", &parents), None);
-        assert!(would_make_cycle("a", "a", &parents).is_some());
     }
 }

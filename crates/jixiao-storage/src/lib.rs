@@ -1,1 +1,127 @@
+//! Storage of the ingestion service.
+//!
+//! [`IngestStore`] is what the service needs from storage; [`SqliteStore`] implements it on
+//! one SQLite file. A PostgreSQL backend would be a second implementation of the trait: the
+//! service is generic over it and never sees SQL.
+//!
+//! Invariants every implementation keeps:
+//! - a write is all or nothing: a refused or failed request leaves nothing behind;
+//! - a request with a request id that was already answered gets the first answer back and
+//!   changes nothing; the same id with other content is refused;
+//! - every change to the inputs takes the next number of one sequence, whose last committed
+//!   value is the watermark; a point equal to its current value takes none.
 
+mod model;
+mod sqlite;
+
+use std::future::Future;
+
+use futures::stream::BoxStream;
+
+pub use model::{
+    DepartmentOutcome, DepartmentRecord, ExportItem, Idempotency, NewDepartment, NewPoint, Page,
+    PointBatch, PointFilter, PointRecord, PushOutcome, TargetSetRecord, TargetsOutcome,
+};
+pub use sqlite::{SqliteStore, StoreOptions};
+
+use jixiao_domain::{Target, Violation};
+
+/// What can go wrong in storage.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The request refers to something that does not exist or would break an invariant.
+    #[error("{}", Violation::join(.0))]
+    Invalid(Vec<Violation>),
+    /// The request id was used before for a request with other content.
+    #[error("request id {request_id:?} was already used by a different request ({method})")]
+    RequestIdReused {
+        /// The reused id.
+        request_id: String,
+        /// The method that first used it.
+        method: String,
+    },
+    /// The thing asked for does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// The database failed.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// The schema could not be brought up to date.
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// Stored data could not be read back.
+    #[error("stored data could not be read: {0}")]
+    Corrupt(String),
+    /// The data directory could not be prepared.
+    #[error("could not prepare {path}: {source}")]
+    Io {
+        /// The path involved.
+        path: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+}
+
+/// Shorthand for storage results.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// What the ingestion service needs from storage.
+pub trait IngestStore: Send + Sync + 'static {
+    /// Creates or updates a department; refuses a missing parent or a cycle.
+    fn upsert_department(
+        &self,
+        department: NewDepartment,
+        idempotency: Option<Idempotency>,
+    ) -> impl Future<Output = StoreResult<DepartmentOutcome>> + Send;
+
+    /// Lists departments ordered by code, from the page token on.
+    fn list_departments(
+        &self,
+        page_token: &str,
+        page_size: u32,
+    ) -> impl Future<Output = StoreResult<Page<DepartmentRecord>>> + Send;
+
+    /// Stores a new revision of a department-year's targets, unless they equal the current one.
+    fn set_targets(
+        &self,
+        department_code: String,
+        year: i32,
+        targets: Vec<Target>,
+        idempotency: Option<Idempotency>,
+    ) -> impl Future<Output = StoreResult<TargetsOutcome>> + Send;
+
+    /// The current target set of a department-year, if any.
+    fn get_targets(
+        &self,
+        department_code: &str,
+        year: i32,
+    ) -> impl Future<Output = StoreResult<Option<TargetSetRecord>>> + Send;
+
+    /// Stores a batch of points atomically; refuses unknown departments.
+    fn push_points(
+        &self,
+        batch: PointBatch,
+        idempotency: Option<Idempotency>,
+    ) -> impl Future<Output = StoreResult<PushOutcome>> + Send;
+
+    /// Lists points matching the filter, from the page token on.
+    fn list_points(
+        &self,
+        filter: PointFilter,
+        page_token: &str,
+        page_size: u32,
+    ) -> impl Future<Output = StoreResult<Page<PointRecord>>> + Send;
+
+    /// Streams a year's inputs from one consistent read view: departments in scope (parents
+    /// first), their current target sets, the current points, then the end with the watermark.
+    /// An empty `department_codes` means every department; otherwise those departments and all
+    /// their descendants.
+    fn export(
+        &self,
+        year: i32,
+        department_codes: Vec<String>,
+    ) -> BoxStream<'static, StoreResult<ExportItem>>;
+
+    /// The last committed value of the change sequence.
+    fn watermark(&self) -> impl Future<Output = StoreResult<i64>> + Send;
+}

@@ -1,0 +1,205 @@
+//! Layered configuration: defaults, then a TOML file, then environment variables, then flags.
+//!
+//! Environment variables are named after the configuration's keys: with the prefix
+//! `JIXIAO_INGEST_`, `JIXIAO_INGEST_LISTEN` sets `listen` and `JIXIAO_INGEST_LIMITS__MAX_POINTS`
+//! sets `limits.max_points` (a double underscore goes one table deeper). A value is read as
+//! TOML when it parses as a number, a boolean or an array, else as a string. The environment
+//! is passed in as a map, so tests never touch the process environment.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use anyhow::{Context, bail};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use toml::{Table, Value};
+
+/// Merges `overlay` into `base`, table by table; other values are replaced.
+fn merge(base: &mut Table, overlay: Table) {
+    for (key, value) in overlay {
+        match (base.get_mut(&key), value) {
+            (Some(Value::Table(base_table)), Value::Table(overlay_table)) => {
+                merge(base_table, overlay_table)
+            }
+            (_, value) => {
+                base.insert(key, value);
+            }
+        }
+    }
+}
+
+/// Reads a flag or environment value: TOML when it is a number, a boolean or an array,
+/// otherwise the text itself.
+fn parse_value(text: &str) -> Value {
+    match format!("value = {text}").parse::<Table>() {
+        Ok(mut table) => match table.remove("value") {
+            Some(
+                value @ (Value::Integer(_) | Value::Float(_) | Value::Boolean(_) | Value::Array(_)),
+            ) => value,
+            _ => Value::String(text.to_owned()),
+        },
+        Err(_) => Value::String(text.to_owned()),
+    }
+}
+
+/// Sets `path` (keys separated by `.`) in `table` to `value`.
+fn set_path(table: &mut Table, path: &[String], value: Value) -> anyhow::Result<()> {
+    let (last, parents) = path.split_last().context("empty configuration key")?;
+    let mut current = table;
+    for key in parents {
+        let entry = current
+            .entry(key.clone())
+            .or_insert_with(|| Value::Table(Table::new()));
+        current = match entry {
+            Value::Table(inner) => inner,
+            _ => bail!("configuration key {key:?} is not a table"),
+        };
+    }
+    current.insert(last.clone(), value);
+    Ok(())
+}
+
+/// Where a configuration comes from, from weakest to strongest.
+#[derive(Debug)]
+pub struct Sources<'a> {
+    /// The TOML file, if any.
+    pub file: Option<&'a Path>,
+    /// A table inside the file to read instead of the whole file (the all-in-one file keeps
+    /// each service under its own table).
+    pub file_table: Option<&'a str>,
+    /// The environment.
+    pub env: &'a HashMap<String, String>,
+    /// The prefix of this configuration's environment variables, for example `JIXIAO_INGEST_`.
+    pub env_prefix: &'a str,
+    /// `key=value` overrides from flags, keys with `.` for nesting.
+    pub overrides: Vec<(String, String)>,
+}
+
+/// Builds a configuration from its defaults and the sources, and refuses unknown keys.
+pub fn load<T: Serialize + DeserializeOwned + Default>(sources: &Sources<'_>) -> anyhow::Result<T> {
+    let mut table = Table::try_from(T::default()).context("serializing the defaults")?;
+    if let Some(path) = sources.file {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading the configuration file {}", path.display()))?;
+        let mut file: Table = text
+            .parse()
+            .with_context(|| format!("parsing the configuration file {}", path.display()))?;
+        let file = match sources.file_table {
+            Some(name) => match file.remove(name) {
+                Some(Value::Table(inner)) => inner,
+                Some(_) => bail!("{}: [{name}] is not a table", path.display()),
+                None => Table::new(),
+            },
+            None => file,
+        };
+        merge(&mut table, file);
+    }
+    let mut env: Vec<(&String, &String)> = sources
+        .env
+        .iter()
+        .filter(|(key, _)| key.starts_with(sources.env_prefix))
+        .collect();
+    env.sort();
+    for (key, value) in env {
+        let path: Vec<String> = key[sources.env_prefix.len()..]
+            .to_ascii_lowercase()
+            .split("__")
+            .map(str::to_owned)
+            .collect();
+        set_path(&mut table, &path, parse_value(value))
+            .with_context(|| format!("environment variable {key}"))?;
+    }
+    for (key, value) in &sources.overrides {
+        let path: Vec<String> = key.split('.').map(str::to_owned).collect();
+        set_path(&mut table, &path, parse_value(value))
+            .with_context(|| format!("flag setting {key}"))?;
+    }
+    Value::Table(table)
+        .try_into()
+        .context("invalid configuration (defaults, file, JIXIAO_* environment and flags merged)")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Serialize, Deserialize, PartialEq)]
+    #[serde(deny_unknown_fields, default)]
+    struct Example {
+        listen: String,
+        limits: Limits,
+    }
+
+    #[derive(Debug, Serialize, Deserialize, PartialEq)]
+    #[serde(deny_unknown_fields, default)]
+    struct Limits {
+        max_points: u32,
+        strict: bool,
+    }
+
+    impl Default for Example {
+        fn default() -> Self {
+            Self {
+                listen: "127.0.0.1:1".into(),
+                limits: Limits::default(),
+            }
+        }
+    }
+
+    impl Default for Limits {
+        fn default() -> Self {
+            Self {
+                max_points: 10,
+                strict: false,
+            }
+        }
+    }
+
+    #[test]
+    fn flags_beat_the_environment_which_beats_the_file_which_beats_the_defaults() {
+        let directory = std::env::temp_dir().join(format!("jixiao-config-{}", std::process::id()));
+        std::fs::create_dir_all(&directory).unwrap();
+        let file = directory.join("config.toml");
+        std::fs::write(
+            &file,
+            "[svc]\nlisten = \"file\"\n[svc.limits]\nmax_points = 20\n",
+        )
+        .unwrap();
+        let env: HashMap<String, String> = [
+            ("JIXIAO_SVC_LIMITS__MAX_POINTS".to_owned(), "30".to_owned()),
+            ("JIXIAO_SVC_LIMITS__STRICT".to_owned(), "true".to_owned()),
+            ("OTHER".to_owned(), "x".to_owned()),
+        ]
+        .into_iter()
+        .collect();
+        let sources = Sources {
+            file: Some(&file),
+            file_table: Some("svc"),
+            env: &env,
+            env_prefix: "JIXIAO_SVC_",
+            overrides: vec![("listen".into(), "flag".into())],
+        };
+        let config: Example = load(&sources).unwrap();
+        assert_eq!(config.listen, "flag");
+        assert_eq!(config.limits.max_points, 30);
+        assert!(config.limits.strict);
+        std::fs::remove_dir_all(&directory).unwrap();
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let env: HashMap<String, String> = [("JIXIAO_SVC_LISTN".to_owned(), "x".to_owned())]
+            .into_iter()
+            .collect();
+        let sources = Sources {
+            file: None,
+            file_table: None,
+            env: &env,
+            env_prefix: "JIXIAO_SVC_",
+            overrides: Vec::new(),
+        };
+        let error = load::<Example>(&sources).unwrap_err();
+        assert!(format!("{error:#}").contains("listn"), "{error:#}");
+    }
+}

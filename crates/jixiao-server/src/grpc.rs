@@ -1,0 +1,126 @@
+//! gRPC plumbing shared by the services.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use jixiao_domain::Violation;
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::transport::server::Router;
+use tonic::{Code, Status};
+use tonic_health::ServingStatus;
+use tonic_health::server::HealthReporter;
+use tonic_types::{ErrorDetails, FieldViolation, StatusExt};
+
+/// `INVALID_ARGUMENT` with a `google.rpc.BadRequest` naming each violation, and the same list
+/// in the message text, since older grpcurl does not print details.
+pub fn invalid_argument(violations: &[Violation]) -> Status {
+    let message = format!("invalid request: {}", Violation::join(violations));
+    let field_violations: Vec<FieldViolation> = violations
+        .iter()
+        .map(|violation| FieldViolation::new(&violation.field, &violation.description))
+        .collect();
+    Status::with_error_details(
+        Code::InvalidArgument,
+        message,
+        ErrorDetails::with_bad_request(field_violations),
+    )
+}
+
+/// The reflection services, `v1` and `v1alpha` (grpcurl 1.8 speaks only `v1alpha`), knowing
+/// jixiao's protos, health's and `google.rpc`'s.
+pub fn reflection() -> anyhow::Result<(
+    tonic_reflection::server::v1::ServerReflectionServer<
+        impl tonic_reflection::server::v1::ServerReflection,
+    >,
+    tonic_reflection::server::v1alpha::ServerReflectionServer<
+        impl tonic_reflection::server::v1alpha::ServerReflection,
+    >,
+)> {
+    let builder = || {
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(jixiao::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET)
+    };
+    Ok((builder().build_v1()?, builder().build_v1alpha()?))
+}
+
+/// Binds a listener, logging the address actually bound (port 0 picks a free port).
+pub async fn bind(address: SocketAddr) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(address)
+        .await
+        .map_err(|error| anyhow::anyhow!("cannot listen on {address}: {error}"))
+}
+
+/// Serves `router` on `listener` until `shutdown` resolves; then marks `service_name`
+/// NOT_SERVING, stops accepting, and waits at most `grace` for requests and streams in flight
+/// before cutting them off.
+pub async fn serve_until(
+    router: Router,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send,
+    grace: Duration,
+    health: HealthReporter,
+    service_name: &'static str,
+) -> anyhow::Result<()> {
+    health
+        .set_service_status(service_name, ServingStatus::Serving)
+        .await;
+    let (stop_sender, stop_receiver) = tokio::sync::oneshot::channel::<()>();
+    let serve = router.serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move {
+        let _ = stop_receiver.await;
+    });
+    tokio::pin!(serve);
+    tokio::select! {
+        result = &mut serve => return result.map_err(Into::into),
+        () = shutdown => {}
+    }
+    tracing::info!(
+        service = service_name,
+        grace_seconds = grace.as_secs_f64(),
+        "shutting down"
+    );
+    health
+        .set_service_status(service_name, ServingStatus::NotServing)
+        .await;
+    let _ = stop_sender.send(());
+    match tokio::time::timeout(grace, serve).await {
+        Ok(result) => result.map_err(Into::into),
+        Err(_) => {
+            tracing::warn!(
+                service = service_name,
+                "requests still in flight after the shutdown grace period were cut off"
+            );
+            Ok(())
+        }
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                .expect("installing the SIGTERM handler");
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+    tracing::info!("shutdown signal received");
+}
+
+/// Parses an address such as `127.0.0.1:50051`, naming the setting when it is not one.
+pub fn parse_address(setting: &str, text: &str) -> anyhow::Result<SocketAddr> {
+    text.parse().map_err(|error| {
+        anyhow::anyhow!("{setting} = {text:?} is not an address like 127.0.0.1:50051: {error}")
+    })
+}

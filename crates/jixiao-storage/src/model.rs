@@ -1,0 +1,194 @@
+//! The records storage takes and gives back. Plain data: no protobuf, no SQL.
+
+use chrono::{DateTime, Utc};
+use jixiao_domain::{Period, Target};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+/// Marks a request as retry-safe: its id, the method, and a digest of its content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Idempotency {
+    /// The client's request id.
+    pub request_id: String,
+    /// The RPC method, so that an id reused across methods is refused.
+    pub method: &'static str,
+    /// A digest of the request's content (without the id), in hexadecimal.
+    pub digest: String,
+}
+
+/// A department to create or update.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDepartment {
+    /// Code.
+    pub code: String,
+    /// Display name.
+    pub name: String,
+    /// Parent's code, if a unit.
+    pub parent_code: Option<String>,
+}
+
+/// A stored department.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DepartmentRecord {
+    /// Code.
+    pub code: String,
+    /// Display name.
+    pub name: String,
+    /// Parent's code, if a unit.
+    pub parent_code: Option<String>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The answer to an upsert.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DepartmentOutcome {
+    /// The department as stored.
+    pub department: DepartmentRecord,
+    /// Whether it was new.
+    pub created: bool,
+}
+
+/// A stored target set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TargetSetRecord {
+    /// Department.
+    pub department_code: String,
+    /// Year.
+    pub year: i32,
+    /// Revision, from 1.
+    pub revision: i64,
+    /// Rows in the order sent.
+    pub targets: Vec<Target>,
+    /// When this revision was stored.
+    pub set_at: DateTime<Utc>,
+}
+
+/// The answer to SetTargets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TargetsOutcome {
+    /// The current target set.
+    pub target_set: TargetSetRecord,
+    /// Whether the targets equalled the current revision, which was kept.
+    pub unchanged: bool,
+}
+
+/// A validated point to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewPoint {
+    /// Department.
+    pub department_code: String,
+    /// Metric.
+    pub metric_code: String,
+    /// Period.
+    pub period: Period,
+    /// Value in the metric's canonical unit.
+    pub value: Decimal,
+    /// Value as sent.
+    pub value_as_sent: String,
+    /// Unit as sent.
+    pub unit_as_sent: String,
+    /// Project, empty for department-level figures.
+    pub project_code: String,
+    /// Note.
+    pub note: String,
+}
+
+/// A batch of points from one source, stored all or nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PointBatch {
+    /// The upstream system.
+    pub source: String,
+    /// The points; no two share (department, metric, period, project).
+    pub points: Vec<NewPoint>,
+}
+
+/// What a batch did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushOutcome {
+    /// Points new or changed.
+    pub stored: i64,
+    /// Points equal to their current value.
+    pub unchanged: i64,
+    /// Stored points that replaced an earlier revision.
+    pub revised: i64,
+    /// The watermark after the batch.
+    pub watermark: i64,
+}
+
+/// A stored point revision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PointRecord {
+    /// Department.
+    pub department_code: String,
+    /// Metric.
+    pub metric_code: String,
+    /// Period as text.
+    pub period: String,
+    /// Value in the canonical unit, as stored.
+    pub value: String,
+    /// Value as sent.
+    pub value_as_sent: String,
+    /// Unit as sent.
+    pub unit_as_sent: String,
+    /// Source.
+    pub source: String,
+    /// Project, empty for department-level figures.
+    pub project_code: String,
+    /// Note.
+    pub note: String,
+    /// Revision, from 1.
+    pub revision: i64,
+    /// Sequence number of the change.
+    pub sequence: i64,
+    /// When it was stored.
+    pub received_at: DateTime<Utc>,
+    /// The request id of the push, if any.
+    pub request_id: Option<String>,
+    /// Whether this is the current revision.
+    pub current: bool,
+}
+
+/// Which points to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PointFilter {
+    /// Only this department.
+    pub department_code: Option<String>,
+    /// Only this year.
+    pub year: Option<i32>,
+    /// Only this metric.
+    pub metric_code: Option<String>,
+    /// Superseded revisions too.
+    pub include_history: bool,
+}
+
+/// One page of a listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    /// The items.
+    pub items: Vec<T>,
+    /// The token of the next page; empty on the last.
+    pub next_page_token: String,
+}
+
+/// One item of an export.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExportItem {
+    /// A department in scope.
+    Department(DepartmentRecord),
+    /// The current target set of a department in scope.
+    TargetSet(TargetSetRecord),
+    /// Current points of departments in scope.
+    Points(Vec<PointRecord>),
+    /// The end of the export.
+    End {
+        /// The watermark of the view read.
+        watermark: i64,
+        /// Departments sent.
+        departments: i64,
+        /// Target sets sent.
+        target_sets: i64,
+        /// Points sent.
+        points: i64,
+    },
+}

@@ -1,0 +1,943 @@
+//! [`IngestStore`] on one SQLite file: WAL, one writer connection whose transactions begin
+//! with `BEGIN IMMEDIATE`, and a pool of read-only connections.
+
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use futures::StreamExt;
+use futures::stream::BoxStream;
+use jixiao_domain::{Target, Violation};
+use rust_decimal::Decimal;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+use tokio::sync::mpsc;
+
+use crate::model::{
+    DepartmentOutcome, DepartmentRecord, ExportItem, Idempotency, NewDepartment, Page, PointBatch,
+    PointFilter, PointRecord, PushOutcome, TargetSetRecord, TargetsOutcome,
+};
+use crate::{IngestStore, StoreError, StoreResult};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// Rows per multi-row statement: well under SQLite's limit of bound parameters, and large
+/// enough that the per-statement cost of the driver is paid rarely.
+const ROWS_PER_STATEMENT: usize = 500;
+/// Points per item of an export.
+const EXPORT_BATCH: usize = 1000;
+/// Most violations listed in one refusal; the rest are counted.
+pub(crate) const MAX_VIOLATIONS: usize = 50;
+
+/// How the SQLite file is opened.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// `synchronous = FULL` (an acknowledged write survives a power loss) rather than `NORMAL`
+    /// (it survives a crash of the process).
+    pub durable: bool,
+    /// Read-only connections in the read pool.
+    pub read_connections: u32,
+    /// How long a connection waits for a lock before failing.
+    pub busy_timeout: Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            durable: true,
+            read_connections: 4,
+            busy_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// The SQLite implementation of [`IngestStore`]. Cloning shares the pools.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    writer: SqlitePool,
+    readers: SqlitePool,
+    path: PathBuf,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    pub async fn open(path: &Path, options: &StoreOptions) -> StoreResult<Self> {
+        if let Some(parent) = path
+            .parent()
+            .filter(|parent| !parent.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(parent).map_err(|source| StoreError::Io {
+                path: parent.display().to_string(),
+                source,
+            })?;
+        }
+        let connect = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(if options.durable {
+                SqliteSynchronous::Full
+            } else {
+                SqliteSynchronous::Normal
+            })
+            .busy_timeout(options.busy_timeout)
+            .foreign_keys(true);
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(connect.clone())
+            .await?;
+        MIGRATOR.run(&writer).await?;
+        let readers = SqlitePoolOptions::new()
+            .max_connections(options.read_connections.max(1))
+            .connect_with(connect.read_only(true))
+            .await?;
+        Ok(Self {
+            writer,
+            readers,
+            path: path.to_owned(),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Closes both pools, checkpointing the WAL.
+    pub async fn close(&self) {
+        self.readers.close().await;
+        self.writer.close().await;
+    }
+}
+
+fn now() -> DateTime<Utc> {
+    Utc::now()
+}
+
+fn format_time(time: &DateTime<Utc>) -> String {
+    time.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+fn parse_time(text: &str) -> StoreResult<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|time| time.with_timezone(&Utc))
+        .map_err(|error| StoreError::Corrupt(format!("timestamp {text:?}: {error}")))
+}
+
+fn invalid(field: impl Into<String>, description: impl Into<String>) -> StoreError {
+    StoreError::Invalid(vec![Violation::new(field, description)])
+}
+
+/// Encodes a page token: the hexadecimal of the JSON of the last key returned.
+fn encode_token<T: Serialize>(key: &T) -> String {
+    let json = serde_json::to_vec(key).expect("keys serialize");
+    json.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+fn decode_token<T: DeserializeOwned>(token: &str) -> StoreResult<Option<T>> {
+    if token.is_empty() {
+        return Ok(None);
+    }
+    let refuse = || invalid("page_token", "is not a token this service returned");
+    if token.len() % 2 != 0 || token.len() > 4096 {
+        return Err(refuse());
+    }
+    let bytes = (0..token.len())
+        .step_by(2)
+        .map(|index| u8::from_str_radix(&token[index..index + 2], 16))
+        .collect::<Result<Vec<u8>, _>>()
+        .map_err(|_| refuse())?;
+    serde_json::from_slice(&bytes)
+        .map(Some)
+        .map_err(|_| refuse())
+}
+
+/// Looks up an earlier answer to the same request id: the answer when the content matches,
+/// an error when it does not, nothing when the id is new.
+async fn replay<T: DeserializeOwned>(
+    connection: &mut SqliteConnection,
+    idempotency: &Idempotency,
+) -> StoreResult<Option<T>> {
+    let row = sqlx::query("SELECT method, digest, response FROM requests WHERE request_id = ?")
+        .bind(&idempotency.request_id)
+        .fetch_optional(&mut *connection)
+        .await?;
+    let Some(row) = row else { return Ok(None) };
+    let method: String = row.get(0);
+    let digest: String = row.get(1);
+    if method != idempotency.method || digest != idempotency.digest {
+        return Err(StoreError::RequestIdReused {
+            request_id: idempotency.request_id.clone(),
+            method,
+        });
+    }
+    let response: String = row.get(2);
+    serde_json::from_str(&response)
+        .map(Some)
+        .map_err(|error| StoreError::Corrupt(format!("stored answer: {error}")))
+}
+
+async fn remember<T: Serialize>(
+    connection: &mut SqliteConnection,
+    idempotency: &Idempotency,
+    response: &T,
+    at: &DateTime<Utc>,
+) -> StoreResult<()> {
+    let response = serde_json::to_string(response).expect("answers serialize");
+    sqlx::query(
+        "INSERT INTO requests (request_id, method, digest, response, created_at) VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(&idempotency.request_id)
+    .bind(idempotency.method)
+    .bind(&idempotency.digest)
+    .bind(response)
+    .bind(format_time(at))
+    .execute(&mut *connection)
+    .await?;
+    Ok(())
+}
+
+async fn read_sequence(connection: &mut SqliteConnection) -> StoreResult<i64> {
+    Ok(
+        sqlx::query_scalar("SELECT value FROM meta WHERE key = 'sequence'")
+            .fetch_one(&mut *connection)
+            .await?,
+    )
+}
+
+async fn write_sequence(connection: &mut SqliteConnection, sequence: i64) -> StoreResult<()> {
+    sqlx::query("UPDATE meta SET value = ? WHERE key = 'sequence'")
+        .bind(sequence)
+        .execute(&mut *connection)
+        .await?;
+    Ok(())
+}
+
+fn department_from_row(row: &SqliteRow) -> StoreResult<DepartmentRecord> {
+    Ok(DepartmentRecord {
+        code: row.get("code"),
+        name: row.get("name"),
+        parent_code: row.get("parent_code"),
+        updated_at: parse_time(row.get("updated_at"))?,
+    })
+}
+
+fn target_set_from_row(row: &SqliteRow) -> StoreResult<TargetSetRecord> {
+    let targets: String = row.get("targets");
+    let targets: Vec<Target> = serde_json::from_str(&targets)
+        .map_err(|error| StoreError::Corrupt(format!("target set: {error}")))?;
+    Ok(TargetSetRecord {
+        department_code: row.get("department_code"),
+        year: row.get("year"),
+        revision: row.get("revision"),
+        targets,
+        set_at: parse_time(row.get("set_at"))?,
+    })
+}
+
+fn point_from_row(row: &SqliteRow, current: bool) -> StoreResult<PointRecord> {
+    Ok(PointRecord {
+        department_code: row.get("department_code"),
+        metric_code: row.get("metric_code"),
+        period: row.get("period"),
+        value: row.get("value"),
+        value_as_sent: row.get("value_as_sent"),
+        unit_as_sent: row.get("unit_as_sent"),
+        source: row.get("source"),
+        project_code: row.get("project_code"),
+        note: row.get("note"),
+        revision: row.get("revision"),
+        sequence: row.get("sequence"),
+        received_at: parse_time(row.get("received_at"))?,
+        request_id: row.get("request_id"),
+        current,
+    })
+}
+
+async fn department_exists(connection: &mut SqliteConnection, code: &str) -> StoreResult<bool> {
+    Ok(sqlx::query("SELECT 1 FROM departments WHERE code = ?")
+        .bind(code)
+        .fetch_optional(&mut *connection)
+        .await?
+        .is_some())
+}
+
+/// The key of a point in a page token.
+type PointKey = (i32, String, String, String, String, String, i64);
+
+const POINT_COLUMNS: &str = "year, department_code, metric_code, period, project_code, source, \
+    value, value_as_sent, unit_as_sent, note, revision, sequence, received_at, request_id";
+
+impl IngestStore for SqliteStore {
+    async fn upsert_department(
+        &self,
+        department: NewDepartment,
+        idempotency: Option<Idempotency>,
+    ) -> StoreResult<DepartmentOutcome> {
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        if let Some(idempotency) = &idempotency
+            && let Some(answer) = replay(&mut tx, idempotency).await?
+        {
+            return Ok(answer);
+        }
+        if let Some(parent) = &department.parent_code {
+            if !department_exists(&mut tx, parent).await? {
+                return Err(invalid(
+                    "department.parent_code",
+                    format!("unknown department {parent:?}; upsert the parent first"),
+                ));
+            }
+            // The parent's chain of ancestors, nearest first; the department may not be on it.
+            let ancestors: Vec<String> = sqlx::query_scalar(
+                "WITH RECURSIVE ancestors (code, depth) AS ( \
+                   SELECT ?, 0 \
+                   UNION ALL \
+                   SELECT d.parent_code, a.depth + 1 FROM departments d \
+                   JOIN ancestors a ON d.code = a.code \
+                   WHERE d.parent_code IS NOT NULL AND a.depth < 10000) \
+                 SELECT code FROM ancestors ORDER BY depth",
+            )
+            .bind(parent)
+            .fetch_all(&mut *tx)
+            .await?;
+            if let Some(position) = ancestors.iter().position(|code| *code == department.code) {
+                let mut cycle = vec![department.code.clone()];
+                cycle.extend(ancestors[..=position].iter().cloned());
+                return Err(invalid(
+                    "department.parent_code",
+                    format!(
+                        "making {parent:?} the parent of {:?} would make a cycle: {}",
+                        department.code,
+                        cycle.join(" → ")
+                    ),
+                ));
+            }
+        }
+        let existing = sqlx::query(
+            "SELECT code, name, parent_code, updated_at FROM departments WHERE code = ?",
+        )
+        .bind(&department.code)
+        .fetch_optional(&mut *tx)
+        .await?
+        .map(|row| department_from_row(&row))
+        .transpose()?;
+        let at = now();
+        let outcome = match existing {
+            Some(existing)
+                if existing.name == department.name
+                    && existing.parent_code == department.parent_code =>
+            {
+                DepartmentOutcome {
+                    department: existing,
+                    created: false,
+                }
+            }
+            existing => {
+                let sequence = read_sequence(&mut tx).await? + 1;
+                sqlx::query(
+                    "INSERT INTO departments (code, name, parent_code, sequence, updated_at) \
+                     VALUES (?, ?, ?, ?, ?) \
+                     ON CONFLICT (code) DO UPDATE SET name = excluded.name, \
+                       parent_code = excluded.parent_code, sequence = excluded.sequence, \
+                       updated_at = excluded.updated_at",
+                )
+                .bind(&department.code)
+                .bind(&department.name)
+                .bind(&department.parent_code)
+                .bind(sequence)
+                .bind(format_time(&at))
+                .execute(&mut *tx)
+                .await?;
+                write_sequence(&mut tx, sequence).await?;
+                DepartmentOutcome {
+                    department: DepartmentRecord {
+                        code: department.code,
+                        name: department.name,
+                        parent_code: department.parent_code,
+                        updated_at: at,
+                    },
+                    created: existing.is_none(),
+                }
+            }
+        };
+        if let Some(idempotency) = &idempotency {
+            remember(&mut tx, idempotency, &outcome, &at).await?;
+        }
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
+    async fn list_departments(
+        &self,
+        page_token: &str,
+        page_size: u32,
+    ) -> StoreResult<Page<DepartmentRecord>> {
+        let after: Option<String> = decode_token(page_token)?;
+        let rows = sqlx::query(
+            "SELECT code, name, parent_code, updated_at FROM departments \
+             WHERE ? IS NULL OR code > ? ORDER BY code LIMIT ?",
+        )
+        .bind(&after)
+        .bind(&after)
+        .bind(i64::from(page_size) + 1)
+        .fetch_all(&self.readers)
+        .await?;
+        let mut items = rows
+            .iter()
+            .map(department_from_row)
+            .collect::<StoreResult<Vec<_>>>()?;
+        let next_page_token = if items.len() > page_size as usize {
+            items.truncate(page_size as usize);
+            encode_token(&items.last().map(|department| &department.code))
+        } else {
+            String::new()
+        };
+        Ok(Page {
+            items,
+            next_page_token,
+        })
+    }
+
+    async fn set_targets(
+        &self,
+        department_code: String,
+        year: i32,
+        targets: Vec<Target>,
+        idempotency: Option<Idempotency>,
+    ) -> StoreResult<TargetsOutcome> {
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        if let Some(idempotency) = &idempotency
+            && let Some(answer) = replay(&mut tx, idempotency).await?
+        {
+            return Ok(answer);
+        }
+        if !department_exists(&mut tx, &department_code).await? {
+            return Err(invalid(
+                "department_code",
+                format!("unknown department {department_code:?}; upsert it first"),
+            ));
+        }
+        let current = sqlx::query(
+            "SELECT department_code, year, revision, targets, set_at FROM target_sets \
+             WHERE department_code = ? AND year = ? ORDER BY revision DESC LIMIT 1",
+        )
+        .bind(&department_code)
+        .bind(year)
+        .fetch_optional(&mut *tx)
+        .await?
+        .map(|row| target_set_from_row(&row))
+        .transpose()?;
+        let at = now();
+        let outcome = match current {
+            Some(current) if current.targets == targets => TargetsOutcome {
+                target_set: current,
+                unchanged: true,
+            },
+            current => {
+                let revision = current.map_or(1, |current| current.revision + 1);
+                let sequence = read_sequence(&mut tx).await? + 1;
+                sqlx::query(
+                    "INSERT INTO target_sets \
+                     (department_code, year, revision, targets, sequence, set_at, request_id) \
+                     VALUES (?, ?, ?, ?, ?, ?, ?)",
+                )
+                .bind(&department_code)
+                .bind(year)
+                .bind(revision)
+                .bind(serde_json::to_string(&targets).expect("targets serialize"))
+                .bind(sequence)
+                .bind(format_time(&at))
+                .bind(
+                    idempotency
+                        .as_ref()
+                        .map(|idempotency| &idempotency.request_id),
+                )
+                .execute(&mut *tx)
+                .await?;
+                write_sequence(&mut tx, sequence).await?;
+                TargetsOutcome {
+                    target_set: TargetSetRecord {
+                        department_code,
+                        year,
+                        revision,
+                        targets,
+                        set_at: at,
+                    },
+                    unchanged: false,
+                }
+            }
+        };
+        if let Some(idempotency) = &idempotency {
+            remember(&mut tx, idempotency, &outcome, &at).await?;
+        }
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
+    async fn get_targets(
+        &self,
+        department_code: &str,
+        year: i32,
+    ) -> StoreResult<Option<TargetSetRecord>> {
+        sqlx::query(
+            "SELECT department_code, year, revision, targets, set_at FROM target_sets \
+             WHERE department_code = ? AND year = ? ORDER BY revision DESC LIMIT 1",
+        )
+        .bind(department_code)
+        .bind(year)
+        .fetch_optional(&self.readers)
+        .await?
+        .map(|row| target_set_from_row(&row))
+        .transpose()
+    }
+
+    async fn push_points(
+        &self,
+        batch: PointBatch,
+        idempotency: Option<Idempotency>,
+    ) -> StoreResult<PushOutcome> {
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        if let Some(idempotency) = &idempotency
+            && let Some(answer) = replay(&mut tx, idempotency).await?
+        {
+            return Ok(answer);
+        }
+
+        // Every department must exist.
+        let codes: BTreeSet<&str> = batch
+            .points
+            .iter()
+            .map(|point| point.department_code.as_str())
+            .collect();
+        let mut missing: BTreeSet<String> = BTreeSet::new();
+        let codes: Vec<&str> = codes.into_iter().collect();
+        for chunk in codes.chunks(ROWS_PER_STATEMENT) {
+            let mut query = QueryBuilder::<Sqlite>::new("WITH batch (code) AS (");
+            query.push_values(chunk, |mut row, code| {
+                row.push_bind(code.to_string());
+            });
+            query.push(
+                ") SELECT batch.code FROM batch LEFT JOIN departments d ON d.code = batch.code \
+                 WHERE d.code IS NULL",
+            );
+            let rows: Vec<String> = query.build_query_scalar().fetch_all(&mut *tx).await?;
+            missing.extend(rows);
+        }
+        if !missing.is_empty() {
+            let mut violations = Vec::new();
+            let offending: Vec<usize> = batch
+                .points
+                .iter()
+                .enumerate()
+                .filter(|(_, point)| missing.contains(&point.department_code))
+                .map(|(index, _)| index)
+                .collect();
+            for &index in offending.iter().take(MAX_VIOLATIONS) {
+                violations.push(Violation::new(
+                    format!("points[{index}].department_code"),
+                    format!(
+                        "unknown department {:?}; upsert it first",
+                        batch.points[index].department_code
+                    ),
+                ));
+            }
+            if offending.len() > MAX_VIOLATIONS {
+                violations.push(Violation::new(
+                    "points",
+                    format!(
+                        "{} more points name unknown departments",
+                        offending.len() - MAX_VIOLATIONS
+                    ),
+                ));
+            }
+            return Err(StoreError::Invalid(violations));
+        }
+
+        // The current value of each point, to tell unchanged points from new revisions.
+        let mut current: HashMap<usize, (String, String, i64)> = HashMap::new();
+        let indexed: Vec<(usize, &crate::model::NewPoint)> =
+            batch.points.iter().enumerate().collect();
+        for chunk in indexed.chunks(ROWS_PER_STATEMENT) {
+            let mut query = QueryBuilder::<Sqlite>::new(
+                "WITH batch (i, year, department_code, metric_code, period, project_code) AS (",
+            );
+            query.push_values(chunk, |mut row, (index, point)| {
+                row.push_bind(*index as i64)
+                    .push_bind(point.period.year_number())
+                    .push_bind(point.department_code.clone())
+                    .push_bind(point.metric_code.clone())
+                    .push_bind(point.period.to_string())
+                    .push_bind(point.project_code.clone());
+            });
+            query.push(
+                ") SELECT batch.i, c.value, c.note, c.revision FROM batch \
+                 JOIN current_points c ON c.year = batch.year \
+                   AND c.department_code = batch.department_code \
+                   AND c.metric_code = batch.metric_code AND c.period = batch.period \
+                   AND c.project_code = batch.project_code AND c.source = ",
+            );
+            query.push_bind(batch.source.clone());
+            let rows = query.build().fetch_all(&mut *tx).await?;
+            for row in rows {
+                let index: i64 = row.get(0);
+                current.insert(index as usize, (row.get(1), row.get(2), row.get(3)));
+            }
+        }
+
+        let at = now();
+        let received_at = format_time(&at);
+        let request_id = idempotency
+            .as_ref()
+            .map(|idempotency| idempotency.request_id.clone());
+        let mut sequence = read_sequence(&mut tx).await?;
+        let mut outcome = PushOutcome::default();
+        // (point, revision, sequence) of every point that changes.
+        let mut changes = Vec::new();
+        for (index, point) in batch.points.iter().enumerate() {
+            let revision = match current.get(&index) {
+                Some((value, note, revision)) => {
+                    let stored = Decimal::from_str(value).map_err(|error| {
+                        StoreError::Corrupt(format!("stored value {value:?}: {error}"))
+                    })?;
+                    if stored == point.value && *note == point.note {
+                        outcome.unchanged += 1;
+                        continue;
+                    }
+                    outcome.revised += 1;
+                    revision + 1
+                }
+                None => 1,
+            };
+            sequence += 1;
+            outcome.stored += 1;
+            changes.push((point, revision, sequence));
+        }
+        for table in ["current_points", "point_revisions"] {
+            for chunk in changes.chunks(ROWS_PER_STATEMENT) {
+                let mut query =
+                    QueryBuilder::<Sqlite>::new(format!("INSERT INTO {table} ({POINT_COLUMNS}) "));
+                query.push_values(chunk, |mut row, (point, revision, sequence)| {
+                    row.push_bind(point.period.year_number())
+                        .push_bind(point.department_code.clone())
+                        .push_bind(point.metric_code.clone())
+                        .push_bind(point.period.to_string())
+                        .push_bind(point.project_code.clone())
+                        .push_bind(batch.source.clone())
+                        .push_bind(point.value.to_string())
+                        .push_bind(point.value_as_sent.clone())
+                        .push_bind(point.unit_as_sent.clone())
+                        .push_bind(point.note.clone())
+                        .push_bind(*revision)
+                        .push_bind(*sequence)
+                        .push_bind(received_at.clone())
+                        .push_bind(request_id.clone());
+                });
+                if table == "current_points" {
+                    query.push(
+                        " ON CONFLICT (year, department_code, metric_code, period, project_code, source) \
+                         DO UPDATE SET value = excluded.value, value_as_sent = excluded.value_as_sent, \
+                           unit_as_sent = excluded.unit_as_sent, note = excluded.note, \
+                           revision = excluded.revision, sequence = excluded.sequence, \
+                           received_at = excluded.received_at, request_id = excluded.request_id",
+                    );
+                }
+                query.build().execute(&mut *tx).await?;
+            }
+        }
+        if !changes.is_empty() {
+            write_sequence(&mut tx, sequence).await?;
+        }
+        outcome.watermark = sequence;
+        if let Some(idempotency) = &idempotency {
+            remember(&mut tx, idempotency, &outcome, &at).await?;
+        }
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
+    async fn list_points(
+        &self,
+        filter: PointFilter,
+        page_token: &str,
+        page_size: u32,
+    ) -> StoreResult<Page<PointRecord>> {
+        let after: Option<PointKey> = decode_token(page_token)?;
+        let table = if filter.include_history {
+            "point_revisions"
+        } else {
+            "current_points"
+        };
+        let mut query = QueryBuilder::<Sqlite>::new(format!("SELECT {POINT_COLUMNS}"));
+        if filter.include_history {
+            query.push(
+                ", revision = (SELECT c.revision FROM current_points c WHERE c.year = p.year \
+                   AND c.department_code = p.department_code AND c.metric_code = p.metric_code \
+                   AND c.period = p.period AND c.project_code = p.project_code \
+                   AND c.source = p.source) AS current",
+            );
+        } else {
+            query.push(", 1 AS current");
+        }
+        query.push(format!(" FROM {table} p WHERE 1 = 1"));
+        if let Some(year) = filter.year {
+            query.push(" AND year = ").push_bind(year);
+        }
+        if let Some(department_code) = &filter.department_code {
+            query
+                .push(" AND department_code = ")
+                .push_bind(department_code.clone());
+        }
+        if let Some(metric_code) = &filter.metric_code {
+            query
+                .push(" AND metric_code = ")
+                .push_bind(metric_code.clone());
+        }
+        if let Some((year, department, metric, period, project, source, revision)) = after {
+            query
+                .push(
+                    " AND (year, department_code, metric_code, period, project_code, source, revision) > (",
+                )
+                .push_bind(year)
+                .push(", ")
+                .push_bind(department)
+                .push(", ")
+                .push_bind(metric)
+                .push(", ")
+                .push_bind(period)
+                .push(", ")
+                .push_bind(project)
+                .push(", ")
+                .push_bind(source)
+                .push(", ")
+                .push_bind(revision)
+                .push(")");
+        }
+        query
+            .push(
+                " ORDER BY year, department_code, metric_code, period, project_code, source, revision LIMIT ",
+            )
+            .push_bind(i64::from(page_size) + 1);
+        let rows = query.build().fetch_all(&self.readers).await?;
+        let mut items = rows
+            .iter()
+            .map(|row| {
+                let current: bool = row.get("current");
+                point_from_row(row, current)
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        let next_page_token = if items.len() > page_size as usize {
+            items.truncate(page_size as usize);
+            let last = items.last().expect("page_size is at least 1");
+            let key: PointKey = (
+                last.period[..4].parse().unwrap_or_default(),
+                last.department_code.clone(),
+                last.metric_code.clone(),
+                last.period.clone(),
+                last.project_code.clone(),
+                last.source.clone(),
+                last.revision,
+            );
+            encode_token(&key)
+        } else {
+            String::new()
+        };
+        Ok(Page {
+            items,
+            next_page_token,
+        })
+    }
+
+    fn export(
+        &self,
+        year: i32,
+        department_codes: Vec<String>,
+    ) -> BoxStream<'static, StoreResult<ExportItem>> {
+        let (sender, receiver) = mpsc::channel(4);
+        let readers = self.readers.clone();
+        tokio::spawn(async move {
+            let result = export_view(&readers, year, department_codes, &sender).await;
+            if let Err(error) = result {
+                // The receiver may be gone already; then nobody is left to tell.
+                let _ = sender.send(Err(error)).await;
+            }
+        });
+        tokio_stream::wrappers::ReceiverStream::new(receiver).boxed()
+    }
+
+    async fn watermark(&self) -> StoreResult<i64> {
+        let mut connection = self.readers.acquire().await?;
+        read_sequence(&mut connection).await
+    }
+}
+
+/// Reads the export inside one read transaction, so that every item comes from the same view
+/// of the database, and sends the items as they are read. Stops early when the receiver is gone.
+async fn export_view(
+    readers: &SqlitePool,
+    year: i32,
+    department_codes: Vec<String>,
+    sender: &mpsc::Sender<StoreResult<ExportItem>>,
+) -> StoreResult<()> {
+    let mut tx = readers.begin().await?;
+    // The first read fixes the transaction's view of the WAL.
+    let watermark = read_sequence(&mut tx).await?;
+
+    let rows =
+        sqlx::query("SELECT code, name, parent_code, updated_at FROM departments ORDER BY code")
+            .fetch_all(&mut *tx)
+            .await?;
+    let departments = rows
+        .iter()
+        .map(department_from_row)
+        .collect::<StoreResult<Vec<_>>>()?;
+    let mut unknown = Vec::new();
+    let in_scope = scope(&departments, &department_codes, &mut unknown);
+    if !unknown.is_empty() {
+        return Err(StoreError::Invalid(
+            unknown
+                .into_iter()
+                .map(|code| {
+                    Violation::new("department_codes", format!("unknown department {code:?}"))
+                })
+                .collect(),
+        ));
+    }
+    let mut counts = (0i64, 0i64, 0i64);
+    for department in &in_scope {
+        counts.0 += 1;
+        if sender
+            .send(Ok(ExportItem::Department((*department).clone())))
+            .await
+            .is_err()
+        {
+            return Ok(());
+        }
+    }
+    let wanted: BTreeSet<&str> = in_scope
+        .iter()
+        .map(|department| department.code.as_str())
+        .collect();
+
+    let rows = sqlx::query(
+        "SELECT t.department_code, t.year, t.revision, t.targets, t.set_at FROM target_sets t \
+         WHERE t.year = ? AND t.revision = (SELECT MAX(revision) FROM target_sets u \
+           WHERE u.department_code = t.department_code AND u.year = t.year) \
+         ORDER BY t.department_code",
+    )
+    .bind(year)
+    .fetch_all(&mut *tx)
+    .await?;
+    for row in &rows {
+        let target_set = target_set_from_row(row)?;
+        if !wanted.contains(target_set.department_code.as_str()) {
+            continue;
+        }
+        counts.1 += 1;
+        if sender
+            .send(Ok(ExportItem::TargetSet(target_set)))
+            .await
+            .is_err()
+        {
+            return Ok(());
+        }
+    }
+
+    let mut batch = Vec::with_capacity(EXPORT_BATCH);
+    {
+        let mut rows = sqlx::query(
+            "SELECT year, department_code, metric_code, period, project_code, source, value, \
+               value_as_sent, unit_as_sent, note, revision, sequence, received_at, request_id \
+             FROM current_points WHERE year = ? \
+             ORDER BY year, department_code, metric_code, period, project_code, source",
+        )
+        .bind(year)
+        .fetch(&mut *tx);
+        while let Some(row) = rows.next().await {
+            let row = row?;
+            let department_code: &str = row.get("department_code");
+            if !wanted.contains(department_code) {
+                continue;
+            }
+            batch.push(point_from_row(&row, true)?);
+            if batch.len() == EXPORT_BATCH {
+                counts.2 += batch.len() as i64;
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(EXPORT_BATCH));
+                if sender.send(Ok(ExportItem::Points(full))).await.is_err() {
+                    return Ok(());
+                }
+            }
+        }
+    }
+    if !batch.is_empty() {
+        counts.2 += batch.len() as i64;
+        if sender.send(Ok(ExportItem::Points(batch))).await.is_err() {
+            return Ok(());
+        }
+    }
+    tx.rollback().await?;
+    let _ = sender
+        .send(Ok(ExportItem::End {
+            watermark,
+            departments: counts.0,
+            target_sets: counts.1,
+            points: counts.2,
+        }))
+        .await;
+    Ok(())
+}
+
+/// The departments in scope, parents before children: all of them when `roots` is empty,
+/// else the roots and all their descendants. Unknown roots are reported in `unknown`.
+fn scope<'a>(
+    departments: &'a [DepartmentRecord],
+    roots: &[String],
+    unknown: &mut Vec<String>,
+) -> Vec<&'a DepartmentRecord> {
+    let mut children: HashMap<Option<&str>, Vec<&DepartmentRecord>> = HashMap::new();
+    for department in departments {
+        children
+            .entry(department.parent_code.as_deref())
+            .or_default()
+            .push(department);
+    }
+    let by_code: HashMap<&str, &DepartmentRecord> = departments
+        .iter()
+        .map(|department| (department.code.as_str(), department))
+        .collect();
+    let mut queue: VecDeque<&DepartmentRecord> = VecDeque::new();
+    if roots.is_empty() {
+        queue.extend(children.get(&None).into_iter().flatten());
+    } else {
+        let mut seen = BTreeSet::new();
+        for root in roots {
+            match by_code.get(root.as_str()) {
+                Some(department) if seen.insert(root.as_str()) => queue.push_back(department),
+                Some(_) => {}
+                None => unknown.push(root.clone()),
+            }
+        }
+    }
+    // Breadth first from the roots: every parent is sent before its children.
+    let mut ordered = Vec::new();
+    let mut visited = BTreeSet::new();
+    while let Some(department) = queue.pop_front() {
+        if !visited.insert(department.code.as_str()) {
+            continue;
+        }
+        ordered.push(department);
+        if let Some(children) = children.get(&Some(department.code.as_str())) {
+            queue.extend(children.iter().copied());
+        }
+    }
+    ordered
+}
