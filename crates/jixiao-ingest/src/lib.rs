@@ -1,1 +1,124 @@
+//! The ingestion service: upstream systems push departments, yearly targets and metric
+//! figures; the evaluator reads them back with `ExportInputs`.
+//!
+//! [`IngestServer::build`] opens the store and binds the listener (port 0 picks a free port,
+//! which tests use); [`IngestServer::run_until_stopped`] serves until a future resolves, then
+//! shuts down within the configured grace period. The binary `jixiao-ingest` is a thin wrapper.
 
+pub mod config;
+pub mod convert;
+mod error;
+mod service;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use jixiao::ingest::v1::ingest_service_server::IngestServiceServer;
+use jixiao_storage::{SqliteStore, StoreOptions};
+use tokio::net::TcpListener;
+use tonic::transport::Server;
+
+pub use config::IngestConfig;
+pub use error::IngestError;
+pub use service::IngestApi;
+
+/// The fully qualified name of the service, as health checks know it.
+pub const SERVICE_NAME: &str = "jixiao.ingest.v1.IngestService";
+
+/// A built ingestion server: store open, listener bound, not yet serving.
+#[derive(Debug)]
+pub struct IngestServer {
+    config: IngestConfig,
+    store: SqliteStore,
+    listener: TcpListener,
+    local_addr: SocketAddr,
+}
+
+impl IngestServer {
+    /// Opens the store (creating the data directory and the file if needed) and binds the
+    /// listener.
+    pub async fn build(config: IngestConfig) -> anyhow::Result<Self> {
+        let address = jixiao_server::grpc::parse_address("listen", &config.listen)?;
+        config.catalog()?;
+        let store = SqliteStore::open(
+            &config.database_path(),
+            &StoreOptions {
+                durable: config.durable,
+                ..StoreOptions::default()
+            },
+        )
+        .await
+        .map_err(|error| {
+            anyhow::anyhow!(
+                "opening the database {}: {error}",
+                config.database_path().display()
+            )
+        })?;
+        let listener = jixiao_server::grpc::bind(address).await?;
+        let local_addr = listener.local_addr()?;
+        Ok(Self {
+            config,
+            store,
+            listener,
+            local_addr,
+        })
+    }
+
+    /// The address actually bound.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Serves until `shutdown` resolves, then drains requests in flight for at most the
+    /// configured grace period and closes the store.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send,
+    ) -> anyhow::Result<()> {
+        let Self {
+            config,
+            store,
+            listener,
+            local_addr,
+        } = self;
+        let api = IngestApi::new(
+            store.clone(),
+            config.catalog()?,
+            config.group_weights.clone(),
+            config.limits.clone(),
+        );
+        let (health_reporter, health_service) = tonic_health::server::health_reporter();
+        let (reflection_v1, reflection_v1alpha) = jixiao_server::grpc::reflection()?;
+        let max_message_bytes = config.limits.max_message_bytes;
+        let router = Server::builder()
+            .trace_fn(|request| {
+                tracing::info_span!("grpc", method = %request.uri().path())
+            })
+            .add_service(health_service)
+            .add_service(reflection_v1)
+            .add_service(reflection_v1alpha)
+            .add_service(
+                IngestServiceServer::new(api)
+                    .max_decoding_message_size(max_message_bytes)
+                    .max_encoding_message_size(max_message_bytes),
+            );
+        tracing::info!(
+            address = %local_addr,
+            database = %store.path().display(),
+            "ingestion service listening"
+        );
+        let result = jixiao_server::grpc::serve_until(
+            router,
+            listener,
+            shutdown,
+            Duration::from_secs(config.shutdown_grace_seconds),
+            health_reporter,
+            SERVICE_NAME,
+        )
+        .await;
+        store.close().await;
+        tracing::info!("ingestion service stopped");
+        result
+    }
+}

@@ -75,6 +75,17 @@ pub struct Sources<'a> {
     pub overrides: Vec<(String, String)>,
 }
 
+/// Returns `Some(table)` when the file at `path` has a top-level table named `table` (an
+/// all-in-one file with a section per service), `None` when its keys are at the top level.
+pub fn detect_table<'a>(path: &Path, table: &'a str) -> anyhow::Result<Option<&'a str>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading the configuration file {}", path.display()))?;
+    let file: Table = text
+        .parse()
+        .with_context(|| format!("parsing the configuration file {}", path.display()))?;
+    Ok(matches!(file.get(table), Some(Value::Table(_))).then_some(table))
+}
+
 /// Builds a configuration from its defaults and the sources, and refuses unknown keys.
 pub fn load<T: Serialize + DeserializeOwned + Default>(sources: &Sources<'_>) -> anyhow::Result<T> {
     let mut table = Table::try_from(T::default()).context("serializing the defaults")?;

@@ -1,0 +1,97 @@
+//! The ingestion service's configuration.
+
+use std::path::PathBuf;
+
+use jixiao_domain::{Catalog, GroupWeights, MetricDef};
+use serde::{Deserialize, Serialize};
+
+/// Everything the ingestion service can be configured with. Every field has a default, so an
+/// empty file is a valid configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IngestConfig {
+    /// Address to serve gRPC on.
+    pub listen: String,
+    /// Directory of the SQLite file.
+    pub data_dir: PathBuf,
+    /// Name of the SQLite file inside `data_dir`.
+    pub database_file: String,
+    /// `synchronous = FULL`: an acknowledged point survives a power loss, not only a crash.
+    pub durable: bool,
+    /// How long a shutdown waits for requests in flight.
+    pub shutdown_grace_seconds: u64,
+    /// Size limits.
+    pub limits: Limits,
+    /// The weight of each level-1 group that a target set's weights must sum to.
+    pub group_weights: GroupWeights,
+    /// Metrics added to the starter catalog.
+    pub metrics: Vec<MetricDef>,
+}
+
+/// Size limits, always on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Most points in one PushMetrics request or one StreamMetrics message.
+    pub max_points_per_request: usize,
+    /// Largest gRPC message accepted, in bytes.
+    pub max_message_bytes: usize,
+}
+
+impl Default for IngestConfig {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:50051".to_owned(),
+            data_dir: PathBuf::from("./data"),
+            database_file: "ingest.sqlite".to_owned(),
+            durable: true,
+            shutdown_grace_seconds: 10,
+            limits: Limits::default(),
+            group_weights: GroupWeights::default(),
+            metrics: Vec::new(),
+        }
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_points_per_request: 50_000,
+            max_message_bytes: 16 * 1024 * 1024,
+        }
+    }
+}
+
+impl IngestConfig {
+    /// The SQLite file.
+    pub fn database_path(&self) -> PathBuf {
+        self.data_dir.join(&self.database_file)
+    }
+
+    /// The catalog: the starter metrics plus the configured ones.
+    pub fn catalog(&self) -> anyhow::Result<Catalog> {
+        Catalog::starter()
+            .with_extra(self.metrics.clone())
+            .map_err(|reason| anyhow::anyhow!("configuration metrics: {reason}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_defaults_deserialize_from_an_empty_file() {
+        let config: IngestConfig = toml::from_str("").unwrap();
+        assert_eq!(config, IngestConfig::default());
+        assert_eq!(config.listen, "127.0.0.1:50051");
+        assert_eq!(config.database_path(), PathBuf::from("./data/ingest.sqlite"));
+    }
+
+    #[test]
+    fn the_sample_configuration_in_deploy_is_valid() {
+        let text = include_str!("../../../deploy/ingest.toml");
+        let config: IngestConfig = toml::from_str(text).unwrap();
+        config.catalog().unwrap();
+    }
+}

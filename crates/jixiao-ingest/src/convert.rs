@@ -1,0 +1,458 @@
+//! Conversions between the protobuf messages and the domain and storage records, with the
+//! validation of everything a client sends. Every proto message is destructured without `..`,
+//! so that a new field breaks the build until it is handled here.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use jixiao::ingest::v1 as pb;
+use jixiao_domain::department::{validate_code, validate_text};
+use jixiao_domain::{
+    Catalog, MetricDef, Period, Target, TargetInput, Unit, Violation, parse_plain_decimal,
+};
+use jixiao_storage::{DepartmentRecord, NewDepartment, NewPoint, PointRecord, TargetSetRecord};
+use rust_decimal::Decimal;
+use sha2::{Digest, Sha256};
+
+/// Most violations listed in one refusal; the rest are counted.
+pub const MAX_VIOLATIONS: usize = 50;
+/// Longest request id accepted.
+const MAX_REQUEST_ID_LEN: usize = 128;
+/// Longest note accepted, in characters.
+const MAX_NOTE_CHARS: usize = 2000;
+/// Default and largest page sizes.
+pub const DEFAULT_PAGE_SIZE: u32 = 100;
+const MAX_PAGE_SIZE: u32 = 1000;
+
+/// Collects violations up to [`MAX_VIOLATIONS`], counting the rest.
+#[derive(Debug, Default)]
+pub struct Violations {
+    listed: Vec<Violation>,
+    more: usize,
+}
+
+impl Violations {
+    /// Records a violation.
+    pub fn push(&mut self, field: impl Into<String>, description: impl Into<String>) {
+        if self.listed.len() < MAX_VIOLATIONS {
+            self.listed.push(Violation::new(field, description));
+        } else {
+            self.more += 1;
+        }
+    }
+
+    /// Records several.
+    pub fn extend(&mut self, violations: impl IntoIterator<Item = Violation>) {
+        for violation in violations {
+            self.push(violation.field, violation.description);
+        }
+    }
+
+    /// Whether nothing was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.listed.is_empty()
+    }
+
+    /// `Ok(value)` when nothing was recorded, else every violation.
+    pub fn into_result<T>(self, value: T) -> Result<T, Vec<Violation>> {
+        if self.listed.is_empty() {
+            return Ok(value);
+        }
+        let mut listed = self.listed;
+        if self.more > 0 {
+            listed.push(Violation::new(
+                "request",
+                format!("{} more violations not listed", self.more),
+            ));
+        }
+        Err(listed)
+    }
+}
+
+/// The SHA-256 of a request's encoding (without its request id), in hexadecimal.
+pub fn digest(message: &impl prost::Message) -> String {
+    let hash = Sha256::digest(message.encode_to_vec());
+    hash.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// Checks an optional request id.
+pub fn check_request_id(request_id: &str, violations: &mut Violations) {
+    if request_id.len() > MAX_REQUEST_ID_LEN {
+        violations.push(
+            "request_id",
+            format!("is longer than {MAX_REQUEST_ID_LEN} bytes"),
+        );
+    } else if let Err(reason) = validate_text(request_id, false, MAX_REQUEST_ID_LEN) {
+        violations.push("request_id", reason);
+    }
+}
+
+/// A page size: 0 means the default, larger than the maximum means the maximum.
+pub fn page_size(requested: i32, violations: &mut Violations) -> u32 {
+    match requested {
+        0 => DEFAULT_PAGE_SIZE,
+        size if size < 0 => {
+            violations.push("page_size", "must not be negative");
+            DEFAULT_PAGE_SIZE
+        }
+        size => (size as u32).min(MAX_PAGE_SIZE),
+    }
+}
+
+/// Checks a year given alone (targets, exports).
+pub fn check_year(field: &str, year: i32, violations: &mut Violations) {
+    if let Err(error) = Period::year(year) {
+        violations.push(field, error.to_string());
+    }
+}
+
+/// A protobuf timestamp.
+pub fn timestamp(time: &DateTime<Utc>) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: time.timestamp(),
+        nanos: time.timestamp_subsec_nanos() as i32,
+    }
+}
+
+/// Validates an UpsertDepartment's department.
+pub fn new_department(department: Option<pb::Department>) -> Result<NewDepartment, Vec<Violation>> {
+    let mut violations = Violations::default();
+    let Some(pb::Department {
+        code,
+        name,
+        parent_code,
+        updated_at: _,
+    }) = department
+    else {
+        violations.push("department", "is required");
+        return violations.into_result(NewDepartment {
+            code: String::new(),
+            name: String::new(),
+            parent_code: None,
+        });
+    };
+    if let Err(reason) = validate_code(&code) {
+        violations.push("department.code", reason);
+    }
+    if let Err(reason) = jixiao_domain::validate_name(&name) {
+        violations.push("department.name", reason);
+    }
+    if !parent_code.is_empty() {
+        if let Err(reason) = validate_code(&parent_code) {
+            violations.push("department.parent_code", reason);
+        } else if parent_code == code {
+            violations.push(
+                "department.parent_code",
+                "a department cannot be its own parent",
+            );
+        }
+    }
+    violations.into_result(NewDepartment {
+        code,
+        name,
+        parent_code: (!parent_code.is_empty()).then_some(parent_code),
+    })
+}
+
+/// A department as sent back.
+pub fn department(record: DepartmentRecord) -> pb::Department {
+    let DepartmentRecord {
+        code,
+        name,
+        parent_code,
+        updated_at,
+    } = record;
+    pb::Department {
+        code,
+        name,
+        parent_code: parent_code.unwrap_or_default(),
+        updated_at: Some(timestamp(&updated_at)),
+    }
+}
+
+/// A target row as sent, for validation by the domain.
+pub fn target_input(target: pb::Target) -> TargetInput {
+    let pb::Target {
+        indicator_code,
+        name,
+        level1,
+        level2,
+        metric_code,
+        comparator,
+        target_value,
+        unit,
+        weight,
+        target_value_canonical: _,
+        canonical_unit: _,
+    } = target;
+    TargetInput {
+        indicator_code,
+        name,
+        level1,
+        level2,
+        metric_code,
+        comparator,
+        target_value,
+        unit,
+        weight,
+    }
+}
+
+/// A target row as sent back.
+pub fn target(target: Target, catalog: &Catalog) -> pb::Target {
+    let Target {
+        indicator_code,
+        name,
+        level1,
+        level2,
+        metric_code,
+        comparator,
+        target_value,
+        unit,
+        target_canonical,
+        weight,
+    } = target;
+    let canonical_unit = catalog
+        .get(&metric_code)
+        .map(|metric| metric.kind.canonical_unit().code.to_owned())
+        .unwrap_or_default();
+    pb::Target {
+        indicator_code,
+        name,
+        level1: level1.name_zh().to_owned(),
+        level2,
+        metric_code,
+        comparator: comparator.as_str().to_owned(),
+        target_value: target_value.to_string(),
+        unit,
+        weight: weight.to_string(),
+        target_value_canonical: target_canonical.to_string(),
+        canonical_unit,
+    }
+}
+
+/// A target set as sent back.
+pub fn target_set(record: TargetSetRecord, catalog: &Catalog) -> pb::TargetSet {
+    let TargetSetRecord {
+        department_code,
+        year,
+        revision,
+        targets,
+        set_at,
+    } = record;
+    pb::TargetSet {
+        department_code,
+        year,
+        revision,
+        targets: targets
+            .into_iter()
+            .map(|row| target(row, catalog))
+            .collect(),
+        set_at: Some(timestamp(&set_at)),
+    }
+}
+
+/// Validates a batch of points: every field of every point, and no point twice.
+pub fn new_points(
+    points: Vec<pb::MetricPoint>,
+    catalog: &Catalog,
+    max_points: usize,
+    violations: &mut Violations,
+) -> Vec<NewPoint> {
+    if points.is_empty() {
+        violations.push("points", "at least one point is required");
+        return Vec::new();
+    }
+    if points.len() > max_points {
+        violations.push(
+            "points",
+            format!(
+                "has {} points; at most {max_points} are accepted in one request (split the batch or use StreamMetrics)",
+                points.len()
+            ),
+        );
+        return Vec::new();
+    }
+    let mut first_index: HashMap<(String, String, Period, String), usize> =
+        HashMap::with_capacity(points.len());
+    let mut validated = Vec::with_capacity(points.len());
+    for (index, point) in points.into_iter().enumerate() {
+        let pb::MetricPoint {
+            department_code,
+            metric_code,
+            period,
+            value,
+            unit,
+            project_code,
+            note,
+        } = point;
+        let field = |name: &str| format!("points[{index}].{name}");
+        let mut ok = true;
+        if let Err(reason) = validate_code(&department_code) {
+            violations.push(field("department_code"), reason);
+            ok = false;
+        }
+        if !project_code.is_empty()
+            && let Err(reason) = validate_code(&project_code)
+        {
+            violations.push(field("project_code"), reason);
+            ok = false;
+        }
+        if let Err(reason) = validate_note(&note) {
+            violations.push(field("note"), reason);
+            ok = false;
+        }
+        let period = match period.parse::<Period>() {
+            Ok(period) => Some(period),
+            Err(error) => {
+                violations.push(field("period"), error.to_string());
+                None
+            }
+        };
+        let metric = catalog.get(&metric_code);
+        if metric.is_none() {
+            violations.push(
+                field("metric_code"),
+                format!("unknown metric {metric_code:?}; see ListMetricDefinitions"),
+            );
+        }
+        let parsed = match parse_plain_decimal(&value) {
+            Ok(parsed) => Some(parsed),
+            Err(error) => {
+                violations.push(field("value"), error.to_string());
+                None
+            }
+        };
+        let canonical = metric.and_then(|metric| {
+            let unit = match Unit::for_kind(metric.kind, &unit) {
+                Ok(unit) => unit,
+                Err(error) => {
+                    violations.push(field("unit"), error.to_string());
+                    return None;
+                }
+            };
+            let parsed = parsed?;
+            if parsed < Decimal::ZERO && !metric.allows_negative() {
+                violations.push(
+                    field("value"),
+                    format!(
+                        "{value} is negative, but {} cannot be (only money flows can)",
+                        metric.code
+                    ),
+                );
+                return None;
+            }
+            Some(unit.to_canonical(parsed))
+        });
+        let (Some(period), Some(canonical), true) = (period, canonical, ok) else {
+            continue;
+        };
+        let key = (
+            department_code.clone(),
+            metric_code.clone(),
+            period,
+            project_code.clone(),
+        );
+        if let Some(first) = first_index.insert(key, index) {
+            violations.push(
+                format!("points[{index}]"),
+                format!(
+                    "repeats points[{first}]: the same department, metric, period and project may appear only once in a batch"
+                ),
+            );
+            continue;
+        }
+        validated.push(NewPoint {
+            department_code,
+            metric_code,
+            period,
+            value: canonical,
+            value_as_sent: value,
+            unit_as_sent: unit,
+            project_code,
+            note,
+        });
+    }
+    validated
+}
+
+fn validate_note(note: &str) -> Result<(), String> {
+    if note.chars().count() > MAX_NOTE_CHARS {
+        return Err(format!("is longer than {MAX_NOTE_CHARS} characters"));
+    }
+    if let Some(bad) = note
+        .chars()
+        .find(|c| c.is_control() && !matches!(c, '\n' | '\t'))
+    {
+        return Err(format!("has the control character {bad:?}"));
+    }
+    Ok(())
+}
+
+/// A stored point as sent back.
+pub fn stored_point(record: PointRecord, catalog: &Catalog) -> pb::StoredMetricPoint {
+    let PointRecord {
+        department_code,
+        metric_code,
+        period,
+        value,
+        value_as_sent,
+        unit_as_sent,
+        source,
+        project_code,
+        note,
+        revision,
+        sequence,
+        received_at,
+        request_id,
+        current,
+    } = record;
+    let canonical_unit = catalog
+        .get(&metric_code)
+        .map(|metric| metric.kind.canonical_unit().code.to_owned())
+        .unwrap_or_default();
+    pb::StoredMetricPoint {
+        department_code,
+        metric_code,
+        period,
+        value,
+        canonical_unit,
+        value_as_sent,
+        unit_as_sent,
+        source,
+        project_code,
+        note,
+        revision,
+        sequence,
+        received_at: Some(timestamp(&received_at)),
+        request_id: request_id.unwrap_or_default(),
+        current,
+    }
+}
+
+/// A catalog metric as sent.
+pub fn metric_definition(metric: &MetricDef) -> pb::MetricDefinition {
+    let MetricDef {
+        code,
+        name_zh,
+        name_en,
+        kind,
+        temporal,
+        additive,
+    } = metric;
+    pb::MetricDefinition {
+        code: code.clone(),
+        name_zh: name_zh.clone(),
+        name_en: name_en.clone(),
+        kind: kind.as_str().to_owned(),
+        temporal: temporal.as_str().to_owned(),
+        additive: *additive,
+        canonical_unit: kind.canonical_unit().code.to_owned(),
+        accepted_units: kind
+            .units()
+            .flat_map(|unit| std::iter::once(unit.code).chain(unit.aliases.iter().copied()))
+            .map(str::to_owned)
+            .collect(),
+        allows_negative: metric.allows_negative(),
+    }
+}

@@ -1,0 +1,458 @@
+//! The IngestService methods: validate at the edge, store through [`IngestStore`], answer.
+
+use std::pin::Pin;
+use std::sync::Arc;
+
+use futures::{Stream, StreamExt};
+use jixiao::ingest::v1 as pb;
+use jixiao::ingest::v1::ingest_service_server::IngestService;
+use jixiao_domain::target::validate_targets;
+use jixiao_domain::{Catalog, GroupWeights, Violation, validate_code};
+use jixiao_storage::{
+    ExportItem, Idempotency, IngestStore, PointBatch, PointFilter, PushOutcome, StoreError,
+};
+use tonic::{Request, Response, Status, Streaming};
+use tracing::{info, warn};
+
+use crate::config::Limits;
+use crate::convert::{self, Violations};
+use crate::error::IngestError;
+
+/// The ingestion service over a store.
+#[derive(Debug)]
+pub struct IngestApi<S> {
+    store: S,
+    catalog: Arc<Catalog>,
+    group_weights: GroupWeights,
+    limits: Limits,
+}
+
+impl<S: IngestStore> IngestApi<S> {
+    /// A service storing into `store`, validating against `catalog` and `group_weights`.
+    pub fn new(store: S, catalog: Catalog, group_weights: GroupWeights, limits: Limits) -> Self {
+        Self {
+            store,
+            catalog: Arc::new(catalog),
+            group_weights,
+            limits,
+        }
+    }
+
+    fn idempotency(request_id: &str, method: &'static str, digest: String) -> Option<Idempotency> {
+        (!request_id.is_empty()).then(|| Idempotency {
+            request_id: request_id.to_owned(),
+            method,
+            digest,
+        })
+    }
+
+    /// Validates and stores one batch of points (a PushMetrics request or a stream message).
+    async fn push(
+        &self,
+        request_id: String,
+        source: String,
+        points: Vec<pb::MetricPoint>,
+        method: &'static str,
+    ) -> Result<PushOutcome, IngestError> {
+        let digest = convert::digest(&pb::PushMetricsRequest {
+            request_id: String::new(),
+            source: source.clone(),
+            points: points.clone(),
+        });
+        let mut violations = Violations::default();
+        check_request_id(&request_id, &mut violations);
+        if let Err(reason) = validate_code(&source) {
+            violations.push(
+                "source",
+                format!("{reason} (name the upstream system, for example budget)"),
+            );
+        }
+        let points = convert::new_points(
+            points,
+            &self.catalog,
+            self.limits.max_points_per_request,
+            &mut violations,
+        );
+        let points = violations.into_result(points)?;
+        let count = points.len();
+        let outcome = self
+            .store
+            .push_points(
+                PointBatch { source, points },
+                Self::idempotency(&request_id, method, digest),
+            )
+            .await?;
+        info!(
+            points = count,
+            stored = outcome.stored,
+            unchanged = outcome.unchanged,
+            revised = outcome.revised,
+            watermark = outcome.watermark,
+            "points pushed"
+        );
+        Ok(outcome)
+    }
+}
+
+fn check_request_id(request_id: &str, violations: &mut Violations) {
+    convert::check_request_id(request_id, violations);
+}
+
+type ExportStream = Pin<Box<dyn Stream<Item = Result<pb::ExportInputsResponse, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl<S: IngestStore> IngestService for IngestApi<S> {
+    async fn upsert_department(
+        &self,
+        request: Request<pb::UpsertDepartmentRequest>,
+    ) -> Result<Response<pb::UpsertDepartmentResponse>, Status> {
+        let pb::UpsertDepartmentRequest {
+            department,
+            request_id,
+        } = request.into_inner();
+        let digest = convert::digest(&pb::UpsertDepartmentRequest {
+            department: department.clone(),
+            request_id: String::new(),
+        });
+        let mut violations = Violations::default();
+        check_request_id(&request_id, &mut violations);
+        let new_department = convert::new_department(department);
+        let new_department = match (new_department, violations.into_result(())) {
+            (Ok(department), Ok(())) => department,
+            (Err(mut first), Err(second)) => {
+                first.extend(second);
+                return Err(IngestError::Invalid(first).into());
+            }
+            (Err(violations), _) | (_, Err(violations)) => {
+                return Err(IngestError::Invalid(violations).into());
+            }
+        };
+        let outcome = self
+            .store
+            .upsert_department(
+                new_department,
+                Self::idempotency(&request_id, "UpsertDepartment", digest),
+            )
+            .await
+            .map_err(IngestError::from)?;
+        info!(code = %outcome.department.code, created = outcome.created, "department upserted");
+        Ok(Response::new(pb::UpsertDepartmentResponse {
+            department: Some(convert::department(outcome.department)),
+            created: outcome.created,
+        }))
+    }
+
+    async fn list_departments(
+        &self,
+        request: Request<pb::ListDepartmentsRequest>,
+    ) -> Result<Response<pb::ListDepartmentsResponse>, Status> {
+        let pb::ListDepartmentsRequest {
+            page_size,
+            page_token,
+        } = request.into_inner();
+        let mut violations = Violations::default();
+        let page_size = convert::page_size(page_size, &mut violations);
+        violations.into_result(()).map_err(IngestError::Invalid)?;
+        let page = self
+            .store
+            .list_departments(&page_token, page_size)
+            .await
+            .map_err(IngestError::from)?;
+        Ok(Response::new(pb::ListDepartmentsResponse {
+            departments: page.items.into_iter().map(convert::department).collect(),
+            next_page_token: page.next_page_token,
+        }))
+    }
+
+    async fn set_targets(
+        &self,
+        request: Request<pb::SetTargetsRequest>,
+    ) -> Result<Response<pb::SetTargetsResponse>, Status> {
+        let pb::SetTargetsRequest {
+            department_code,
+            year,
+            targets,
+            request_id,
+        } = request.into_inner();
+        let digest = convert::digest(&pb::SetTargetsRequest {
+            department_code: department_code.clone(),
+            year,
+            targets: targets.clone(),
+            request_id: String::new(),
+        });
+        let mut violations = Violations::default();
+        check_request_id(&request_id, &mut violations);
+        if let Err(reason) = validate_code(&department_code) {
+            violations.push("department_code", reason);
+        }
+        convert::check_year("year", year, &mut violations);
+        let inputs: Vec<_> = targets.into_iter().map(convert::target_input).collect();
+        let validated = match validate_targets(&inputs, &self.catalog, &self.group_weights) {
+            Ok(validated) => validated,
+            Err(target_violations) => {
+                violations.extend(target_violations);
+                Vec::new()
+            }
+        };
+        let validated = violations.into_result(validated).map_err(IngestError::Invalid)?;
+        let outcome = self
+            .store
+            .set_targets(
+                department_code,
+                year,
+                validated,
+                Self::idempotency(&request_id, "SetTargets", digest),
+            )
+            .await
+            .map_err(IngestError::from)?;
+        info!(
+            department = %outcome.target_set.department_code,
+            year = outcome.target_set.year,
+            revision = outcome.target_set.revision,
+            unchanged = outcome.unchanged,
+            "targets set"
+        );
+        Ok(Response::new(pb::SetTargetsResponse {
+            target_set: Some(convert::target_set(outcome.target_set, &self.catalog)),
+            unchanged: outcome.unchanged,
+        }))
+    }
+
+    async fn get_targets(
+        &self,
+        request: Request<pb::GetTargetsRequest>,
+    ) -> Result<Response<pb::GetTargetsResponse>, Status> {
+        let pb::GetTargetsRequest {
+            department_code,
+            year,
+        } = request.into_inner();
+        let mut violations = Violations::default();
+        if let Err(reason) = validate_code(&department_code) {
+            violations.push("department_code", reason);
+        }
+        convert::check_year("year", year, &mut violations);
+        violations.into_result(()).map_err(IngestError::Invalid)?;
+        let target_set = self
+            .store
+            .get_targets(&department_code, year)
+            .await
+            .map_err(IngestError::from)?
+            .ok_or_else(|| {
+                IngestError::Store(StoreError::NotFound(format!(
+                    "no targets for department {department_code:?} in {year}"
+                )))
+            })?;
+        Ok(Response::new(pb::GetTargetsResponse {
+            target_set: Some(convert::target_set(target_set, &self.catalog)),
+        }))
+    }
+
+    async fn push_metrics(
+        &self,
+        request: Request<pb::PushMetricsRequest>,
+    ) -> Result<Response<pb::PushMetricsResponse>, Status> {
+        let pb::PushMetricsRequest {
+            request_id,
+            source,
+            points,
+        } = request.into_inner();
+        let PushOutcome {
+            stored,
+            unchanged,
+            revised,
+            watermark,
+        } = self.push(request_id, source, points, "PushMetrics").await?;
+        Ok(Response::new(pb::PushMetricsResponse {
+            stored,
+            unchanged,
+            revised,
+            watermark,
+        }))
+    }
+
+    async fn stream_metrics(
+        &self,
+        request: Request<Streaming<pb::StreamMetricsRequest>>,
+    ) -> Result<Response<pb::StreamMetricsResponse>, Status> {
+        let mut stream = request.into_inner();
+        let mut total = pb::StreamMetricsResponse::default();
+        loop {
+            let message = match stream.message().await {
+                Ok(Some(message)) => message,
+                Ok(None) => break,
+                Err(status) => {
+                    warn!(
+                        committed_messages = total.messages,
+                        committed_points = total.stored + total.unchanged,
+                        error = %status.message(),
+                        "metrics stream broke; the messages before it stay committed"
+                    );
+                    return Err(status);
+                }
+            };
+            let pb::StreamMetricsRequest {
+                request_id,
+                source,
+                points,
+            } = message;
+            let index = total.messages;
+            match self.push(request_id, source, points, "StreamMetrics").await {
+                Ok(outcome) => {
+                    total.stored += outcome.stored;
+                    total.unchanged += outcome.unchanged;
+                    total.revised += outcome.revised;
+                    total.watermark = outcome.watermark;
+                    total.messages += 1;
+                }
+                Err(error) => {
+                    warn!(
+                        committed_messages = total.messages,
+                        refused_message = index,
+                        error = %error,
+                        "metrics stream refused a message; the messages before it stay committed"
+                    );
+                    return Err(error.in_stream_message(index).into());
+                }
+            }
+        }
+        if total.messages == 0 {
+            return Err(IngestError::Invalid(vec![Violation::new(
+                "messages",
+                "the stream carried no messages",
+            )])
+            .into());
+        }
+        info!(
+            messages = total.messages,
+            stored = total.stored,
+            unchanged = total.unchanged,
+            "metrics stream committed"
+        );
+        Ok(Response::new(total))
+    }
+
+    async fn list_metric_points(
+        &self,
+        request: Request<pb::ListMetricPointsRequest>,
+    ) -> Result<Response<pb::ListMetricPointsResponse>, Status> {
+        let pb::ListMetricPointsRequest {
+            department_code,
+            year,
+            metric_code,
+            page_size,
+            page_token,
+            include_history,
+        } = request.into_inner();
+        let mut violations = Violations::default();
+        let page_size = convert::page_size(page_size, &mut violations);
+        if year != 0 {
+            convert::check_year("year", year, &mut violations);
+        }
+        if !metric_code.is_empty() && self.catalog.get(&metric_code).is_none() {
+            violations.push(
+                "metric_code",
+                format!("unknown metric {metric_code:?}; see ListMetricDefinitions"),
+            );
+        }
+        violations.into_result(()).map_err(IngestError::Invalid)?;
+        let filter = PointFilter {
+            department_code: (!department_code.is_empty()).then_some(department_code),
+            year: (year != 0).then_some(year),
+            metric_code: (!metric_code.is_empty()).then_some(metric_code),
+            include_history,
+        };
+        let page = self
+            .store
+            .list_points(filter, &page_token, page_size)
+            .await
+            .map_err(IngestError::from)?;
+        Ok(Response::new(pb::ListMetricPointsResponse {
+            points: page
+                .items
+                .into_iter()
+                .map(|point| convert::stored_point(point, &self.catalog))
+                .collect(),
+            next_page_token: page.next_page_token,
+        }))
+    }
+
+    async fn list_metric_definitions(
+        &self,
+        request: Request<pb::ListMetricDefinitionsRequest>,
+    ) -> Result<Response<pb::ListMetricDefinitionsResponse>, Status> {
+        let pb::ListMetricDefinitionsRequest {} = request.into_inner();
+        Ok(Response::new(pb::ListMetricDefinitionsResponse {
+            metrics: self
+                .catalog
+                .iter()
+                .map(convert::metric_definition)
+                .collect(),
+        }))
+    }
+
+    type ExportInputsStream = ExportStream;
+
+    async fn export_inputs(
+        &self,
+        request: Request<pb::ExportInputsRequest>,
+    ) -> Result<Response<Self::ExportInputsStream>, Status> {
+        let pb::ExportInputsRequest {
+            year,
+            department_codes,
+        } = request.into_inner();
+        let mut violations = Violations::default();
+        convert::check_year("year", year, &mut violations);
+        for (index, code) in department_codes.iter().enumerate() {
+            if let Err(reason) = validate_code(code) {
+                violations.push(format!("department_codes[{index}]"), reason);
+            }
+        }
+        violations.into_result(()).map_err(IngestError::Invalid)?;
+        info!(year, departments = department_codes.len(), "export started");
+        let metrics: Vec<Result<pb::ExportInputsResponse, Status>> = self
+            .catalog
+            .iter()
+            .map(|metric| {
+                Ok(pb::ExportInputsResponse {
+                    item: Some(pb::export_inputs_response::Item::Metric(
+                        convert::metric_definition(metric),
+                    )),
+                })
+            })
+            .collect();
+        let catalog = Arc::clone(&self.catalog);
+        let items = self.store.export(year, department_codes).map(move |item| {
+            use pb::export_inputs_response::Item;
+            let item = match item.map_err(|error| Status::from(IngestError::from(error)))? {
+                ExportItem::Department(department) => {
+                    Item::Department(convert::department(department))
+                }
+                ExportItem::TargetSet(target_set) => {
+                    Item::TargetSet(convert::target_set(target_set, &catalog))
+                }
+                ExportItem::Points(points) => Item::Points(pb::MetricPointBatch {
+                    points: points
+                        .into_iter()
+                        .map(|point| convert::stored_point(point, &catalog))
+                        .collect(),
+                }),
+                ExportItem::End {
+                    watermark,
+                    departments,
+                    target_sets,
+                    points,
+                } => {
+                    info!(watermark, departments, target_sets, points, "export finished");
+                    Item::End(pb::ExportEnd {
+                        watermark,
+                        departments,
+                        target_sets,
+                        points,
+                    })
+                }
+            };
+            Ok(pb::ExportInputsResponse { item: Some(item) })
+        });
+        Ok(Response::new(Box::pin(futures::stream::iter(metrics).chain(items))))
+    }
+}
