@@ -11,6 +11,10 @@ pub struct Violation {
 }
 
 impl Violation {
+    /// Most violations listed in one refusal; the rest are counted in a last violation. A
+    /// refusal travels in the response's trailers, which HTTP/2 peers limit in size.
+    pub const MAX_LISTED: usize = 20;
+
     /// A violation of `field` for `description`.
     pub fn new(field: impl Into<String>, description: impl Into<String>) -> Self {
         Self {

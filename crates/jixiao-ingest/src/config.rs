@@ -85,7 +85,10 @@ mod tests {
         let config: IngestConfig = toml::from_str("").unwrap();
         assert_eq!(config, IngestConfig::default());
         assert_eq!(config.listen, "127.0.0.1:50051");
-        assert_eq!(config.database_path(), PathBuf::from("./data/ingest.sqlite"));
+        assert_eq!(
+            config.database_path(),
+            PathBuf::from("./data/ingest.sqlite")
+        );
     }
 
     #[test]

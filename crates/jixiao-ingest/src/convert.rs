@@ -15,7 +15,7 @@ use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 
 /// Most violations listed in one refusal; the rest are counted.
-pub const MAX_VIOLATIONS: usize = 50;
+pub const MAX_VIOLATIONS: usize = Violation::MAX_LISTED;
 /// Longest request id accepted.
 const MAX_REQUEST_ID_LEN: usize = 128;
 /// Longest note accepted, in characters.

@@ -92,9 +92,7 @@ impl IngestServer {
         let (reflection_v1, reflection_v1alpha) = jixiao_server::grpc::reflection()?;
         let max_message_bytes = config.limits.max_message_bytes;
         let router = Server::builder()
-            .trace_fn(|request| {
-                tracing::info_span!("grpc", method = %request.uri().path())
-            })
+            .trace_fn(|request| tracing::info_span!("grpc", method = %request.uri().path()))
             .add_service(health_service)
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)

@@ -194,7 +194,9 @@ impl<S: IngestStore> IngestService for IngestApi<S> {
                 Vec::new()
             }
         };
-        let validated = violations.into_result(validated).map_err(IngestError::Invalid)?;
+        let validated = violations
+            .into_result(validated)
+            .map_err(IngestError::Invalid)?;
         let outcome = self
             .store
             .set_targets(
@@ -442,7 +444,10 @@ impl<S: IngestStore> IngestService for IngestApi<S> {
                     target_sets,
                     points,
                 } => {
-                    info!(watermark, departments, target_sets, points, "export finished");
+                    info!(
+                        watermark,
+                        departments, target_sets, points, "export finished"
+                    );
                     Item::End(pb::ExportEnd {
                         watermark,
                         departments,
@@ -453,6 +458,8 @@ impl<S: IngestStore> IngestService for IngestApi<S> {
             };
             Ok(pb::ExportInputsResponse { item: Some(item) })
         });
-        Ok(Response::new(Box::pin(futures::stream::iter(metrics).chain(items))))
+        Ok(Response::new(Box::pin(
+            futures::stream::iter(metrics).chain(items),
+        )))
     }
 }

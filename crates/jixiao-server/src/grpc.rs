@@ -15,9 +15,35 @@ use tonic_types::{ErrorDetails, FieldViolation, StatusExt};
 
 /// `INVALID_ARGUMENT` with a `google.rpc.BadRequest` naming each violation, and the same list
 /// in the message text, since older grpcurl does not print details.
+///
+/// Both travel in the response's trailers, which HTTP/2 peers limit in size (often 16 KiB), so
+/// at most [`Violation::MAX_LISTED`] violations are sent, each field and description is cut to
+/// a few hundred characters, and the message text to a few thousand.
 pub fn invalid_argument(violations: &[Violation]) -> Status {
-    let message = format!("invalid request: {}", Violation::join(violations));
-    let field_violations: Vec<FieldViolation> = violations
+    let listed: Vec<Violation> = violations
+        .iter()
+        .take(Violation::MAX_LISTED)
+        .map(|violation| {
+            Violation::new(
+                shorten(&violation.field, MAX_FIELD_CHARS),
+                shorten(&violation.description, MAX_DESCRIPTION_CHARS),
+            )
+        })
+        .chain((violations.len() > Violation::MAX_LISTED).then(|| {
+            Violation::new(
+                "request",
+                format!(
+                    "{} more violations not listed",
+                    violations.len() - Violation::MAX_LISTED
+                ),
+            )
+        }))
+        .collect();
+    let message = shorten(
+        &format!("invalid request: {}", Violation::join(&listed)),
+        MAX_MESSAGE_CHARS,
+    );
+    let field_violations: Vec<FieldViolation> = listed
         .iter()
         .map(|violation| FieldViolation::new(&violation.field, &violation.description))
         .collect();
@@ -26,6 +52,20 @@ pub fn invalid_argument(violations: &[Violation]) -> Status {
         message,
         ErrorDetails::with_bad_request(field_violations),
     )
+}
+
+const MAX_FIELD_CHARS: usize = 100;
+const MAX_DESCRIPTION_CHARS: usize = 300;
+const MAX_MESSAGE_CHARS: usize = 3000;
+
+/// `text` cut to at most `max_chars` characters, marked with `…` when cut.
+fn shorten(text: &str, max_chars: usize) -> String {
+    if text.chars().count() <= max_chars {
+        return text.to_owned();
+    }
+    let mut cut: String = text.chars().take(max_chars - 1).collect();
+    cut.push('…');
+    cut
 }
 
 /// The reflection services, `v1` and `v1alpha` (grpcurl 1.8 speaks only `v1alpha`), knowing

@@ -33,8 +33,7 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 const ROWS_PER_STATEMENT: usize = 500;
 /// Points per item of an export.
 const EXPORT_BATCH: usize = 1000;
-/// Most violations listed in one refusal; the rest are counted.
-pub(crate) const MAX_VIOLATIONS: usize = 50;
+const MAX_VIOLATIONS: usize = Violation::MAX_LISTED;
 
 /// How the SQLite file is opened.
 #[derive(Debug, Clone)]
@@ -149,7 +148,7 @@ fn decode_token<T: DeserializeOwned>(token: &str) -> StoreResult<Option<T>> {
         return Ok(None);
     }
     let refuse = || invalid("page_token", "is not a token this service returned");
-    if token.len() % 2 != 0 || token.len() > 4096 {
+    if !token.len().is_multiple_of(2) || token.len() > 4096 {
         return Err(refuse());
     }
     let bytes = (0..token.len())

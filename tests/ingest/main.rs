@@ -1,0 +1,10 @@
+//! Integration tests of the ingestion service over real gRPC on loopback, each on its own
+//! temporary SQLite file.
+
+mod departments;
+mod export;
+mod lifecycle;
+mod metrics;
+mod streams;
+mod support;
+mod targets;
