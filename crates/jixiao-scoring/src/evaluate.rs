@@ -1,0 +1,940 @@
+//! A department-wide evaluation as of a quarter or the year.
+
+use std::collections::HashMap;
+
+use jixiao_domain::{Comparator, Grain, Level1, Period, Temporal};
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::framework::Framework;
+use crate::inputs::{Inputs, Point, TargetRow};
+
+const EXECUTED: &str = "budget.executed";
+const ADJUSTED: &str = "budget.adjusted";
+const INITIAL: &str = "budget.initial";
+const REPORTED_RATE: &str = "budget.execution_rate_reported";
+
+/// A monitoring light (双监控).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Light {
+    /// No light: the figure is missing.
+    None,
+    /// On track.
+    Green,
+    /// Somewhat behind.
+    Yellow,
+    /// Far behind.
+    Red,
+    /// Well ahead of the annual target.
+    Blue,
+}
+
+/// The budget execution part of a score.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BudgetScore {
+    /// E, executed to date.
+    pub executed: Option<Decimal>,
+    /// A, the full-year budget.
+    pub adjusted: Option<Decimal>,
+    /// I, the initial budget.
+    pub initial: Option<Decimal>,
+    /// 100 × E / A, rounded to 2 decimals.
+    pub rate: Option<Decimal>,
+    /// rate / t, rounded to 2 decimals.
+    pub progress: Option<Decimal>,
+    /// The weight of budget execution.
+    pub weight: Decimal,
+    /// The score earned.
+    pub score: Decimal,
+    /// The spending light.
+    pub light: Light,
+}
+
+/// One target row, explained.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndicatorScore {
+    /// Row code.
+    pub indicator_code: String,
+    /// Name.
+    pub name: String,
+    /// Level-1 group.
+    pub level1: Level1,
+    /// Level-2 sub-group.
+    pub level2: String,
+    /// Metric of the actual.
+    pub metric_code: String,
+    /// Comparator.
+    pub comparator: Comparator,
+    /// Weight.
+    pub weight: Decimal,
+    /// T, the annual target.
+    pub annual_target: Decimal,
+    /// T_w, the window's target.
+    pub window_target: Decimal,
+    /// x, department-wide as of the window.
+    pub actual: Option<Decimal>,
+    /// Canonical unit of target and actual.
+    pub unit: String,
+    /// 100 × x / T_w, rounded to 2 decimals.
+    pub ratio: Option<Decimal>,
+    /// The score earned.
+    pub score: Decimal,
+    /// 达成, 部分达成 or 未达成, for qualitative rows.
+    pub band: Option<String>,
+    /// The target light.
+    pub light: Light,
+}
+
+/// A deduction applied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeductionScore {
+    /// The metric counted.
+    pub metric_code: String,
+    /// The reason.
+    pub reason: String,
+    /// The metric's value as of the window.
+    pub count: Decimal,
+    /// Per occurrence.
+    pub per_unit: Decimal,
+    /// At most.
+    pub cap: Decimal,
+    /// Deducted.
+    pub amount: Decimal,
+}
+
+/// A consistency or plausibility finding, with the figures that raised it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Flag {
+    /// For example `source_conflict`.
+    pub code: String,
+    /// What it is about: a metric or an indicator code.
+    pub subject: String,
+    /// The explanation.
+    pub message: String,
+    /// The figures, by name.
+    pub figures: Vec<(String, String)>,
+}
+
+/// A department-wide evaluation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Evaluation {
+    /// Department evaluated.
+    pub department_code: String,
+    /// Its name.
+    pub department_name: String,
+    /// The as-of period.
+    pub period: String,
+    /// Framework name.
+    pub framework_name: String,
+    /// Framework version.
+    pub framework_version: String,
+    /// t = m / 12.
+    pub time_factor: Decimal,
+    /// Budget execution.
+    pub budget: BudgetScore,
+    /// Indicator rows.
+    pub indicators: Vec<IndicatorScore>,
+    /// Σ indicator scores.
+    pub indicator_total: Decimal,
+    /// Deductions.
+    pub deductions: Vec<DeductionScore>,
+    /// Σ deductions.
+    pub deduction_total: Decimal,
+    /// The total, in [0, 100].
+    pub total: Decimal,
+    /// The grade.
+    pub grade: String,
+    /// Flags.
+    pub flags: Vec<Flag>,
+    /// Revision of the target set used (0 without one).
+    pub targets_revision: i64,
+    /// SHA-256 of the inputs that counted, hexadecimal.
+    pub input_digest: String,
+}
+
+/// Rounds to 2 decimals, half away from zero.
+pub(crate) fn round2(value: Decimal) -> Decimal {
+    value.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
+}
+
+fn show(value: Decimal) -> String {
+    value.normalize().to_string()
+}
+
+fn percent(value: Decimal) -> String {
+    format!("{:.2}", round2(value))
+}
+
+/// A resolved figure: one value per (department, metric, period), sources reconciled.
+#[derive(Debug, Clone)]
+struct Figure<'a> {
+    period: Period,
+    value: Decimal,
+    point: &'a Point,
+}
+
+/// A metric's value for one department, with whether a point counted in it carries a note.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Value {
+    amount: Decimal,
+    noted: bool,
+}
+
+struct Context<'a> {
+    framework: &'a Framework,
+    inputs: &'a Inputs,
+    as_of: Period,
+    window_end: u8,
+    whole_year: bool,
+    t: Decimal,
+    scope: Vec<&'a str>,
+    /// (department, metric) → figures of that department's own points, by period.
+    figures: HashMap<(&'a str, &'a str), Vec<Figure<'a>>>,
+    /// metric → department-wide value, computed once so that its flags are raised once.
+    values: HashMap<&'a str, Option<Value>>,
+    flags: Vec<Flag>,
+    digest: Sha256,
+}
+
+/// Evaluates `department_code` department-wide as of `as_of` (a quarter or a year).
+///
+/// # Panics
+/// When `as_of` is a month: callers check [`Period::is_evaluable`] first.
+pub fn evaluate(
+    framework: &Framework,
+    inputs: &Inputs,
+    department_code: &str,
+    as_of: Period,
+) -> Evaluation {
+    assert!(
+        as_of.is_evaluable(),
+        "evaluations are as of a quarter or a year"
+    );
+    let window_end = as_of.end_month();
+    let mut context = Context {
+        framework,
+        inputs,
+        as_of,
+        window_end,
+        whole_year: window_end == 12,
+        t: Decimal::from(window_end) / Decimal::from(12),
+        scope: inputs.scope(department_code),
+        figures: HashMap::new(),
+        values: HashMap::new(),
+        flags: Vec::new(),
+        digest: Sha256::new(),
+    };
+    context.digest_header(department_code);
+    context.resolve_sources();
+
+    let budget = context.budget();
+    let target_set = inputs.target_set(department_code);
+    let rows: &[TargetRow] = target_set.map_or(&[], |set| set.targets.as_slice());
+    context.digest_targets(target_set.map_or(0, |set| set.revision), rows);
+    context.check_weights(rows);
+    let indicators: Vec<IndicatorScore> = rows.iter().map(|row| context.indicator(row)).collect();
+    let indicator_total: Decimal = indicators.iter().map(|row| row.score).sum();
+    let deductions = context.deductions();
+    let deduction_total: Decimal = deductions.iter().map(|rule| rule.amount).sum();
+    let total = (budget.score + indicator_total - deduction_total)
+        .max(Decimal::ZERO)
+        .min(Decimal::from(100));
+    context.budget_flags(&budget, indicator_total);
+    let grade = framework.grade(total).to_owned();
+    let digest = context.digest.clone().finalize();
+    Evaluation {
+        department_code: department_code.to_owned(),
+        department_name: inputs
+            .department(department_code)
+            .map(|department| department.name.clone())
+            .unwrap_or_default(),
+        period: as_of.to_string(),
+        framework_name: framework.name.clone(),
+        framework_version: framework.version.clone(),
+        time_factor: context.t,
+        budget,
+        indicators,
+        indicator_total,
+        deductions,
+        deduction_total,
+        total,
+        grade,
+        flags: context.flags,
+        targets_revision: target_set.map_or(0, |set| set.revision),
+        input_digest: digest.iter().map(|byte| format!("{byte:02x}")).collect(),
+    }
+}
+
+impl<'a> Context<'a> {
+    fn flag(&mut self, code: &str, subject: &str, message: String, figures: Vec<(&str, String)>) {
+        self.flags.push(Flag {
+            code: code.to_owned(),
+            subject: subject.to_owned(),
+            message,
+            figures: figures
+                .into_iter()
+                .map(|(name, value)| (name.to_owned(), value))
+                .collect(),
+        });
+    }
+
+    fn digest_line(&mut self, line: String) {
+        self.digest.update(line.as_bytes());
+        self.digest.update(b"\n");
+    }
+
+    fn digest_header(&mut self, department_code: &str) {
+        self.digest_line(format!("as_of {} department {department_code}", self.as_of));
+        let scope = self.scope.clone();
+        for code in scope {
+            if let Some(department) = self.inputs.department(code) {
+                let line = format!(
+                    "scope {} {} {}",
+                    department.code,
+                    department.parent_code.as_deref().unwrap_or("-"),
+                    department.name
+                );
+                self.digest_line(line);
+            }
+        }
+    }
+
+    fn digest_targets(&mut self, revision: i64, rows: &[TargetRow]) {
+        self.digest_line(format!("targets {revision}"));
+        for row in rows {
+            let line = format!(
+                "target {} {} {} {} {} {} {} {} {}",
+                row.indicator_code,
+                row.level1.code(),
+                row.level2,
+                row.metric_code,
+                row.comparator,
+                show(row.target),
+                row.unit,
+                show(row.weight),
+                row.name
+            );
+            self.digest_line(line);
+        }
+    }
+
+    /// Keeps the points that count (the year's, without a project, starting inside the window)
+    /// and reconciles sources: for each (department, metric, period) the highest priority wins,
+    /// then the one received last; differing values raise `source_conflict`.
+    fn resolve_sources(&mut self) {
+        let inputs = self.inputs;
+        let scope = self.scope.clone();
+        for code in scope {
+            let points = inputs.points(code);
+            let mut index = 0;
+            while index < points.len() {
+                // Points are ordered by metric, period, project, source: a group is a run.
+                let first = &points[index];
+                let mut end = index + 1;
+                while end < points.len()
+                    && points[end].metric_code == first.metric_code
+                    && points[end].period == first.period
+                    && points[end].project_code == first.project_code
+                {
+                    end += 1;
+                }
+                let group = &points[index..end];
+                index = end;
+                if !first.project_code.is_empty()
+                    || first.period.year_number() != self.as_of.year_number()
+                    || first.period.start_month() > self.window_end
+                {
+                    continue;
+                }
+                for point in group {
+                    let line = format!(
+                        "point {} {} {} {} {} {} {}",
+                        point.department_code,
+                        point.metric_code,
+                        point.period,
+                        point.source,
+                        show(point.value),
+                        point.sequence,
+                        point.note
+                    );
+                    self.digest_line(line);
+                }
+                let framework = self.framework;
+                let winner = group
+                    .iter()
+                    .max_by_key(|point| (framework.priority(&point.source), point.sequence))
+                    .expect("a group has a point");
+                if group.iter().any(|point| point.value != winner.value) {
+                    let mut figures: Vec<(&str, String)> = group
+                        .iter()
+                        .map(|point| (point.source.as_str(), show(point.value)))
+                        .collect();
+                    figures.push(("department", code.to_owned()));
+                    figures.push(("period", first.period.to_string()));
+                    figures.push(("counted", winner.source.clone()));
+                    let message = format!(
+                        "{} of {code} for {}: sources report different values; {} (priority {}, received last among equals) counts",
+                        first.metric_code,
+                        first.period,
+                        winner.source,
+                        framework.priority(&winner.source)
+                    );
+                    self.flag("source_conflict", &first.metric_code, message, figures);
+                }
+                self.figures
+                    .entry((code, first.metric_code.as_str()))
+                    .or_default()
+                    .push(Figure {
+                        period: first.period,
+                        value: winner.value,
+                        point: winner,
+                    });
+            }
+        }
+    }
+
+    /// A metric's value for one department alone, as of the window.
+    fn own_value(&mut self, code: &'a str, metric: &'a str, temporal: Temporal) -> Option<Value> {
+        let figures = self.figures.get(&(code, metric))?.clone();
+        match temporal {
+            Temporal::Stock => figures
+                .iter()
+                .max_by_key(|figure| {
+                    (
+                        figure.period.start_month(),
+                        std::cmp::Reverse(figure.period.grain()),
+                    )
+                })
+                .map(|figure| Value {
+                    amount: figure.value,
+                    noted: !figure.point.note.is_empty(),
+                }),
+            Temporal::Flow => {
+                let mut window: Option<Value> = None;
+                let add = |total: &mut Option<Value>, value: Value| {
+                    let sum = total.get_or_insert(Value {
+                        amount: Decimal::ZERO,
+                        noted: false,
+                    });
+                    sum.amount += value.amount;
+                    sum.noted |= value.noted;
+                };
+                for quarter in 1..=(self.window_end / 3) {
+                    let quarter_figure = figures
+                        .iter()
+                        .find(|figure| figure.period.quarter_number() == Some(quarter));
+                    let months: Vec<&Figure<'_>> = figures
+                        .iter()
+                        .filter(|figure| {
+                            figure.period.grain() == Grain::Month
+                                && figure.period.containing_quarter() == Some(quarter)
+                        })
+                        .collect();
+                    let month_sum = (!months.is_empty()).then(|| Value {
+                        amount: months.iter().map(|figure| figure.value).sum(),
+                        noted: months.iter().any(|figure| !figure.point.note.is_empty()),
+                    });
+                    let quarter_value = match (quarter_figure, month_sum) {
+                        (Some(figure), month_sum) => {
+                            if let Some(month_sum) = month_sum
+                                && month_sum.amount != figure.value
+                            {
+                                self.mismatch(
+                                    code,
+                                    metric,
+                                    figure.period,
+                                    figure.value,
+                                    month_sum.amount,
+                                    "months",
+                                );
+                            }
+                            Some(Value {
+                                amount: figure.value,
+                                noted: !figure.point.note.is_empty(),
+                            })
+                        }
+                        (None, month_sum) => month_sum,
+                    };
+                    if let Some(value) = quarter_value {
+                        add(&mut window, value);
+                    }
+                }
+                if self.whole_year
+                    && let Some(year) = figures
+                        .iter()
+                        .find(|figure| figure.period.grain() == Grain::Year)
+                {
+                    if let Some(sum) = window
+                        && sum.amount != year.value
+                    {
+                        self.mismatch(
+                            code,
+                            metric,
+                            year.period,
+                            year.value,
+                            sum.amount,
+                            "quarters and months",
+                        );
+                    }
+                    return Some(Value {
+                        amount: year.value,
+                        noted: !year.point.note.is_empty(),
+                    });
+                }
+                window
+            }
+        }
+    }
+
+    fn mismatch(
+        &mut self,
+        code: &str,
+        metric: &str,
+        period: Period,
+        coarse: Decimal,
+        sum: Decimal,
+        finer: &str,
+    ) {
+        let message = format!(
+            "{metric} of {code}: the {period} figure {} differs from the sum of its {finer}, {}; the {period} figure counts",
+            show(coarse),
+            show(sum)
+        );
+        self.flag(
+            "subperiod_sum_mismatch",
+            metric,
+            message,
+            vec![
+                ("department", code.to_owned()),
+                ("period", period.to_string()),
+                ("coarse_value", show(coarse)),
+                ("finer_sum", show(sum)),
+            ],
+        );
+    }
+
+    /// A metric's department-wide value as of the window: summed over the scope when additive,
+    /// the department's own otherwise. `None` when no point counts.
+    fn value(&mut self, metric: &'a str) -> Option<Value> {
+        if let Some(value) = self.values.get(metric) {
+            return *value;
+        }
+        let value = self.compute_value(metric);
+        self.values.insert(metric, value);
+        value
+    }
+
+    fn compute_value(&mut self, metric: &'a str) -> Option<Value> {
+        let info = self.inputs.metric(metric)?;
+        let scope = self.scope.clone();
+        if !info.additive {
+            return self.own_value(scope[0], metric, info.temporal);
+        }
+        let mut total: Option<Value> = None;
+        for code in scope {
+            if let Some(value) = self.own_value(code, metric, info.temporal) {
+                let sum = total.get_or_insert(Value {
+                    amount: Decimal::ZERO,
+                    noted: false,
+                });
+                sum.amount += value.amount;
+                sum.noted |= value.noted;
+            }
+        }
+        total
+    }
+
+    fn light_for_progress(&self, progress: Decimal) -> Light {
+        let lights = &self.framework.lights;
+        if progress < lights.red_below {
+            Light::Red
+        } else if progress < lights.yellow_below {
+            Light::Yellow
+        } else {
+            Light::Green
+        }
+    }
+
+    fn budget(&mut self) -> BudgetScore {
+        let weight = self.framework.budget.weight;
+        let executed = self.value(EXECUTED).map(|value| value.amount);
+        let adjusted = self.value(ADJUSTED).map(|value| value.amount);
+        let initial = self.value(INITIAL).map(|value| value.amount);
+        let mut budget = BudgetScore {
+            executed,
+            adjusted,
+            initial,
+            rate: None,
+            progress: None,
+            weight,
+            score: Decimal::ZERO,
+            light: Light::None,
+        };
+        match (executed, adjusted) {
+            (_, None) => self.flag(
+                "missing_budget",
+                ADJUSTED,
+                "the full-year budget A (budget.adjusted) has no value; budget execution scores 0"
+                    .to_owned(),
+                vec![("executed", executed.map(show).unwrap_or_default())],
+            ),
+            (_, Some(adjusted)) if adjusted.is_zero() => self.flag(
+                "missing_budget",
+                ADJUSTED,
+                "the full-year budget A (budget.adjusted) is 0; budget execution scores 0"
+                    .to_owned(),
+                vec![("adjusted", show(adjusted))],
+            ),
+            (None, Some(adjusted)) => self.flag(
+                "missing_budget",
+                EXECUTED,
+                "executed expenditure E (budget.executed) has no value; budget execution scores 0"
+                    .to_owned(),
+                vec![("adjusted", show(adjusted))],
+            ),
+            (Some(executed), Some(adjusted)) => {
+                let rate = executed / adjusted;
+                let progress = rate / self.t;
+                budget.rate = Some(round2(rate * Decimal::from(100)));
+                budget.progress = Some(round2(progress * Decimal::from(100)));
+                budget.score = round2((weight * progress).max(Decimal::ZERO).min(weight));
+                budget.light = self.light_for_progress(progress * Decimal::from(100));
+            }
+        }
+        budget
+    }
+
+    fn check_weights(&mut self, rows: &[TargetRow]) {
+        if rows.is_empty() {
+            return;
+        }
+        for level in Level1::ALL {
+            let sum: Decimal = rows
+                .iter()
+                .filter(|row| row.level1 == level)
+                .map(|row| row.weight)
+                .sum();
+            let expected = self.framework.group_weight(level);
+            if sum != expected {
+                let message = format!(
+                    "the target weights of group {} sum to {}, but this framework gives it {}",
+                    level.name_zh(),
+                    show(sum),
+                    show(expected)
+                );
+                self.flag(
+                    "target_weights_mismatch",
+                    level.code(),
+                    message,
+                    vec![("sum", show(sum)), ("framework_weight", show(expected))],
+                );
+            }
+        }
+    }
+
+    fn indicator(&mut self, row: &'a TargetRow) -> IndicatorScore {
+        let temporal = self
+            .inputs
+            .metric(&row.metric_code)
+            .map(|info| info.temporal);
+        let window_target = match (temporal, row.comparator) {
+            (Some(Temporal::Flow), comparator) if comparator != Comparator::Qualitative => {
+                row.target * self.t
+            }
+            _ => row.target,
+        };
+        let value = self.value(&row.metric_code);
+        let mut scored = IndicatorScore {
+            indicator_code: row.indicator_code.clone(),
+            name: row.name.clone(),
+            level1: row.level1,
+            level2: row.level2.clone(),
+            metric_code: row.metric_code.clone(),
+            comparator: row.comparator,
+            weight: row.weight,
+            annual_target: row.target,
+            window_target,
+            actual: value.map(|value| value.amount),
+            unit: row.unit.clone(),
+            ratio: None,
+            score: Decimal::ZERO,
+            band: None,
+            light: Light::None,
+        };
+        if !self.framework.allows(row.comparator) {
+            let message = format!(
+                "{}: the comparator {} is not among this framework's comparators",
+                row.indicator_code, row.comparator
+            );
+            self.flag(
+                "comparator_not_allowed",
+                &row.indicator_code,
+                message,
+                vec![("comparator", row.comparator.to_string())],
+            );
+        }
+        let Some(value) = value else {
+            let message = format!(
+                "{} ({}): {} has no value as of {}; the row scores 0",
+                row.indicator_code, row.name, row.metric_code, self.as_of
+            );
+            self.flag(
+                "missing_actual",
+                &row.indicator_code,
+                message,
+                vec![("metric", row.metric_code.clone())],
+            );
+            return scored;
+        };
+        let x = value.amount;
+        let w = row.weight;
+        if !window_target.is_zero() && row.comparator != Comparator::Qualitative {
+            scored.ratio = Some(round2(x / window_target * Decimal::from(100)));
+        }
+        let raw = score_row(row.comparator, w, x, window_target);
+        scored.score = round2(raw.max(Decimal::ZERO).min(w));
+        let lights = &self.framework.lights;
+        let hundred = Decimal::from(100);
+        scored.light = match row.comparator {
+            Comparator::Qualitative => {
+                let indicators = &self.framework.indicators;
+                let (band, light) = if x >= indicators.qualitative_achieved {
+                    ("达成", Light::Green)
+                } else if x >= indicators.qualitative_partly_achieved {
+                    ("部分达成", Light::Yellow)
+                } else {
+                    ("未达成", Light::Red)
+                };
+                scored.band = Some(band.to_owned());
+                light
+            }
+            _ if row.target.is_zero() => {
+                if scored.score == w {
+                    Light::Green
+                } else {
+                    Light::Red
+                }
+            }
+            Comparator::AtLeast | Comparator::Equal => {
+                if temporal == Some(Temporal::Flow) && x.is_zero() {
+                    Light::Red
+                } else if x >= lights.blue_at_ratio * row.target {
+                    Light::Blue
+                } else {
+                    self.light_for_progress(x / window_target * hundred)
+                }
+            }
+            Comparator::AtMost => {
+                if x <= window_target {
+                    Light::Green
+                } else {
+                    Light::Red
+                }
+            }
+        };
+        if matches!(row.comparator, Comparator::AtLeast | Comparator::Equal)
+            && window_target > Decimal::ZERO
+            && x >= self.framework.flags.over_achievement_ratio * window_target
+            && !value.noted
+        {
+            let message = format!(
+                "{} ({}): the actual {} is {}% of the window's target {}, and no point counted in it explains why (a note)",
+                row.indicator_code,
+                row.name,
+                show(x),
+                percent(x / window_target * hundred),
+                show(window_target)
+            );
+            self.flag(
+                "over_achievement",
+                &row.indicator_code,
+                message,
+                vec![
+                    ("actual", show(x)),
+                    ("window_target", show(window_target)),
+                    ("ratio_percent", percent(x / window_target * hundred)),
+                ],
+            );
+        }
+        scored
+    }
+
+    fn deductions(&mut self) -> Vec<DeductionScore> {
+        let framework = self.framework;
+        let mut applied = Vec::new();
+        for rule in &framework.deductions {
+            let Some(value) = self.value(&rule.metric_code) else {
+                continue;
+            };
+            if value.amount <= Decimal::ZERO {
+                continue;
+            }
+            applied.push(DeductionScore {
+                metric_code: rule.metric_code.clone(),
+                reason: rule.reason.clone(),
+                count: value.amount,
+                per_unit: rule.per_unit,
+                cap: rule.cap,
+                amount: round2((rule.per_unit * value.amount).min(rule.cap)),
+            });
+        }
+        applied
+    }
+
+    /// The flags that compare budget figures: reported rate, unspent, adjustment, and outputs
+    /// ahead of spending.
+    fn budget_flags(&mut self, budget: &BudgetScore, indicator_total: Decimal) {
+        let thresholds = self.framework.flags.clone();
+        let hundred = Decimal::from(100);
+        if let (Some(executed), Some(adjusted)) = (budget.executed, budget.adjusted)
+            && !adjusted.is_zero()
+        {
+            let computed = executed / adjusted * hundred;
+            let as_of = self.as_of;
+            let root = self.scope[0];
+            let reported = self
+                .figures
+                .get(&(root, REPORTED_RATE))
+                .and_then(|figures| figures.iter().find(|figure| figure.period == as_of))
+                .map(|figure| figure.value);
+            if let Some(reported) = reported {
+                let difference = (reported - computed).abs();
+                if difference > thresholds.reported_rate_tolerance {
+                    let message = format!(
+                        "the reported execution rate {}% differs from the computed 100 × E / A = {}% by {} percentage points",
+                        show(reported),
+                        percent(computed),
+                        percent(difference)
+                    );
+                    self.flag(
+                        "reported_rate_mismatch",
+                        REPORTED_RATE,
+                        message,
+                        vec![
+                            ("reported_percent", show(reported)),
+                            ("computed_percent", percent(computed)),
+                            ("difference_points", percent(difference)),
+                            ("executed", show(executed)),
+                            ("adjusted", show(adjusted)),
+                        ],
+                    );
+                }
+            }
+            if self.as_of.grain() == Grain::Year {
+                let unspent = Decimal::ONE - executed / adjusted;
+                if unspent > thresholds.large_unspent_ratio {
+                    let message = format!(
+                        "{}% of the full-year budget is unspent ({} of {})",
+                        percent(unspent * hundred),
+                        show(adjusted - executed),
+                        show(adjusted)
+                    );
+                    self.flag(
+                        "large_unspent",
+                        EXECUTED,
+                        message,
+                        vec![
+                            ("unspent_percent", percent(unspent * hundred)),
+                            ("executed", show(executed)),
+                            ("adjusted", show(adjusted)),
+                        ],
+                    );
+                }
+            }
+        }
+        if let (Some(adjusted), Some(initial)) = (budget.adjusted, budget.initial)
+            && !initial.is_zero()
+        {
+            let adjustment = (adjusted - initial).abs() / initial;
+            if adjustment > thresholds.large_adjustment_ratio {
+                let message = format!(
+                    "the budget was adjusted by {}% from the initial {} to {}",
+                    percent(adjustment * hundred),
+                    show(initial),
+                    show(adjusted)
+                );
+                self.flag(
+                    "large_adjustment",
+                    ADJUSTED,
+                    message,
+                    vec![
+                        ("adjustment_percent", percent(adjustment * hundred)),
+                        ("initial", show(initial)),
+                        ("adjusted", show(adjusted)),
+                    ],
+                );
+            }
+        }
+        let groups_total = self.framework.groups_total();
+        let budget_weight = self.framework.budget.weight;
+        if !groups_total.is_zero() && !budget_weight.is_zero() {
+            let outputs = indicator_total / groups_total;
+            let spending = budget.score / budget_weight;
+            if outputs - spending > thresholds.outputs_ahead_margin * outputs {
+                let message = format!(
+                    "indicators earned {}% of their points while budget execution earned {}%: outputs are ahead of spending",
+                    percent(outputs * hundred),
+                    percent(spending * hundred)
+                );
+                self.flag(
+                    "outputs_ahead_of_spending",
+                    EXECUTED,
+                    message,
+                    vec![
+                        ("indicator_total", show(indicator_total)),
+                        ("budget_score", show(budget.score)),
+                        ("indicator_share_percent", percent(outputs * hundred)),
+                        ("budget_share_percent", percent(spending * hundred)),
+                    ],
+                );
+            }
+        }
+    }
+}
+
+/// A row's unrounded score: weight `w`, actual `x`, the window's target `target`.
+pub(crate) fn score_row(
+    comparator: Comparator,
+    w: Decimal,
+    x: Decimal,
+    target: Decimal,
+) -> Decimal {
+    match comparator {
+        Comparator::AtLeast => {
+            if x >= target || target.is_zero() {
+                w
+            } else {
+                w * x / target
+            }
+        }
+        Comparator::Equal => {
+            if target.is_zero() {
+                if x <= Decimal::ZERO { w } else { Decimal::ZERO }
+            } else if x >= target {
+                w
+            } else {
+                w * x / target
+            }
+        }
+        Comparator::AtMost => {
+            if target.is_zero() {
+                if x <= Decimal::ZERO { w } else { Decimal::ZERO }
+            } else if x <= target {
+                w
+            } else if x < target * Decimal::TWO {
+                w * (Decimal::ONE - (x - target) / target)
+            } else {
+                Decimal::ZERO
+            }
+        }
+        Comparator::Qualitative => {
+            let hundred = Decimal::from(100);
+            w * x.max(Decimal::ZERO).min(hundred) / hundred
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,903 @@
+//! The rules of scoring, one by one, and the worked example of the source report.
+
+use std::collections::HashMap;
+
+use jixiao_domain::{Catalog, Comparator, Level1, Period};
+use proptest::prelude::*;
+use rust_decimal::Decimal;
+
+use super::{Evaluation, Light, evaluate, score_row};
+use crate::framework::Framework;
+use crate::inputs::{Department, Inputs, MetricInfo, Point, TargetRow, TargetSet};
+
+fn d(text: &str) -> Decimal {
+    text.parse().unwrap()
+}
+
+/// Builds inputs the way an export would deliver them.
+#[derive(Default)]
+struct Given {
+    departments: Vec<Department>,
+    target_sets: HashMap<String, TargetSet>,
+    points: Vec<Point>,
+    sequence: i64,
+}
+
+impl Given {
+    fn new() -> Self {
+        let mut given = Self::default();
+        given.department("DEPT", None);
+        given
+    }
+
+    fn department(&mut self, code: &str, parent: Option<&str>) -> &mut Self {
+        self.departments.push(Department {
+            code: code.into(),
+            name: format!("{code} 名称"),
+            parent_code: parent.map(Into::into),
+        });
+        self
+    }
+
+    fn point(&mut self, department: &str, metric: &str, period: &str, value: &str) -> &mut Self {
+        self.point_from(department, metric, period, value, "budget", "")
+    }
+
+    fn point_from(
+        &mut self,
+        department: &str,
+        metric: &str,
+        period: &str,
+        value: &str,
+        source: &str,
+        note: &str,
+    ) -> &mut Self {
+        self.sequence += 1;
+        self.points.push(Point {
+            department_code: department.into(),
+            metric_code: metric.into(),
+            period: period.parse().unwrap(),
+            value: d(value),
+            source: source.into(),
+            project_code: String::new(),
+            note: note.into(),
+            sequence: self.sequence,
+        });
+        self
+    }
+
+    fn targets(&mut self, department: &str, rows: Vec<TargetRow>) -> &mut Self {
+        self.target_sets.insert(
+            department.into(),
+            TargetSet {
+                revision: 1,
+                targets: rows,
+            },
+        );
+        self
+    }
+
+    fn inputs(&self) -> Inputs {
+        let metrics = Catalog::starter()
+            .iter()
+            .map(|metric| {
+                (
+                    metric.code.clone(),
+                    MetricInfo {
+                        temporal: metric.temporal,
+                        additive: metric.additive,
+                    },
+                )
+            })
+            .collect();
+        Inputs::new(
+            metrics,
+            self.departments.clone(),
+            self.target_sets.clone(),
+            self.points.clone(),
+            self.sequence,
+        )
+    }
+
+    fn evaluate(&self, period: &str) -> Evaluation {
+        evaluate(
+            &Framework::central_2020(),
+            &self.inputs(),
+            "DEPT",
+            period.parse().unwrap(),
+        )
+    }
+}
+
+fn row(
+    code: &str,
+    level1: Level1,
+    metric: &str,
+    comparator: Comparator,
+    target: &str,
+    weight: &str,
+) -> TargetRow {
+    TargetRow {
+        indicator_code: code.into(),
+        name: format!("指标 {code}"),
+        level1,
+        level2: "数量".into(),
+        metric_code: metric.into(),
+        comparator,
+        target: d(target),
+        unit: "count".into(),
+        weight: d(weight),
+    }
+}
+
+fn flags(evaluation: &Evaluation, code: &str) -> usize {
+    evaluation
+        .flags
+        .iter()
+        .filter(|flag| flag.code == code)
+        .count()
+}
+
+fn figure<'a>(evaluation: &'a Evaluation, code: &str, name: &str) -> &'a str {
+    let flag = evaluation
+        .flags
+        .iter()
+        .find(|flag| flag.code == code)
+        .unwrap_or_else(|| panic!("no {code} flag in {:?}", evaluation.flags));
+    flag.figures
+        .iter()
+        .find(|(figure, _)| figure == name)
+        .map(|(_, value)| value.as_str())
+        .unwrap_or_else(|| panic!("{code} has no figure {name}"))
+}
+
+fn full_marks_targets() -> Vec<TargetRow> {
+    vec![
+        row(
+            "O1",
+            Level1::Output,
+            "land.supervision.inspected",
+            Comparator::AtLeast,
+            "480",
+            "30",
+        ),
+        row(
+            "O2",
+            Level1::Output,
+            "land.supply.parcels",
+            Comparator::AtLeast,
+            "70",
+            "20",
+        ),
+        row(
+            "E1",
+            Level1::Outcome,
+            "land.transfer.revenue",
+            Comparator::AtLeast,
+            "1500000",
+            "30",
+        ),
+        row(
+            "S1",
+            Level1::Satisfaction,
+            "satisfaction.rate",
+            Comparator::AtLeast,
+            "100",
+            "10",
+        ),
+    ]
+}
+
+/// SCORING.md §6: the source report's 2022 figures.
+#[test]
+fn the_worked_example_of_the_source_report() {
+    let mut given = Given::new();
+    given
+        .point("DEPT", "budget.executed", "2022", "790.85")
+        .point("DEPT", "budget.adjusted", "2022", "816.10")
+        .point("DEPT", "budget.initial", "2022", "789.64")
+        .point("DEPT", "budget.execution_rate_reported", "2022", "96.61")
+        .point_from("DEPT", "land.transfer.area", "2022", "2684.45", "land", "")
+        .point_from(
+            "DEPT",
+            "land.transfer.area",
+            "2022",
+            "2301.75",
+            "report",
+            "",
+        )
+        .point("DEPT", "land.supervision.inspected", "2022", "487")
+        .point("DEPT", "land.supply.parcels", "2022", "76")
+        .point("DEPT", "land.transfer.revenue", "2022", "2055500")
+        .point("DEPT", "satisfaction.rate", "2022", "94.4")
+        .point("DEPT", "procurement.contracts_filed_late", "2022", "1")
+        .point("DEPT", "procurement.sme_field_missing", "2022", "1")
+        .targets("DEPT", full_marks_targets());
+    let evaluation = given.evaluate("2022");
+
+    assert_eq!(evaluation.budget.score, d("9.69"));
+    assert_eq!(evaluation.budget.rate, Some(d("96.91")));
+    assert_eq!(
+        figure(&evaluation, "reported_rate_mismatch", "reported_percent"),
+        "96.61"
+    );
+    assert_eq!(
+        figure(&evaluation, "reported_rate_mismatch", "computed_percent"),
+        "96.91"
+    );
+    assert_eq!(
+        figure(&evaluation, "reported_rate_mismatch", "difference_points"),
+        "0.30"
+    );
+    assert_eq!(
+        flags(&evaluation, "large_adjustment"),
+        0,
+        "3.35% is no large adjustment"
+    );
+    assert_eq!(
+        flags(&evaluation, "large_unspent"),
+        0,
+        "3.09% is not largely unspent"
+    );
+    assert_eq!(figure(&evaluation, "source_conflict", "land"), "2684.45");
+    assert_eq!(figure(&evaluation, "source_conflict", "report"), "2301.75");
+
+    // 87.94 of the other 90 points: satisfaction 94.4% of 100 earns 9.44 of 10, and the two
+    // procurement problems of the report deduct 0.5 and 1.
+    assert_eq!(evaluation.indicator_total, d("89.44"));
+    assert_eq!(evaluation.deduction_total, d("1.5"));
+    assert_eq!(evaluation.total, d("97.63"));
+    assert_eq!(evaluation.grade, "优");
+    let reasons: Vec<&str> = evaluation
+        .deductions
+        .iter()
+        .map(|rule| rule.reason.as_str())
+        .collect();
+    assert_eq!(reasons[0], "政府采购合同未在签订后2个工作日内备案");
+    assert_eq!(evaluation.budget.light, Light::Green);
+}
+
+#[test]
+fn each_quarter_scales_flow_targets_and_budget_by_t() {
+    let mut given = Given::new();
+    given
+        .point("DEPT", "budget.adjusted", "2022", "1000")
+        .targets(
+            "DEPT",
+            vec![
+                row(
+                    "O1",
+                    Level1::Output,
+                    "land.supply.parcels",
+                    Comparator::AtLeast,
+                    "80",
+                    "50",
+                ),
+                row(
+                    "E1",
+                    Level1::Outcome,
+                    "land.transfer.revenue",
+                    Comparator::AtLeast,
+                    "400",
+                    "30",
+                ),
+                row(
+                    "S1",
+                    Level1::Satisfaction,
+                    "satisfaction.rate",
+                    Comparator::AtLeast,
+                    "90",
+                    "10",
+                ),
+            ],
+        );
+    for (quarter, spent) in [(1, "100"), (2, "150"), (3, "200"), (4, "250")] {
+        given.point(
+            "DEPT",
+            "budget.executed",
+            &format!("2022-Q{quarter}"),
+            spent,
+        );
+        given.point(
+            "DEPT",
+            "land.supply.parcels",
+            &format!("2022-Q{quarter}"),
+            "20",
+        );
+        given.point(
+            "DEPT",
+            "land.transfer.revenue",
+            &format!("2022-Q{quarter}"),
+            "50",
+        );
+    }
+    given.point("DEPT", "satisfaction.rate", "2022-Q1", "81");
+
+    let q1 = given.evaluate("2022-Q1");
+    assert_eq!(q1.time_factor, d("0.25"));
+    // E = 100, A × t = 250: 10 × 0.4.
+    assert_eq!(q1.budget.score, d("4"));
+    assert_eq!(q1.budget.progress, Some(d("40")));
+    assert_eq!(q1.budget.light, Light::Red);
+    assert_eq!(q1.indicators[0].window_target, d("20"));
+    assert_eq!(q1.indicators[0].score, d("50"));
+    // 50 of a window target of 100: half the weight.
+    assert_eq!(q1.indicators[1].score, d("15"));
+    assert_eq!(q1.indicators[1].light, Light::Red);
+    // A stock target is not scaled: 81 of 90.
+    assert_eq!(q1.indicators[2].window_target, d("90"));
+    assert_eq!(q1.indicators[2].score, d("9"));
+
+    let q2 = given.evaluate("2022-Q2");
+    assert_eq!(q2.time_factor, d("0.5"));
+    assert_eq!(q2.budget.score, d("5"), "E = 250 of A × t = 500");
+    let q3 = given.evaluate("2022-Q3");
+    assert_eq!(q3.budget.score, d("6"), "E = 450 of A × t = 750");
+    assert_eq!(q3.budget.light, Light::Yellow, "progress 60% is yellow");
+    let q4 = given.evaluate("2022-Q4");
+    let year = given.evaluate("2022");
+    assert_eq!(q4.budget.score, d("7"));
+    assert_eq!(q4.total, year.total, "Q4 and the year see the same figures");
+    assert_eq!(flags(&year, "large_unspent"), 1, "30% unspent");
+    assert_eq!(
+        flags(&q4, "large_unspent"),
+        0,
+        "large_unspent is yearly only"
+    );
+}
+
+#[test]
+fn a_target_of_zero_follows_each_comparators_rule() {
+    let mut given = Given::new();
+    given
+        .point("DEPT", "land.supervision.reminders", "2022", "3")
+        .point("DEPT", "procurement.contracts", "2022", "0")
+        .point("DEPT", "land.certificate.extensions", "2022", "2")
+        .targets(
+            "DEPT",
+            vec![
+                row(
+                    "O1",
+                    Level1::Output,
+                    "land.supervision.reminders",
+                    Comparator::AtLeast,
+                    "0",
+                    "20",
+                ),
+                row(
+                    "O2",
+                    Level1::Output,
+                    "procurement.contracts",
+                    Comparator::AtMost,
+                    "0",
+                    "15",
+                ),
+                row(
+                    "O3",
+                    Level1::Output,
+                    "land.certificate.extensions",
+                    Comparator::AtMost,
+                    "0",
+                    "15",
+                ),
+                row(
+                    "E1",
+                    Level1::Outcome,
+                    "land.certificate.extensions",
+                    Comparator::Equal,
+                    "0",
+                    "30",
+                ),
+                row(
+                    "S1",
+                    Level1::Satisfaction,
+                    "satisfaction.rate",
+                    Comparator::AtLeast,
+                    "90",
+                    "10",
+                ),
+            ],
+        );
+    let evaluation = given.evaluate("2022");
+    let scores: Vec<(Decimal, Light)> = evaluation
+        .indicators
+        .iter()
+        .map(|row| (row.score, row.light))
+        .collect();
+    assert_eq!(
+        scores[0],
+        (d("20"), Light::Green),
+        ">= with T = 0 earns the weight"
+    );
+    assert_eq!(
+        scores[1],
+        (d("15"), Light::Green),
+        "<= with T = 0 and x = 0"
+    );
+    assert_eq!(scores[2], (d("0"), Light::Red), "<= with T = 0 and x > 0");
+    assert_eq!(scores[3], (d("0"), Light::Red), "= with T = 0 and x > 0");
+    assert_eq!(
+        evaluation.indicators[0].ratio, None,
+        "no ratio to a zero target"
+    );
+}
+
+#[test]
+fn at_most_rows_fall_linearly_to_zero_at_twice_the_target() {
+    for (actual, expected, light) in [
+        ("80", "20", Light::Green),
+        ("100", "20", Light::Green),
+        ("150", "10", Light::Red),
+        ("199", "0.2", Light::Red),
+        ("200", "0", Light::Red),
+        ("500", "0", Light::Red),
+    ] {
+        let mut given = Given::new();
+        given
+            .point("DEPT", "land.idle.disposal_target", "2022", actual)
+            .targets(
+                "DEPT",
+                vec![row(
+                    "O1",
+                    Level1::Output,
+                    "land.idle.disposal_target",
+                    Comparator::AtMost,
+                    "100",
+                    "20",
+                )],
+            );
+        let indicator = &given.evaluate("2022").indicators[0];
+        assert_eq!(
+            (indicator.score, indicator.light),
+            (d(expected), light),
+            "x = {actual}"
+        );
+    }
+}
+
+#[test]
+fn a_target_without_an_actual_scores_zero_and_is_flagged() {
+    let mut given = Given::new();
+    given.targets("DEPT", full_marks_targets());
+    let evaluation = given.evaluate("2022-Q2");
+    assert!(
+        evaluation
+            .indicators
+            .iter()
+            .all(|row| row.score.is_zero() && row.light == Light::None && row.actual.is_none())
+    );
+    assert_eq!(flags(&evaluation, "missing_actual"), 4);
+    assert_eq!(flags(&evaluation, "missing_budget"), 1);
+    assert_eq!(evaluation.total, Decimal::ZERO);
+    assert_eq!(evaluation.grade, "差");
+}
+
+#[test]
+fn a_yearly_point_counts_over_its_quarters_and_a_difference_is_flagged() {
+    let mut given = Given::new();
+    given
+        .point("DEPT", "land.supply.parcels", "2022-Q1", "10")
+        .point("DEPT", "land.supply.parcels", "2022-Q2", "20")
+        .point("DEPT", "land.supply.parcels", "2022-Q3", "30")
+        .point("DEPT", "land.supply.parcels", "2022-Q4", "16")
+        .point("DEPT", "land.supply.parcels", "2022", "80")
+        .targets(
+            "DEPT",
+            vec![row(
+                "O1",
+                Level1::Output,
+                "land.supply.parcels",
+                Comparator::AtLeast,
+                "100",
+                "50",
+            )],
+        );
+    let year = given.evaluate("2022");
+    assert_eq!(year.indicators[0].actual, Some(d("80")));
+    assert_eq!(
+        figure(&year, "subperiod_sum_mismatch", "coarse_value"),
+        "80"
+    );
+    assert_eq!(figure(&year, "subperiod_sum_mismatch", "finer_sum"), "76");
+    let half = given.evaluate("2022-Q2");
+    assert_eq!(
+        half.indicators[0].actual,
+        Some(d("30")),
+        "a yearly point cannot be split"
+    );
+    assert_eq!(flags(&half, "subperiod_sum_mismatch"), 0);
+}
+
+#[test]
+fn a_quarterly_point_counts_over_its_months() {
+    let mut given = Given::new();
+    given
+        .point("DEPT", "budget.executed", "2022-01", "10")
+        .point("DEPT", "budget.executed", "2022-02", "10")
+        .point("DEPT", "budget.executed", "2022-03", "10")
+        .point("DEPT", "budget.executed", "2022-Q1", "35")
+        .point("DEPT", "budget.executed", "2022-04", "5")
+        .point("DEPT", "budget.executed", "2022-05", "-2")
+        .point("DEPT", "budget.adjusted", "2022", "400");
+    let evaluation = given.evaluate("2022-Q2");
+    assert_eq!(
+        evaluation.budget.executed,
+        Some(d("38")),
+        "Q1's 35 and April-May's 3"
+    );
+    assert_eq!(
+        figure(&evaluation, "subperiod_sum_mismatch", "period"),
+        "2022-Q1"
+    );
+    assert_eq!(
+        figure(&evaluation, "subperiod_sum_mismatch", "finer_sum"),
+        "30"
+    );
+}
+
+#[test]
+fn additive_metrics_roll_up_over_every_level_and_others_do_not() {
+    let mut given = Given::new();
+    given
+        .department("DEPT.A", Some("DEPT"))
+        .department("DEPT.A.1", Some("DEPT.A"))
+        .department("DEPT.B", Some("DEPT"))
+        .department("ELSE", None)
+        .point("DEPT", "land.supply.parcels", "2022", "1")
+        .point("DEPT.A", "land.supply.parcels", "2022", "10")
+        .point("DEPT.A.1", "land.supply.parcels", "2022", "100")
+        .point("DEPT.B", "land.supply.parcels", "2022-Q3", "1000")
+        .point("ELSE", "land.supply.parcels", "2022", "10000")
+        .point("DEPT.A", "satisfaction.rate", "2022", "99")
+        .targets(
+            "DEPT",
+            vec![
+                row(
+                    "O1",
+                    Level1::Output,
+                    "land.supply.parcels",
+                    Comparator::AtLeast,
+                    "2000",
+                    "50",
+                ),
+                row(
+                    "S1",
+                    Level1::Satisfaction,
+                    "satisfaction.rate",
+                    Comparator::AtLeast,
+                    "90",
+                    "10",
+                ),
+            ],
+        );
+    let evaluation = given.evaluate("2022");
+    assert_eq!(evaluation.indicators[0].actual, Some(d("1111")));
+    assert_eq!(
+        evaluation.indicators[1].actual, None,
+        "a unit's satisfaction is not the department's"
+    );
+    assert_eq!(flags(&evaluation, "missing_actual"), 1);
+    let unit = evaluate(
+        &Framework::central_2020(),
+        &given.inputs(),
+        "DEPT.A",
+        Period::year(2022).unwrap(),
+    );
+    assert!(
+        unit.indicators.is_empty(),
+        "a unit without targets has no rows"
+    );
+    assert_eq!(unit.department_code, "DEPT.A");
+}
+
+#[test]
+fn a_stock_takes_the_latest_period_and_the_finer_on_a_tie() {
+    let mut given = Given::new();
+    given
+        .point("DEPT", "budget.adjusted", "2022", "800")
+        .point("DEPT", "budget.adjusted", "2022-Q3", "816.10")
+        .point("DEPT", "budget.adjusted", "2022-07", "810")
+        .point("DEPT", "budget.adjusted", "2022-Q4", "820")
+        .point("DEPT", "budget.executed", "2022", "408");
+    assert_eq!(given.evaluate("2022-Q1").budget.adjusted, Some(d("800")));
+    assert_eq!(
+        given.evaluate("2022-Q3").budget.adjusted,
+        Some(d("810")),
+        "July beats Q3 on a tie"
+    );
+    assert_eq!(given.evaluate("2022").budget.adjusted, Some(d("820")));
+}
+
+#[test]
+fn project_points_never_count_into_the_department() {
+    let mut given = Given::new();
+    given.point("DEPT", "budget.executed", "2022", "100").point(
+        "DEPT",
+        "budget.adjusted",
+        "2022",
+        "100",
+    );
+    given.points.push(Point {
+        project_code: "P1".into(),
+        ..given.points[0].clone()
+    });
+    assert_eq!(given.evaluate("2022").budget.executed, Some(d("100")));
+}
+
+#[test]
+fn the_higher_priority_source_wins_a_conflict_then_the_latest() {
+    let mut given = Given::new();
+    given
+        .point_from("DEPT", "budget.adjusted", "2022", "900", "budget", "")
+        .point_from("DEPT", "budget.adjusted", "2022", "950", "land", "")
+        .point_from("DEPT", "budget.executed", "2022", "100", "unranked-a", "")
+        .point_from("DEPT", "budget.executed", "2022", "200", "unranked-b", "");
+    let evaluation = given.evaluate("2022");
+    assert_eq!(
+        evaluation.budget.adjusted,
+        Some(d("900")),
+        "budget (20) beats land (10)"
+    );
+    assert_eq!(
+        evaluation.budget.executed,
+        Some(d("200")),
+        "equal priority: received last"
+    );
+    assert_eq!(flags(&evaluation, "source_conflict"), 2);
+    let same = {
+        let mut given = Given::new();
+        given
+            .point_from("DEPT", "budget.adjusted", "2022", "900", "budget", "")
+            .point_from("DEPT", "budget.adjusted", "2022", "900.00", "land", "");
+        given.evaluate("2022")
+    };
+    assert_eq!(
+        flags(&same, "source_conflict"),
+        0,
+        "equal values are no conflict"
+    );
+}
+
+#[test]
+fn qualitative_rows_score_the_attainment_and_report_its_band() {
+    for (attainment, score, band, light) in [
+        ("95", "28.5", "达成", Light::Green),
+        ("80", "24", "达成", Light::Green),
+        ("70", "21", "部分达成", Light::Yellow),
+        ("59.99", "18", "未达成", Light::Red),
+    ] {
+        let mut given = Given::new();
+        given
+            .point("DEPT", "work.attainment", "2022", attainment)
+            .targets(
+                "DEPT",
+                vec![row(
+                    "E1",
+                    Level1::Outcome,
+                    "work.attainment",
+                    Comparator::Qualitative,
+                    "100",
+                    "30",
+                )],
+            );
+        let indicator = &given.evaluate("2022").indicators[0];
+        assert_eq!(indicator.score, d(score), "p = {attainment}");
+        assert_eq!(indicator.band.as_deref(), Some(band));
+        assert_eq!(indicator.light, light);
+    }
+}
+
+#[test]
+fn lights_go_blue_ahead_and_red_on_a_flow_of_zero() {
+    for (actual, light) in [
+        ("120", Light::Blue),
+        ("119", Light::Green),
+        ("79", Light::Yellow),
+        ("59", Light::Red),
+        ("0", Light::Red),
+    ] {
+        let mut given = Given::new();
+        given
+            .point("DEPT", "land.supply.parcels", "2022", actual)
+            .targets(
+                "DEPT",
+                vec![row(
+                    "O1",
+                    Level1::Output,
+                    "land.supply.parcels",
+                    Comparator::AtLeast,
+                    "100",
+                    "50",
+                )],
+            );
+        assert_eq!(
+            given.evaluate("2022").indicators[0].light,
+            light,
+            "x = {actual}"
+        );
+    }
+    // In Q2 the window's target is 50: 45 is 90% of it; 120 of the annual 100 is blue.
+    let mut given = Given::new();
+    given
+        .point("DEPT", "land.supply.parcels", "2022-Q1", "45")
+        .targets(
+            "DEPT",
+            vec![row(
+                "O1",
+                Level1::Output,
+                "land.supply.parcels",
+                Comparator::AtLeast,
+                "100",
+                "50",
+            )],
+        );
+    assert_eq!(given.evaluate("2022-Q2").indicators[0].light, Light::Green);
+}
+
+#[test]
+fn over_achievement_is_flagged_unless_a_point_explains_it() {
+    let targets = vec![row(
+        "O1",
+        Level1::Output,
+        "land.supply.parcels",
+        Comparator::AtLeast,
+        "100",
+        "50",
+    )];
+    let mut unexplained = Given::new();
+    unexplained
+        .point("DEPT", "land.supply.parcels", "2022", "130")
+        .targets("DEPT", targets.clone());
+    let evaluation = unexplained.evaluate("2022");
+    assert_eq!(
+        figure(&evaluation, "over_achievement", "ratio_percent"),
+        "130.00"
+    );
+    let mut explained = Given::new();
+    explained
+        .point_from(
+            "DEPT",
+            "land.supply.parcels",
+            "2022",
+            "130",
+            "land",
+            "机场三期扩建用地提前供应",
+        )
+        .targets("DEPT", targets);
+    assert_eq!(flags(&explained.evaluate("2022"), "over_achievement"), 0);
+}
+
+#[test]
+fn outputs_ahead_of_spending_and_large_adjustments_are_flagged() {
+    let mut given = Given::new();
+    given
+        .point("DEPT", "budget.adjusted", "2022", "1400")
+        .point("DEPT", "budget.initial", "2022", "1000")
+        .point("DEPT", "budget.executed", "2022", "700")
+        .point("DEPT", "land.supervision.inspected", "2022", "487")
+        .point("DEPT", "land.supply.parcels", "2022", "76")
+        .point("DEPT", "land.transfer.revenue", "2022", "2055500")
+        .point("DEPT", "satisfaction.rate", "2022", "100")
+        .targets("DEPT", full_marks_targets());
+    let evaluation = given.evaluate("2022");
+    assert_eq!(evaluation.budget.score, d("5"));
+    assert_eq!(
+        figure(
+            &evaluation,
+            "outputs_ahead_of_spending",
+            "indicator_share_percent"
+        ),
+        "100.00"
+    );
+    assert_eq!(
+        figure(&evaluation, "large_adjustment", "adjustment_percent"),
+        "40.00"
+    );
+    assert_eq!(
+        figure(&evaluation, "large_unspent", "unspent_percent"),
+        "50.00"
+    );
+}
+
+#[test]
+fn deductions_are_capped() {
+    let mut given = Given::new();
+    given
+        .point("DEPT", "procurement.contracts_filed_late", "2022", "7")
+        .point("DEPT", "procurement.sme_field_missing", "2022", "3");
+    let evaluation = given.evaluate("2022");
+    let amounts: Vec<Decimal> = evaluation
+        .deductions
+        .iter()
+        .map(|rule| rule.amount)
+        .collect();
+    assert_eq!(amounts, [d("2"), d("1")]);
+    assert_eq!(evaluation.total, Decimal::ZERO, "the total is floored at 0");
+}
+
+#[test]
+fn the_digest_follows_the_inputs_that_count() {
+    let mut given = Given::new();
+    given
+        .point("DEPT", "budget.executed", "2022-Q1", "10")
+        .targets("DEPT", full_marks_targets());
+    let first = given.evaluate("2022-Q1");
+    assert_eq!(given.evaluate("2022-Q1").input_digest, first.input_digest);
+    given.point("DEPT", "budget.executed", "2022-Q3", "10");
+    assert_eq!(
+        given.evaluate("2022-Q1").input_digest,
+        first.input_digest,
+        "a later quarter does not count in Q1"
+    );
+    given.point("DEPT", "budget.executed", "2022-02", "1");
+    assert_ne!(given.evaluate("2022-Q1").input_digest, first.input_digest);
+}
+
+#[test]
+fn a_framework_with_other_weights_flags_the_target_weights() {
+    let text = crate::CENTRAL_2020
+        .replace("weight = \"50\"", "weight = \"45\"")
+        .replace(
+            "weight = \"10\"\n\n# Level-1",
+            "weight = \"15\"\n\n# Level-1",
+        );
+    let framework = Framework::from_toml(&text).unwrap();
+    let mut given = Given::new();
+    given.targets("DEPT", full_marks_targets());
+    let evaluation = evaluate(
+        &framework,
+        &given.inputs(),
+        "DEPT",
+        Period::year(2022).unwrap(),
+    );
+    assert_eq!(flags(&evaluation, "target_weights_mismatch"), 1);
+}
+
+proptest! {
+    #[test]
+    fn an_indicator_score_lies_within_its_weight(
+        comparator in prop_oneof![Just(Comparator::AtLeast), Just(Comparator::AtMost), Just(Comparator::Equal), Just(Comparator::Qualitative)],
+        weight in 0i64..5000,
+        actual in -1_000_000i64..1_000_000,
+        target in 0i64..1_000_000,
+    ) {
+        let w = Decimal::new(weight, 2);
+        let score = super::round2(score_row(comparator, w, Decimal::new(actual, 2), Decimal::new(target, 2)).max(Decimal::ZERO).min(w));
+        prop_assert!(Decimal::ZERO <= score && score <= w);
+    }
+
+    #[test]
+    fn an_at_least_score_never_falls_when_the_actual_rises(
+        weight in 1i64..5000,
+        low in -100_000i64..100_000,
+        rise in 0i64..100_000,
+        target in 0i64..100_000,
+    ) {
+        let w = Decimal::new(weight, 2);
+        let t = Decimal::new(target, 1);
+        let before = score_row(Comparator::AtLeast, w, Decimal::new(low, 1), t).max(Decimal::ZERO);
+        let after = score_row(Comparator::AtLeast, w, Decimal::new(low + rise, 1), t).max(Decimal::ZERO);
+        prop_assert!(before <= after);
+    }
+
+    #[test]
+    fn the_total_lies_within_0_and_100(
+        executed in -1000i64..100_000,
+        adjusted in 0i64..100_000,
+        inspected in 0i64..2000,
+        late in 0i64..10,
+        quarter in 1u8..=4,
+    ) {
+        let mut given = Given::new();
+        given
+            .point("DEPT", "budget.executed", "2022-Q1", &executed.to_string())
+            .point("DEPT", "budget.adjusted", "2022", &adjusted.to_string())
+            .point("DEPT", "land.supervision.inspected", "2022-Q1", &inspected.to_string())
+            .point("DEPT", "satisfaction.rate", "2022", "100")
+            .point("DEPT", "procurement.contracts_filed_late", "2022-Q1", &late.to_string())
+            .targets("DEPT", full_marks_targets());
+        let evaluation = given.evaluate(&format!("2022-Q{quarter}"));
+        prop_assert!(Decimal::ZERO <= evaluation.total && evaluation.total <= Decimal::from(100));
+        prop_assert!(!evaluation.grade.is_empty());
+    }
+}

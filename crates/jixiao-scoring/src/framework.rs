@@ -1,0 +1,374 @@
+//! The scoring framework: weights, comparators, grade bands, deductions, light and flag
+//! thresholds, and source priorities, read from TOML and validated on load.
+
+use std::collections::BTreeMap;
+
+use jixiao_domain::{Comparator, Level1};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+/// The framework shipped with the product.
+pub const CENTRAL_2020: &str = include_str!("../frameworks/central-2020.toml");
+
+/// Why a framework file was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FrameworkError {
+    /// The text is not TOML of the framework's shape.
+    #[error("the framework is not valid TOML of the expected shape: {0}")]
+    Parse(String),
+    /// The framework parsed but breaks a rule; each reason names its key.
+    #[error("the framework is invalid: {}", .0.join("; "))]
+    Invalid(Vec<String>),
+}
+
+/// A validated framework.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Framework {
+    /// Name, for example `central-2020`.
+    pub name: String,
+    /// Version; raise it with every change, since snapshots record it.
+    pub version: String,
+    /// What the framework is.
+    #[serde(default)]
+    pub description: String,
+    /// Budget execution.
+    pub budget: BudgetRule,
+    /// Level-1 groups.
+    pub groups: Vec<Group>,
+    /// Indicator rules.
+    pub indicators: IndicatorRules,
+    /// Grade bands, highest first.
+    pub grades: Vec<GradeBand>,
+    /// Deductions from the total.
+    #[serde(default)]
+    pub deductions: Vec<DeductionRule>,
+    /// Monitoring light thresholds.
+    pub lights: LightThresholds,
+    /// Flag thresholds.
+    pub flags: FlagThresholds,
+    /// Source priorities, higher wins.
+    #[serde(default)]
+    pub source_priorities: BTreeMap<String, i32>,
+}
+
+/// Budget execution's weight.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BudgetRule {
+    /// Weight of budget execution.
+    pub weight: Decimal,
+}
+
+/// A level-1 group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Group {
+    /// `output`, `outcome` or `satisfaction`.
+    pub code: Level1,
+    /// Display name.
+    pub name: String,
+    /// Weight.
+    pub weight: Decimal,
+}
+
+/// Which comparators rows may use, and the bands of qualitative rows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndicatorRules {
+    /// Allowed comparators, as written in targets.
+    pub comparators: Vec<String>,
+    /// 达成 at or above this attainment percentage.
+    pub qualitative_achieved: Decimal,
+    /// 部分达成 at or above this attainment percentage.
+    pub qualitative_partly_achieved: Decimal,
+}
+
+/// A grade and the lowest total that earns it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GradeBand {
+    /// The grade, for example 优.
+    pub grade: String,
+    /// The lowest total of the band.
+    pub min_total: Decimal,
+}
+
+/// A deduction per occurrence of a metric's value, up to a cap.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeductionRule {
+    /// The metric counted.
+    pub metric_code: String,
+    /// Deducted per occurrence.
+    pub per_unit: Decimal,
+    /// The largest deduction.
+    pub cap: Decimal,
+    /// The reason shown.
+    pub reason: String,
+}
+
+/// Light thresholds, progress in percent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LightThresholds {
+    /// Red below this progress.
+    pub red_below: Decimal,
+    /// Yellow below this progress (and at or above `red_below`).
+    pub yellow_below: Decimal,
+    /// Blue at or above this multiple of the annual target.
+    pub blue_at_ratio: Decimal,
+}
+
+/// Flag thresholds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlagThresholds {
+    /// Percentage points allowed between the reported and the computed execution rate.
+    pub reported_rate_tolerance: Decimal,
+    /// Multiple of the window's target from which an un-noted actual is flagged.
+    pub over_achievement_ratio: Decimal,
+    /// Margin of outputs ahead of spending.
+    pub outputs_ahead_margin: Decimal,
+    /// Unspent share of the budget flagged in a yearly snapshot.
+    pub large_unspent_ratio: Decimal,
+    /// Budget adjustment share flagged.
+    pub large_adjustment_ratio: Decimal,
+}
+
+impl Default for Framework {
+    fn default() -> Self {
+        Self::central_2020()
+    }
+}
+
+impl Framework {
+    /// The shipped framework `central-2020`.
+    pub fn central_2020() -> Self {
+        Self::from_toml(CENTRAL_2020).expect("the shipped framework is valid")
+    }
+
+    /// Parses and validates a framework.
+    pub fn from_toml(text: &str) -> Result<Self, FrameworkError> {
+        let framework: Framework =
+            toml::from_str(text).map_err(|error| FrameworkError::Parse(error.to_string()))?;
+        framework.validate()?;
+        Ok(framework)
+    }
+
+    fn validate(&self) -> Result<(), FrameworkError> {
+        let mut problems = Vec::new();
+        let hundred = Decimal::from(100);
+        if self.name.trim().is_empty() {
+            problems.push("name is required".to_owned());
+        }
+        if self.version.trim().is_empty() {
+            problems.push("version is required".to_owned());
+        }
+        if self.budget.weight < Decimal::ZERO {
+            problems.push("budget.weight must not be negative".to_owned());
+        }
+        for level in Level1::ALL {
+            match self
+                .groups
+                .iter()
+                .filter(|group| group.code == level)
+                .count()
+            {
+                1 => {}
+                0 => problems.push(format!(
+                    "groups: group {} ({}) is missing",
+                    level.code(),
+                    level.name_zh()
+                )),
+                _ => problems.push(format!(
+                    "groups: group {} appears more than once",
+                    level.code()
+                )),
+            }
+        }
+        for group in &self.groups {
+            if group.weight < Decimal::ZERO {
+                problems.push(format!(
+                    "groups.{}.weight must not be negative",
+                    group.code.code()
+                ));
+            }
+        }
+        let total = self.budget.weight
+            + self
+                .groups
+                .iter()
+                .map(|group| group.weight)
+                .sum::<Decimal>();
+        if total != hundred {
+            problems.push(format!(
+                "budget.weight and the group weights sum to {}, not 100",
+                total.normalize()
+            ));
+        }
+        if self.indicators.comparators.is_empty() {
+            problems.push("indicators.comparators must name at least one comparator".to_owned());
+        }
+        for comparator in &self.indicators.comparators {
+            if let Err(reason) = comparator.parse::<Comparator>() {
+                problems.push(format!("indicators.comparators: {reason}"));
+            }
+        }
+        let achieved = self.indicators.qualitative_achieved;
+        let partly = self.indicators.qualitative_partly_achieved;
+        if !(Decimal::ZERO <= partly && partly <= achieved && achieved <= hundred) {
+            problems.push(
+                "indicators: 0 ≤ qualitative_partly_achieved ≤ qualitative_achieved ≤ 100 must hold"
+                    .to_owned(),
+            );
+        }
+        if self.grades.is_empty() {
+            problems.push("grades: at least one band is required".to_owned());
+        }
+        for pair in self.grades.windows(2) {
+            if pair[0].min_total <= pair[1].min_total {
+                problems.push(format!(
+                    "grades: bands must go from the highest down, but {} ({}) is not above {} ({})",
+                    pair[0].grade, pair[0].min_total, pair[1].grade, pair[1].min_total
+                ));
+            }
+        }
+        if let Some(last) = self.grades.last()
+            && last.min_total != Decimal::ZERO
+        {
+            problems.push(format!(
+                "grades: the last band ({}) must start at 0 so that every total has a grade",
+                last.grade
+            ));
+        }
+        for band in &self.grades {
+            if band.grade.trim().is_empty() {
+                problems.push("grades: every band needs a grade".to_owned());
+            }
+        }
+        for (index, rule) in self.deductions.iter().enumerate() {
+            if rule.per_unit <= Decimal::ZERO {
+                problems.push(format!("deductions[{index}].per_unit must be above 0"));
+            }
+            if rule.cap < Decimal::ZERO {
+                problems.push(format!("deductions[{index}].cap must not be negative"));
+            }
+            if rule.reason.trim().is_empty() {
+                problems.push(format!("deductions[{index}].reason is required"));
+            }
+        }
+        let lights = &self.lights;
+        if !(Decimal::ZERO <= lights.red_below && lights.red_below <= lights.yellow_below) {
+            problems.push("lights: 0 ≤ red_below ≤ yellow_below must hold".to_owned());
+        }
+        if lights.blue_at_ratio <= Decimal::ONE {
+            problems.push("lights.blue_at_ratio must be above 1".to_owned());
+        }
+        let flags = &self.flags;
+        for (key, value) in [
+            ("reported_rate_tolerance", flags.reported_rate_tolerance),
+            ("outputs_ahead_margin", flags.outputs_ahead_margin),
+            ("large_unspent_ratio", flags.large_unspent_ratio),
+            ("large_adjustment_ratio", flags.large_adjustment_ratio),
+        ] {
+            if value < Decimal::ZERO {
+                problems.push(format!("flags.{key} must not be negative"));
+            }
+        }
+        if flags.over_achievement_ratio <= Decimal::ONE {
+            problems.push("flags.over_achievement_ratio must be above 1".to_owned());
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(FrameworkError::Invalid(problems))
+        }
+    }
+
+    /// The weight of a level-1 group.
+    pub fn group_weight(&self, level: Level1) -> Decimal {
+        self.groups
+            .iter()
+            .find(|group| group.code == level)
+            .map_or(Decimal::ZERO, |group| group.weight)
+    }
+
+    /// The sum of the group weights (90 in central-2020).
+    pub fn groups_total(&self) -> Decimal {
+        self.groups.iter().map(|group| group.weight).sum()
+    }
+
+    /// The grade of a total.
+    pub fn grade(&self, total: Decimal) -> &str {
+        self.grades
+            .iter()
+            .find(|band| total >= band.min_total)
+            .or(self.grades.last())
+            .map_or("", |band| band.grade.as_str())
+    }
+
+    /// Whether rows may use `comparator`.
+    pub fn allows(&self, comparator: Comparator) -> bool {
+        self.indicators
+            .comparators
+            .iter()
+            .any(|allowed| allowed.parse::<Comparator>() == Ok(comparator))
+    }
+
+    /// The priority of a source (0 when not configured).
+    pub fn priority(&self, source: &str) -> i32 {
+        self.source_priorities.get(source).copied().unwrap_or(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_framework_is_valid_and_sums_to_100() {
+        let framework = Framework::central_2020();
+        assert_eq!(framework.name, "central-2020");
+        assert_eq!(framework.groups_total(), Decimal::from(90));
+        assert_eq!(framework.grade(Decimal::from(90)), "优");
+        assert_eq!(framework.grade("89.99".parse().unwrap()), "良");
+        assert_eq!(framework.grade(Decimal::from(60)), "中");
+        assert_eq!(framework.grade("59.99".parse().unwrap()), "差");
+        assert_eq!(framework.grade(Decimal::ZERO), "差");
+    }
+
+    #[test]
+    fn grade_bands_are_data() {
+        let text = CENTRAL_2020.replace("min_total = \"90\"", "min_total = \"85\"");
+        let framework = Framework::from_toml(&text).unwrap();
+        assert_eq!(framework.grade(Decimal::from(86)), "优");
+    }
+
+    #[test]
+    fn an_invalid_framework_names_each_problem() {
+        let text = CENTRAL_2020
+            .replace(
+                "weight = \"10\"\n\n# Level-1",
+                "weight = \"15\"\n\n# Level-1",
+            )
+            .replace("min_total = \"0\"", "min_total = \"10\"")
+            .replace("per_unit = \"0.5\"", "per_unit = \"0\"");
+        let error = Framework::from_toml(&text).unwrap_err();
+        let text = error.to_string();
+        assert!(text.contains("sum to 105, not 100"), "{text}");
+        assert!(text.contains("must start at 0"), "{text}");
+        assert!(text.contains("deductions[0].per_unit"), "{text}");
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_shapes_are_refused() {
+        let error = Framework::from_toml(&format!("surprise = 1\n{CENTRAL_2020}")).unwrap_err();
+        assert!(matches!(error, FrameworkError::Parse(_)));
+        let error = Framework::from_toml("name = 3").unwrap_err();
+        assert!(matches!(error, FrameworkError::Parse(_)));
+        let error =
+            Framework::from_toml(&CENTRAL_2020.replace("\"qualitative\"]", "\"~\"]")).unwrap_err();
+        assert!(error.to_string().contains("is not a comparator"), "{error}");
+    }
+}

@@ -1,0 +1,230 @@
+//! What an evaluation reads: one year of departments, target sets and points.
+
+use std::collections::{HashMap, HashSet};
+
+use jixiao_domain::{Comparator, Level1, Period, Temporal};
+use rust_decimal::Decimal;
+
+/// How a metric aggregates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MetricInfo {
+    /// Flow or stock.
+    pub temporal: Temporal,
+    /// Whether sub-unit values sum to the department's value.
+    pub additive: bool,
+}
+
+/// A department or unit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Department {
+    /// Code.
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// Parent, for a unit.
+    pub parent_code: Option<String>,
+}
+
+/// A target row, its target in the metric's canonical unit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetRow {
+    /// Identifies the row.
+    pub indicator_code: String,
+    /// Display name.
+    pub name: String,
+    /// Level-1 group.
+    pub level1: Level1,
+    /// Level-2 sub-group.
+    pub level2: String,
+    /// The metric of the actual.
+    pub metric_code: String,
+    /// How the actual is compared.
+    pub comparator: Comparator,
+    /// The annual target T, canonical.
+    pub target: Decimal,
+    /// The canonical unit's code.
+    pub unit: String,
+    /// The row's weight.
+    pub weight: Decimal,
+}
+
+/// A department-year's target set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetSet {
+    /// Its revision at the ingestion service.
+    pub revision: i64,
+    /// Its rows.
+    pub targets: Vec<TargetRow>,
+}
+
+/// The current revision of a point from one source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Point {
+    /// Department.
+    pub department_code: String,
+    /// Metric.
+    pub metric_code: String,
+    /// Period.
+    pub period: Period,
+    /// Canonical value.
+    pub value: Decimal,
+    /// Source.
+    pub source: String,
+    /// Project; points with one never count into a department's figure.
+    pub project_code: String,
+    /// Note (an explanation).
+    pub note: String,
+    /// The ingestion sequence of this revision: a higher one was received later.
+    pub sequence: i64,
+}
+
+/// One year of inputs, indexed for evaluation.
+#[derive(Debug, Clone, Default)]
+pub struct Inputs {
+    metrics: HashMap<String, MetricInfo>,
+    departments: HashMap<String, Department>,
+    children: HashMap<String, Vec<String>>,
+    target_sets: HashMap<String, TargetSet>,
+    points_by_department: HashMap<String, Vec<Point>>,
+    /// The ingestion watermark of the view the inputs were read from.
+    pub watermark: i64,
+}
+
+impl Inputs {
+    /// Indexes inputs. Departments are listed parents first or not; children are ordered by code.
+    pub fn new(
+        metrics: HashMap<String, MetricInfo>,
+        departments: Vec<Department>,
+        target_sets: HashMap<String, TargetSet>,
+        points: Vec<Point>,
+        watermark: i64,
+    ) -> Self {
+        let mut inputs = Self {
+            metrics,
+            target_sets,
+            watermark,
+            ..Self::default()
+        };
+        for department in departments {
+            inputs.add_department(department);
+        }
+        for point in points {
+            inputs.add_point(point);
+        }
+        inputs.finish();
+        inputs
+    }
+
+    /// Adds a metric's definition.
+    pub fn add_metric(&mut self, code: String, info: MetricInfo) {
+        self.metrics.insert(code, info);
+    }
+
+    /// Adds a department.
+    pub fn add_department(&mut self, department: Department) {
+        if let Some(parent) = &department.parent_code {
+            self.children
+                .entry(parent.clone())
+                .or_default()
+                .push(department.code.clone());
+        }
+        self.departments.insert(department.code.clone(), department);
+    }
+
+    /// Adds a target set.
+    pub fn add_target_set(&mut self, department_code: String, target_set: TargetSet) {
+        self.target_sets.insert(department_code, target_set);
+    }
+
+    /// Adds a point.
+    pub fn add_point(&mut self, point: Point) {
+        self.points_by_department
+            .entry(point.department_code.clone())
+            .or_default()
+            .push(point);
+    }
+
+    /// Orders children and points, so that evaluation does not depend on arrival order. Call it
+    /// after the last `add_*`.
+    pub fn finish(&mut self) {
+        for children in self.children.values_mut() {
+            children.sort();
+            children.dedup();
+        }
+        for points in self.points_by_department.values_mut() {
+            points.sort_by(|a, b| {
+                (
+                    &a.metric_code,
+                    a.period,
+                    &a.project_code,
+                    &a.source,
+                    a.sequence,
+                )
+                    .cmp(&(
+                        &b.metric_code,
+                        b.period,
+                        &b.project_code,
+                        &b.source,
+                        b.sequence,
+                    ))
+            });
+        }
+    }
+
+    /// A metric's definition.
+    pub fn metric(&self, code: &str) -> Option<MetricInfo> {
+        self.metrics.get(code).copied()
+    }
+
+    /// A department.
+    pub fn department(&self, code: &str) -> Option<&Department> {
+        self.departments.get(code)
+    }
+
+    /// The departments without a parent, ordered by code.
+    pub fn top_level(&self) -> Vec<&str> {
+        let mut codes: Vec<&str> = self
+            .departments
+            .values()
+            .filter(|department| department.parent_code.is_none())
+            .map(|department| department.code.as_str())
+            .collect();
+        codes.sort_unstable();
+        codes
+    }
+
+    /// The department and all its descendants, the department first, then breadth first.
+    pub fn scope(&self, code: &str) -> Vec<&str> {
+        let mut scope = Vec::new();
+        let Some(root) = self.departments.get(code) else {
+            return scope;
+        };
+        scope.push(root.code.as_str());
+        let mut seen: HashSet<&str> = HashSet::from([root.code.as_str()]);
+        let mut index = 0;
+        while index < scope.len() {
+            if let Some(children) = self.children.get(scope[index]) {
+                for child in children {
+                    // A cycle cannot be stored, but never loop on one.
+                    if seen.insert(child.as_str()) {
+                        scope.push(child.as_str());
+                    }
+                }
+            }
+            index += 1;
+        }
+        scope
+    }
+
+    /// A department's target set.
+    pub fn target_set(&self, code: &str) -> Option<&TargetSet> {
+        self.target_sets.get(code)
+    }
+
+    /// A department's own points.
+    pub fn points(&self, code: &str) -> &[Point] {
+        self.points_by_department
+            .get(code)
+            .map_or(&[], Vec::as_slice)
+    }
+}
