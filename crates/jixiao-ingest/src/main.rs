@@ -31,18 +31,12 @@ async fn main() -> anyhow::Result<()> {
     jixiao_server::telemetry::init();
     let args = Args::parse();
     let env: HashMap<String, String> = std::env::vars().collect();
-    let mut overrides = Vec::new();
+    let mut overrides = jixiao_server::config::parse_settings(&args.settings)?;
     if let Some(listen) = args.listen {
         overrides.push(("listen".to_owned(), listen));
     }
     if let Some(data_dir) = args.data_dir {
         overrides.push(("data_dir".to_owned(), data_dir.display().to_string()));
-    }
-    for setting in args.settings {
-        let (key, value) = setting
-            .split_once('=')
-            .ok_or_else(|| anyhow::anyhow!("--set {setting:?}: expected KEY=VALUE"))?;
-        overrides.push((key.to_owned(), value.to_owned()));
     }
     let file_table = match &args.config {
         Some(path) => jixiao_server::config::detect_table(path, "ingest")?,

@@ -75,6 +75,19 @@ pub struct Sources<'a> {
     pub overrides: Vec<(String, String)>,
 }
 
+/// Parses `--set key=value` flags.
+pub fn parse_settings(settings: &[String]) -> anyhow::Result<Vec<(String, String)>> {
+    settings
+        .iter()
+        .map(|setting| {
+            setting
+                .split_once('=')
+                .map(|(key, value)| (key.trim().to_owned(), value.to_owned()))
+                .ok_or_else(|| anyhow::anyhow!("--set {setting:?}: expected KEY=VALUE"))
+        })
+        .collect()
+}
+
 /// Returns `Some(table)` when the file at `path` has a top-level table named `table` (an
 /// all-in-one file with a section per service), `None` when its keys are at the top level.
 pub fn detect_table<'a>(path: &Path, table: &'a str) -> anyhow::Result<Option<&'a str>> {

@@ -1,0 +1,109 @@
+//! The evaluator service's configuration.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// Everything the evaluator can be configured with. Every field has a default.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EvaluatorConfig {
+    /// Address to serve gRPC on.
+    pub listen: String,
+    /// Directory of the SQLite file.
+    pub data_dir: PathBuf,
+    /// Name of the SQLite file inside `data_dir`.
+    pub database_file: String,
+    /// The ingestion service, for example `http://127.0.0.1:50051`.
+    pub ingest_endpoint: String,
+    /// How long reading a year's inputs may take, in seconds.
+    pub ingest_timeout_seconds: u64,
+    /// A framework file; empty: the shipped `central-2020`. Read again at every run, so that a
+    /// broken edit fails runs visibly instead of going unnoticed.
+    pub framework_file: Option<PathBuf>,
+    /// How long a shutdown waits for requests and runs in flight, in seconds.
+    pub shutdown_grace_seconds: u64,
+    /// The schedule.
+    pub schedule: ScheduleConfig,
+}
+
+/// When snapshots are made without being asked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ScheduleConfig {
+    /// Whether the schedule runs at all.
+    pub enabled: bool,
+    /// Time zone of the cron expressions.
+    pub timezone: String,
+    /// Six-field cron (seconds first) for the quarterly snapshot; each fire evaluates the
+    /// last quarter that ended before it. Default: 02:00 on the first day of each quarter.
+    pub quarterly_cron: String,
+    /// Six-field cron for the yearly self-evaluation; each fire evaluates the previous year.
+    /// Default: 03:00 on 1 March.
+    pub yearly_cron: String,
+    /// At start, how many days back to look for fires missed while the evaluator was down,
+    /// the first time it starts on a data directory (afterwards it knows its last fire).
+    pub catch_up_days: u32,
+    /// Attempts of a scheduled run before it is left failed (visible in ListRuns).
+    pub max_attempts: u32,
+    /// First wait before a retry, in seconds; it doubles with each attempt.
+    pub retry_initial_seconds: u64,
+    /// Longest wait between retries, in seconds.
+    pub retry_max_seconds: u64,
+}
+
+impl Default for EvaluatorConfig {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:50052".to_owned(),
+            data_dir: PathBuf::from("./data"),
+            database_file: "evaluator.sqlite".to_owned(),
+            ingest_endpoint: "http://127.0.0.1:50051".to_owned(),
+            ingest_timeout_seconds: 600,
+            framework_file: None,
+            shutdown_grace_seconds: 30,
+            schedule: ScheduleConfig::default(),
+        }
+    }
+}
+
+impl Default for ScheduleConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            timezone: "Asia/Shanghai".to_owned(),
+            quarterly_cron: "0 0 2 1 1,4,7,10 *".to_owned(),
+            yearly_cron: "0 0 3 1 3 *".to_owned(),
+            catch_up_days: 100,
+            max_attempts: 5,
+            retry_initial_seconds: 60,
+            retry_max_seconds: 3600,
+        }
+    }
+}
+
+impl EvaluatorConfig {
+    /// The SQLite file.
+    pub fn database_path(&self) -> PathBuf {
+        self.data_dir.join(&self.database_file)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_defaults_deserialize_from_an_empty_file() {
+        let config: EvaluatorConfig = toml::from_str("").unwrap();
+        assert_eq!(config, EvaluatorConfig::default());
+        assert_eq!(config.listen, "127.0.0.1:50052");
+    }
+
+    #[test]
+    fn the_sample_configuration_in_deploy_is_valid() {
+        let text = include_str!("../../../deploy/evaluator.toml");
+        let config: EvaluatorConfig = toml::from_str(text).unwrap();
+        crate::schedule::Schedules::new(&config.schedule).unwrap();
+    }
+}

@@ -1,0 +1,360 @@
+//! Evaluation runs: read the inputs, score every department, and store the snapshots and the
+//! run's success in one transaction. Runs of one period never overlap; a run that fails stores
+//! nothing and is recorded with its error; a shutdown waits for runs in flight, within a limit,
+//! and records the rest as interrupted.
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use jixiao::ingest::v1::ingest_service_client::IngestServiceClient;
+use jixiao_domain::Period;
+use jixiao_scoring::{Evaluation, Framework, evaluate};
+use tokio::sync::Notify;
+use tonic::transport::Channel;
+use tracing::{info, warn};
+
+use crate::inputs::{self, InputsError};
+use crate::store::{
+    EvaluatorStore, RunRecord, RunStart, RunStatus, SnapshotSummary, StoreError, Trigger,
+};
+
+/// Where the framework comes from: a file read at every run, or the shipped one.
+#[derive(Debug, Clone)]
+pub struct FrameworkSource {
+    file: Option<PathBuf>,
+}
+
+impl FrameworkSource {
+    /// The file, or the shipped `central-2020` when `None`.
+    pub fn new(file: Option<PathBuf>) -> Self {
+        Self { file }
+    }
+
+    /// Reads and validates the framework; returns it with its TOML text.
+    pub fn load(&self) -> Result<(Framework, String), String> {
+        let text = match &self.file {
+            Some(path) => std::fs::read_to_string(path).map_err(|error| {
+                format!("cannot read the framework file {}: {error}", path.display())
+            })?,
+            None => jixiao_scoring::CENTRAL_2020.to_owned(),
+        };
+        let framework = Framework::from_toml(&text).map_err(|error| match &self.file {
+            Some(path) => format!("{}: {error}", path.display()),
+            None => error.to_string(),
+        })?;
+        Ok((framework, text))
+    }
+}
+
+/// What a run is asked to do.
+#[derive(Debug, Clone)]
+pub struct RunRequest {
+    /// A quarter or a year.
+    pub period: Period,
+    /// Departments (empty: every top-level department).
+    pub department_codes: Vec<String>,
+    /// What started it.
+    pub trigger: Trigger,
+    /// Attempt number, from 1.
+    pub attempt: i32,
+    /// The client's request id and the digest of its request, for RunEvaluation.
+    pub request: Option<(String, String)>,
+}
+
+/// A finished run and the snapshot of each department.
+#[derive(Debug, Clone)]
+pub struct RunReport {
+    /// The run.
+    pub run: RunRecord,
+    /// One snapshot per department.
+    pub snapshots: Vec<SnapshotSummary>,
+}
+
+/// Why a run failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureKind {
+    /// The ingestion service could not be reached.
+    Unavailable,
+    /// The request named something the inputs do not have.
+    Refused,
+    /// The framework file is invalid.
+    Framework,
+    /// Something inside failed.
+    Internal,
+    /// A shutdown cut the run off.
+    Interrupted,
+}
+
+/// Why a run did not succeed.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The evaluator is shutting down and takes no new runs.
+    #[error("the evaluator is shutting down and takes no new runs")]
+    ShuttingDown,
+    /// The request id was used for another request.
+    #[error("request id {0:?} was already used by a different request")]
+    RequestIdReused(String),
+    /// The run was recorded and failed.
+    #[error("run {} of {} failed: {reason}", run.id, run.period)]
+    Failed {
+        /// The run as recorded.
+        run: Box<RunRecord>,
+        /// Why.
+        reason: String,
+        /// What kind of failure.
+        kind: FailureKind,
+    },
+    /// The run could not even be recorded.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Runs evaluations. Shared between the gRPC service and the schedule.
+#[derive(Debug)]
+pub struct Engine {
+    store: EvaluatorStore,
+    ingest: IngestServiceClient<Channel>,
+    framework: FrameworkSource,
+    ingest_timeout: Duration,
+    period_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    active: Mutex<HashSet<i64>>,
+    idle: Notify,
+    stopping: AtomicBool,
+}
+
+impl Engine {
+    /// An engine storing into `store` and reading inputs through `ingest`.
+    pub fn new(
+        store: EvaluatorStore,
+        ingest: IngestServiceClient<Channel>,
+        framework: FrameworkSource,
+        ingest_timeout: Duration,
+    ) -> Self {
+        Self {
+            store,
+            ingest,
+            framework,
+            ingest_timeout,
+            period_locks: Mutex::new(HashMap::new()),
+            active: Mutex::new(HashSet::new()),
+            idle: Notify::new(),
+            stopping: AtomicBool::new(false),
+        }
+    }
+
+    /// The store.
+    pub fn store(&self) -> &EvaluatorStore {
+        &self.store
+    }
+
+    /// The framework source.
+    pub fn framework(&self) -> &FrameworkSource {
+        &self.framework
+    }
+
+    /// Whether a shutdown has begun.
+    pub fn is_stopping(&self) -> bool {
+        self.stopping.load(Ordering::SeqCst)
+    }
+
+    fn period_lock(&self, period: &Period) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self
+            .period_locks
+            .lock()
+            .expect("the lock map is never poisoned");
+        Arc::clone(locks.entry(period.to_string()).or_default())
+    }
+
+    /// Runs an evaluation to its end. Call it from a spawned task, so that a client that goes
+    /// away does not cut the run off halfway.
+    pub async fn run(&self, request: RunRequest) -> Result<RunReport, RunError> {
+        if self.is_stopping() {
+            return Err(RunError::ShuttingDown);
+        }
+        let lock = self.period_lock(&request.period);
+        // Runs of one period wait for each other: they never overlap.
+        let _guard = lock.lock().await;
+        if self.is_stopping() {
+            return Err(RunError::ShuttingDown);
+        }
+        let period = request.period.to_string();
+        let start = self
+            .store
+            .start_run(
+                &period,
+                request.trigger,
+                request.attempt,
+                &request.department_codes,
+                request
+                    .request
+                    .as_ref()
+                    .map(|(id, digest)| (id.as_str(), digest.as_str())),
+            )
+            .await?;
+        let run = match start {
+            RunStart::Started(run) => run,
+            RunStart::Existing(run) => {
+                let snapshots = self.store.run_snapshots(run.id).await?;
+                return Ok(RunReport { run, snapshots });
+            }
+            RunStart::RequestIdReused => {
+                let request_id = request.request.map(|(id, _)| id).unwrap_or_default();
+                return Err(RunError::RequestIdReused(request_id));
+            }
+        };
+        self.active.lock().expect("never poisoned").insert(run.id);
+        let started = Instant::now();
+        info!(
+            run_id = run.id,
+            period = %period,
+            trigger = run.trigger.as_str(),
+            attempt = run.attempt,
+            "evaluation run started"
+        );
+        let outcome = self.execute(&run, request.period).await;
+        self.active.lock().expect("never poisoned").remove(&run.id);
+        self.idle.notify_waiters();
+        match outcome {
+            Ok(Some((run, snapshots))) => {
+                info!(
+                    run_id = run.id,
+                    period = %period,
+                    created = run.snapshots_created,
+                    reused = run.snapshots_reused,
+                    seconds = started.elapsed().as_secs_f64(),
+                    "evaluation run succeeded"
+                );
+                Ok(RunReport { run, snapshots })
+            }
+            Ok(None) => {
+                let reason = "the evaluator shut down during the run".to_owned();
+                warn!(run_id = run.id, period = %period, "evaluation run interrupted");
+                Err(self.failed(run, reason, FailureKind::Interrupted).await)
+            }
+            Err((reason, kind)) => {
+                warn!(run_id = run.id, period = %period, error = %reason, "evaluation run failed");
+                self.store
+                    .end_run(run.id, RunStatus::Failed, &reason)
+                    .await?;
+                Err(self.failed(run, reason, kind).await)
+            }
+        }
+    }
+
+    async fn failed(&self, run: RunRecord, reason: String, kind: FailureKind) -> RunError {
+        let run = match self.store.run(run.id).await {
+            Ok(Some(stored)) => stored,
+            _ => run,
+        };
+        RunError::Failed {
+            run: Box::new(run),
+            reason,
+            kind,
+        }
+    }
+
+    /// Reads, scores and stores. `Ok(None)`: the run was marked interrupted meanwhile.
+    async fn execute(
+        &self,
+        run: &RunRecord,
+        period: Period,
+    ) -> Result<Option<(RunRecord, Vec<SnapshotSummary>)>, (String, FailureKind)> {
+        let (framework, _) = self.framework.load().map_err(|reason| {
+            (
+                format!("invalid framework: {reason}"),
+                FailureKind::Framework,
+            )
+        })?;
+        let (inputs, counts) = inputs::fetch(
+            &self.ingest,
+            period.year_number(),
+            &run.department_codes,
+            self.ingest_timeout,
+        )
+        .await
+        .map_err(|error| {
+            let kind = match error {
+                InputsError::Refused(_) => FailureKind::Refused,
+                InputsError::Unavailable(_) | InputsError::Malformed(_) => FailureKind::Unavailable,
+            };
+            (error.to_string(), kind)
+        })?;
+        info!(
+            run_id = run.id,
+            departments = counts.departments,
+            target_sets = counts.target_sets,
+            points = counts.points,
+            watermark = counts.watermark,
+            "inputs read"
+        );
+        let department_codes = run.department_codes.clone();
+        let watermark = inputs.watermark;
+        // Scoring a large year is CPU work: keep it off the async workers.
+        let evaluations: Vec<Evaluation> = tokio::task::spawn_blocking(move || {
+            let codes: Vec<String> = if department_codes.is_empty() {
+                inputs.top_level().into_iter().map(str::to_owned).collect()
+            } else {
+                department_codes
+            };
+            codes
+                .iter()
+                .map(|code| evaluate(&framework, &inputs, code, period))
+                .collect()
+        })
+        .await
+        .map_err(|error| (format!("scoring failed: {error}"), FailureKind::Internal))?;
+        self.store
+            .finish_run(run, &evaluations, watermark)
+            .await
+            .map_err(|error| {
+                tracing::error!(run_id = run.id, error = %error, "storing the snapshots failed");
+                (
+                    "storing the snapshots failed; the service log has the cause".to_owned(),
+                    FailureKind::Internal,
+                )
+            })
+    }
+
+    /// Stops taking runs, waits at most `grace` for runs in flight, then records the rest as
+    /// interrupted (their snapshots are never stored: `finish_run` checks the run's status).
+    pub async fn shutdown(&self, grace: Duration) {
+        self.stopping.store(true, Ordering::SeqCst);
+        let deadline = tokio::time::Instant::now() + grace;
+        loop {
+            let notified = self.idle.notified();
+            let remaining: Vec<i64> = self
+                .active
+                .lock()
+                .expect("never poisoned")
+                .iter()
+                .copied()
+                .collect();
+            if remaining.is_empty() {
+                return;
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                for run_id in remaining {
+                    warn!(
+                        run_id,
+                        "evaluation run still going at the end of the shutdown grace period"
+                    );
+                    if let Err(error) = self
+                        .store
+                        .end_run(
+                            run_id,
+                            RunStatus::Interrupted,
+                            "the evaluator shut down during the run",
+                        )
+                        .await
+                    {
+                        tracing::error!(run_id, error = %error, "recording an interrupted run failed");
+                    }
+                }
+                return;
+            }
+        }
+    }
+}

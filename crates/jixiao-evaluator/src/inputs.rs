@@ -1,0 +1,213 @@
+//! Reading a year's inputs from the ingestion service's `ExportInputs`, into the scoring
+//! crate's [`Inputs`].
+
+use std::time::Duration;
+
+use futures::StreamExt;
+use jixiao::ingest::v1 as pb;
+use jixiao::ingest::v1::export_inputs_response::Item;
+use jixiao::ingest::v1::ingest_service_client::IngestServiceClient;
+use jixiao_domain::{Comparator, Level1, Period, Temporal};
+use jixiao_scoring::{Department, Inputs, MetricInfo, Point, TargetRow, TargetSet};
+use rust_decimal::Decimal;
+use tonic::transport::Channel;
+use tonic::{Code, Status};
+
+/// Why inputs could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum InputsError {
+    /// The ingestion service could not be reached or failed.
+    #[error("the ingestion service is unavailable: {}", .0.message())]
+    Unavailable(Status),
+    /// The ingestion service refused the request (for example an unknown department).
+    #[error("the ingestion service refused the export: {}", .0.message())]
+    Refused(Status),
+    /// The export was not what the contract promises.
+    #[error("the ingestion service sent a malformed export: {0}")]
+    Malformed(String),
+}
+
+fn malformed(what: impl Into<String>) -> InputsError {
+    InputsError::Malformed(what.into())
+}
+
+fn decimal(field: &str, text: &str) -> Result<Decimal, InputsError> {
+    text.parse()
+        .map_err(|_| malformed(format!("{field} {text:?} is not a decimal")))
+}
+
+/// Reads `year`'s inputs for `department_codes` (and their descendants; all when empty).
+pub async fn fetch(
+    client: &IngestServiceClient<Channel>,
+    year: i32,
+    department_codes: &[String],
+    timeout: Duration,
+) -> Result<(Inputs, ExportCounts), InputsError> {
+    let mut client = client.clone();
+    let mut request = tonic::Request::new(pb::ExportInputsRequest {
+        year,
+        department_codes: department_codes.to_vec(),
+    });
+    request.set_timeout(timeout);
+    let classify = |status: Status| match status.code() {
+        Code::InvalidArgument | Code::NotFound | Code::FailedPrecondition => {
+            InputsError::Refused(status)
+        }
+        _ => InputsError::Unavailable(status),
+    };
+    let mut stream = client
+        .export_inputs(request)
+        .await
+        .map_err(classify)?
+        .into_inner();
+    let mut inputs = Inputs::default();
+    let mut counts = ExportCounts::default();
+    let mut ended = false;
+    while let Some(message) = stream.next().await {
+        let item = message
+            .map_err(classify)?
+            .item
+            .ok_or_else(|| malformed("an export message without an item"))?;
+        match item {
+            Item::Metric(metric) => {
+                let temporal = match metric.temporal.as_str() {
+                    "flow" => Temporal::Flow,
+                    "stock" => Temporal::Stock,
+                    other => return Err(malformed(format!("metric {} is {other:?}", metric.code))),
+                };
+                inputs.add_metric(
+                    metric.code,
+                    MetricInfo {
+                        temporal,
+                        additive: metric.additive,
+                    },
+                );
+            }
+            Item::Department(department) => {
+                counts.departments += 1;
+                inputs.add_department(Department {
+                    code: department.code,
+                    name: department.name,
+                    parent_code: (!department.parent_code.is_empty())
+                        .then_some(department.parent_code),
+                });
+            }
+            Item::TargetSet(target_set) => {
+                counts.target_sets += 1;
+                let department_code = target_set.department_code.clone();
+                inputs.add_target_set(department_code, target_set_from(target_set)?);
+            }
+            Item::Points(batch) => {
+                for point in batch.points {
+                    counts.points += 1;
+                    inputs.add_point(point_from(point)?);
+                }
+            }
+            Item::End(end) => {
+                inputs.watermark = end.watermark;
+                counts.watermark = end.watermark;
+                if end.points != counts.points {
+                    return Err(malformed(format!(
+                        "the export announced {} points but sent {}",
+                        end.points, counts.points
+                    )));
+                }
+                ended = true;
+            }
+        }
+    }
+    if !ended {
+        return Err(malformed("the export stopped before its end"));
+    }
+    inputs.finish();
+    Ok((inputs, counts))
+}
+
+/// What an export carried.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ExportCounts {
+    /// Departments.
+    pub departments: i64,
+    /// Target sets.
+    pub target_sets: i64,
+    /// Points.
+    pub points: i64,
+    /// The watermark of the view read.
+    pub watermark: i64,
+}
+
+fn target_set_from(target_set: pb::TargetSet) -> Result<TargetSet, InputsError> {
+    let pb::TargetSet {
+        department_code: _,
+        year: _,
+        revision,
+        targets,
+        set_at: _,
+    } = target_set;
+    let targets = targets
+        .into_iter()
+        .map(|target| {
+            let pb::Target {
+                indicator_code,
+                name,
+                level1,
+                level2,
+                metric_code,
+                comparator,
+                target_value: _,
+                unit: _,
+                weight,
+                target_value_canonical,
+                canonical_unit,
+            } = target;
+            Ok(TargetRow {
+                level1: level1
+                    .parse::<Level1>()
+                    .map_err(|reason| malformed(format!("target {indicator_code}: {reason}")))?,
+                comparator: comparator
+                    .parse::<Comparator>()
+                    .map_err(|reason| malformed(format!("target {indicator_code}: {reason}")))?,
+                target: decimal("target_value_canonical", &target_value_canonical)?,
+                weight: decimal("weight", &weight)?,
+                indicator_code,
+                name,
+                level2,
+                metric_code,
+                unit: canonical_unit,
+            })
+        })
+        .collect::<Result<Vec<_>, InputsError>>()?;
+    Ok(TargetSet { revision, targets })
+}
+
+fn point_from(point: pb::StoredMetricPoint) -> Result<Point, InputsError> {
+    let pb::StoredMetricPoint {
+        department_code,
+        metric_code,
+        period,
+        value,
+        canonical_unit: _,
+        value_as_sent: _,
+        unit_as_sent: _,
+        source,
+        project_code,
+        note,
+        revision: _,
+        sequence,
+        received_at: _,
+        request_id: _,
+        current: _,
+    } = point;
+    Ok(Point {
+        period: period
+            .parse::<Period>()
+            .map_err(|error| malformed(error.to_string()))?,
+        value: decimal("value", &value)?,
+        department_code,
+        metric_code,
+        source,
+        project_code,
+        note,
+        sequence,
+    })
+}

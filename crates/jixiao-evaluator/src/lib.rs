@@ -1,0 +1,159 @@
+//! The evaluator service: reads the ingestion service's inputs through `ExportInputs`, scores
+//! them with the framework (the `jixiao-scoring` crate), and stores immutable snapshots in its
+//! own SQLite file, on a schedule and on demand.
+//!
+//! [`EvaluatorServer::build`] opens the store, records runs cut off by a crash as interrupted,
+//! and binds the listener; [`EvaluatorServer::run_until_stopped`] starts the schedule and
+//! serves until a future resolves, then stops the schedule, lets runs in flight finish within
+//! the grace period (recording the rest as interrupted), and stops serving.
+
+pub mod config;
+mod convert;
+pub mod engine;
+pub mod inputs;
+pub mod schedule;
+mod service;
+pub mod store;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use jixiao::evaluator::v1::evaluator_service_server::EvaluatorServiceServer;
+use jixiao::ingest::v1::ingest_service_client::IngestServiceClient;
+use tokio::net::TcpListener;
+use tonic::transport::{Endpoint, Server};
+
+pub use config::EvaluatorConfig;
+pub use engine::{Engine, FrameworkSource};
+pub use service::EvaluatorApi;
+pub use store::EvaluatorStore;
+
+/// The fully qualified name of the service, as health checks know it.
+pub const SERVICE_NAME: &str = "jixiao.evaluator.v1.EvaluatorService";
+
+/// A built evaluator: store open, listener bound, not yet serving.
+#[derive(Debug)]
+pub struct EvaluatorServer {
+    config: EvaluatorConfig,
+    engine: Arc<Engine>,
+    listener: TcpListener,
+    local_addr: SocketAddr,
+}
+
+impl EvaluatorServer {
+    /// Opens the store, checks the framework and the schedule, and binds the listener. The
+    /// ingestion service need not be up: it is connected to at each run.
+    pub async fn build(config: EvaluatorConfig) -> anyhow::Result<Self> {
+        let address = jixiao_server::grpc::parse_address("listen", &config.listen)?;
+        let framework = FrameworkSource::new(config.framework_file.clone());
+        framework
+            .load()
+            .map_err(|reason| anyhow::anyhow!("invalid framework: {reason}"))?;
+        schedule::Schedules::new(&config.schedule)?;
+        let endpoint = Endpoint::from_shared(config.ingest_endpoint.clone())
+            .map_err(|error| {
+                anyhow::anyhow!(
+                    "ingest_endpoint = {:?} is not a URL like http://127.0.0.1:50051: {error}",
+                    config.ingest_endpoint
+                )
+            })?
+            .connect_timeout(Duration::from_secs(5));
+        let ingest = IngestServiceClient::new(endpoint.connect_lazy())
+            .max_decoding_message_size(64 * 1024 * 1024);
+        let store = EvaluatorStore::open(&config.database_path())
+            .await
+            .map_err(|error| {
+                anyhow::anyhow!(
+                    "opening the database {}: {error}",
+                    config.database_path().display()
+                )
+            })?;
+        for run in store
+            .interrupt_running("the evaluator stopped during the run")
+            .await?
+        {
+            tracing::warn!(run_id = run.id, period = %run.period, "a run cut off by the last stop is recorded as interrupted");
+        }
+        let engine = Arc::new(Engine::new(
+            store,
+            ingest,
+            framework,
+            Duration::from_secs(config.ingest_timeout_seconds),
+        ));
+        let listener = jixiao_server::grpc::bind(address).await?;
+        let local_addr = listener.local_addr()?;
+        Ok(Self {
+            config,
+            engine,
+            listener,
+            local_addr,
+        })
+    }
+
+    /// The address actually bound.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Starts the schedule (when enabled) and serves until `shutdown` resolves.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send,
+    ) -> anyhow::Result<()> {
+        let Self {
+            config,
+            engine,
+            listener,
+            local_addr,
+        } = self;
+        let (health_reporter, health_service) = tonic_health::server::health_reporter();
+        let (reflection_v1, reflection_v1alpha) = jixiao_server::grpc::reflection()?;
+        let router = Server::builder()
+            .trace_fn(|request| tracing::info_span!("grpc", method = %request.uri().path()))
+            .add_service(health_service)
+            .add_service(reflection_v1)
+            .add_service(reflection_v1alpha)
+            .add_service(EvaluatorServiceServer::new(EvaluatorApi::new(Arc::clone(
+                &engine,
+            ))));
+        let scheduler = if config.schedule.enabled {
+            let scheduler = schedule::Scheduler::new(Arc::clone(&engine), &config.schedule)?;
+            let cron = scheduler.start().await?;
+            Some((scheduler, cron))
+        } else {
+            tracing::info!("the schedule is disabled");
+            None
+        };
+        tracing::info!(
+            address = %local_addr,
+            ingest = %config.ingest_endpoint,
+            database = %config.database_path().display(),
+            "evaluator service listening"
+        );
+        let grace = Duration::from_secs(config.shutdown_grace_seconds);
+        let engine_for_shutdown = Arc::clone(&engine);
+        let stopped = async move {
+            shutdown.await;
+            if let Some((scheduler, cron)) = scheduler {
+                scheduler.stop(cron).await;
+            }
+            // Runs in flight finish (or are recorded as interrupted) before serving stops, so
+            // that a RunEvaluation waiting on one still gets its answer.
+            engine_for_shutdown.shutdown(grace).await;
+        };
+        let result = jixiao_server::grpc::serve_until(
+            router,
+            listener,
+            stopped,
+            grace,
+            health_reporter,
+            SERVICE_NAME,
+        )
+        .await;
+        engine.store().close().await;
+        tracing::info!("evaluator service stopped");
+        result
+    }
+}

@@ -1,0 +1,459 @@
+//! The schedule: quarterly and yearly snapshots from cron expressions, catch-up of fires missed
+//! while the evaluator was down, and retries with backoff.
+//!
+//! tokio-cron-scheduler only calls [`Scheduler::fire`]; what is ours is everything it does not
+//! do: knowing which period a fire is for, catching up after downtime, never overlapping runs
+//! of one period (the engine's lock, and no second queued run of a pending period), retrying
+//! failures, and stopping cleanly.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Datelike, TimeZone, Utc};
+use chrono_tz::Tz;
+use croner::Cron;
+use croner::parser::{CronParser, Seconds};
+use jixiao_domain::Period;
+use tokio::sync::watch;
+use tokio_cron_scheduler::{Job, JobScheduler};
+use tracing::{error, info, warn};
+
+use crate::config::ScheduleConfig;
+use crate::engine::{Engine, RunError, RunRequest};
+use crate::store::Trigger;
+
+/// Which snapshot a schedule makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// The last quarter that ended before the fire.
+    Quarterly,
+    /// The year before the fire's.
+    Yearly,
+}
+
+impl Kind {
+    /// The name stored with the schedule's progress.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Kind::Quarterly => "quarterly",
+            Kind::Yearly => "yearly",
+        }
+    }
+}
+
+/// The parsed cron expressions, in their time zone.
+#[derive(Debug, Clone)]
+pub struct Schedules {
+    timezone: Tz,
+    quarterly: (String, Cron),
+    yearly: (String, Cron),
+}
+
+fn parse_cron(key: &str, pattern: &str) -> anyhow::Result<Cron> {
+    // The same parser settings as tokio-cron-scheduler: six fields, seconds first, and
+    // day-of-month AND day-of-week.
+    CronParser::builder()
+        .seconds(Seconds::Required)
+        .dom_and_dow(true)
+        .build()
+        .parse(pattern)
+        .map_err(|error| {
+            anyhow::anyhow!(
+                "schedule.{key} = {pattern:?} is not a six-field cron expression (seconds first): {error}"
+            )
+        })
+}
+
+impl Schedules {
+    /// Parses and checks the configured schedules.
+    pub fn new(config: &ScheduleConfig) -> anyhow::Result<Self> {
+        let timezone: Tz = config.timezone.parse().map_err(|error| {
+            anyhow::anyhow!("schedule.timezone = {:?}: {error}", config.timezone)
+        })?;
+        Ok(Self {
+            timezone,
+            quarterly: (
+                config.quarterly_cron.clone(),
+                parse_cron("quarterly_cron", &config.quarterly_cron)?,
+            ),
+            yearly: (
+                config.yearly_cron.clone(),
+                parse_cron("yearly_cron", &config.yearly_cron)?,
+            ),
+        })
+    }
+
+    fn cron(&self, kind: Kind) -> &(String, Cron) {
+        match kind {
+            Kind::Quarterly => &self.quarterly,
+            Kind::Yearly => &self.yearly,
+        }
+    }
+
+    /// The period a fire at `at` is for.
+    pub fn period_for(&self, kind: Kind, at: DateTime<Utc>) -> Period {
+        let local = at.with_timezone(&self.timezone);
+        let year = local.year();
+        match kind {
+            Kind::Quarterly => {
+                let quarter = (local.month() as u8 - 1) / 3 + 1;
+                let (year, quarter) = if quarter == 1 {
+                    (year - 1, 4)
+                } else {
+                    (year, quarter - 1)
+                };
+                Period::quarter(year, quarter).unwrap_or_else(|_| fallback_period(year))
+            }
+            Kind::Yearly => Period::year(year - 1).unwrap_or_else(|_| fallback_period(year)),
+        }
+    }
+
+    /// The start of a month in the schedule's time zone.
+    fn month_start(&self, year: i32, month: u32) -> Option<DateTime<Utc>> {
+        let (year, month) = if month > 12 {
+            (year + 1, month - 12)
+        } else {
+            (year, month)
+        };
+        self.timezone
+            .with_ymd_and_hms(year, month, 1, 0, 0, 0)
+            .earliest()
+            .map(|time| time.with_timezone(&Utc))
+    }
+
+    /// The periods of fires in `(after, now]`: a period is missed when the cron fired at least
+    /// once between the end of that period and the end of the next one (the fires that are
+    /// for it).
+    pub fn missed_periods(
+        &self,
+        kind: Kind,
+        after: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Vec<Period> {
+        let cron = &self.cron(kind).1;
+        let mut periods = Vec::new();
+        let mut candidate = self.period_for(kind, after);
+        loop {
+            let (year, end_month) = (candidate.year_number(), u32::from(candidate.end_month()));
+            let Some(own_end) = self.month_start(year, end_month + 1) else {
+                break;
+            };
+            if own_end > now {
+                break;
+            }
+            let next_end_month = match kind {
+                Kind::Quarterly => end_month + 4,
+                Kind::Yearly => end_month + 13,
+            };
+            let next_end = if next_end_month > 12 {
+                self.month_start(year + 1, next_end_month - 12)
+            } else {
+                self.month_start(year, next_end_month)
+            };
+            let Some(next_end) = next_end else { break };
+            let from = own_end.max(after).with_timezone(&self.timezone);
+            let until = next_end.min(now);
+            if let Ok(fire) = cron.find_next_occurrence(&from, false)
+                && fire.with_timezone(&Utc) <= until
+            {
+                periods.push(candidate);
+            }
+            candidate = match next_period(kind, candidate) {
+                Some(next) => next,
+                None => break,
+            };
+        }
+        periods
+    }
+}
+
+fn fallback_period(year: i32) -> Period {
+    Period::year(year.clamp(
+        jixiao_domain::period::MIN_YEAR,
+        jixiao_domain::period::MAX_YEAR,
+    ))
+    .expect("a clamped year is valid")
+}
+
+fn next_period(kind: Kind, period: Period) -> Option<Period> {
+    match kind {
+        Kind::Quarterly => {
+            let quarter = period.quarter_number()?;
+            if quarter == 4 {
+                Period::quarter(period.year_number() + 1, 1).ok()
+            } else {
+                Period::quarter(period.year_number(), quarter + 1).ok()
+            }
+        }
+        Kind::Yearly => Period::year(period.year_number() + 1).ok(),
+    }
+}
+
+/// Runs scheduled, caught-up and retried evaluations.
+#[derive(Debug)]
+pub struct Scheduler {
+    engine: Arc<Engine>,
+    schedules: Schedules,
+    config: ScheduleConfig,
+    /// Periods with a scheduled run queued or going: a fire for one of them is skipped.
+    pending: Mutex<HashSet<String>>,
+    stop: watch::Sender<bool>,
+}
+
+impl Scheduler {
+    /// A scheduler over `engine`.
+    pub fn new(engine: Arc<Engine>, config: &ScheduleConfig) -> anyhow::Result<Arc<Self>> {
+        Ok(Arc::new(Self {
+            engine,
+            schedules: Schedules::new(config)?,
+            config: config.clone(),
+            pending: Mutex::new(HashSet::new()),
+            stop: watch::channel(false).0,
+        }))
+    }
+
+    /// Redoes failed or interrupted scheduled runs, catches up fires missed while down, and
+    /// starts the cron jobs. Returns the running cron scheduler, to stop at shutdown.
+    pub async fn start(self: &Arc<Self>) -> anyhow::Result<JobScheduler> {
+        let store = self.engine.store();
+        let now = Utc::now();
+        let mut queued = HashSet::new();
+        for period in store.periods_to_redo().await? {
+            if let Ok(period) = period.parse::<Period>() {
+                info!(period = %period, "redoing a scheduled run that failed or was interrupted");
+                queued.insert(period);
+                self.spawn_run(period, Trigger::Retry);
+            }
+        }
+        for kind in [Kind::Quarterly, Kind::Yearly] {
+            let after = match store.last_fire(kind.name()).await? {
+                Some(last) => last,
+                None => now - chrono::Duration::days(i64::from(self.config.catch_up_days)),
+            };
+            for period in self.schedules.missed_periods(kind, after, now) {
+                if queued.insert(period) {
+                    info!(schedule = kind.name(), period = %period, "catching up a run missed while down");
+                    self.spawn_run(period, Trigger::CatchUp);
+                }
+            }
+            store.set_last_fire(kind.name(), now).await?;
+        }
+        let scheduler = JobScheduler::new().await?;
+        for kind in [Kind::Quarterly, Kind::Yearly] {
+            let pattern = self.schedules.cron(kind).0.clone();
+            let this = Arc::clone(self);
+            let job = Job::new_async_tz(
+                pattern.as_str(),
+                self.schedules.timezone,
+                move |_id, _scheduler| {
+                    let this = Arc::clone(&this);
+                    Box::pin(async move { this.fire(kind, Utc::now()).await })
+                },
+            )?;
+            scheduler.add(job).await?;
+            info!(schedule = kind.name(), cron = %pattern, timezone = %self.schedules.timezone, "schedule armed");
+        }
+        scheduler.start().await?;
+        Ok(scheduler)
+    }
+
+    /// Handles one fire of a schedule at `at`.
+    pub async fn fire(self: &Arc<Self>, kind: Kind, at: DateTime<Utc>) {
+        if *self.stop.borrow() {
+            return;
+        }
+        let period = self.schedules.period_for(kind, at);
+        if let Err(error) = self.engine.store().set_last_fire(kind.name(), at).await {
+            error!(error = %error, "recording a schedule fire failed");
+        }
+        self.spawn_run(period, Trigger::Schedule);
+    }
+
+    /// Runs `period` with retries in the background, unless a scheduled run of it is pending.
+    fn spawn_run(self: &Arc<Self>, period: Period, trigger: Trigger) {
+        if !self
+            .pending
+            .lock()
+            .expect("never poisoned")
+            .insert(period.to_string())
+        {
+            tracing::debug!(period = %period, "a scheduled run of this period is already pending");
+            return;
+        }
+        let this = Arc::clone(self);
+        tokio::spawn(async move {
+            this.run_with_retries(period, trigger).await;
+            this.pending
+                .lock()
+                .expect("never poisoned")
+                .remove(&period.to_string());
+        });
+    }
+
+    async fn run_with_retries(&self, period: Period, first_trigger: Trigger) {
+        let mut stop = self.stop.subscribe();
+        let attempts = self.config.max_attempts.max(1);
+        for attempt in 1..=attempts {
+            let request = RunRequest {
+                period,
+                department_codes: Vec::new(),
+                trigger: if attempt == 1 {
+                    first_trigger
+                } else {
+                    Trigger::Retry
+                },
+                attempt: attempt as i32,
+                request: None,
+            };
+            match self.engine.run(request).await {
+                Ok(_) => return,
+                Err(RunError::ShuttingDown) => return,
+                Err(error) => {
+                    if attempt == attempts {
+                        error!(period = %period, attempt, error = %error, "scheduled run failed; no attempts left");
+                        return;
+                    }
+                    let backoff = self.backoff(attempt);
+                    warn!(period = %period, attempt, retry_in_seconds = backoff.as_secs(), error = %error, "scheduled run failed; retrying");
+                    tokio::select! {
+                        () = tokio::time::sleep(backoff) => {}
+                        _ = stop.wait_for(|stopping| *stopping) => return,
+                    }
+                }
+            }
+        }
+    }
+
+    fn backoff(&self, attempt: u32) -> Duration {
+        let initial = self.config.retry_initial_seconds.max(1);
+        let seconds = initial.saturating_mul(1u64 << (attempt - 1).min(20));
+        Duration::from_secs(seconds.min(self.config.retry_max_seconds.max(initial)))
+    }
+
+    /// Stops firing and retrying; runs in flight are the engine's to finish.
+    pub async fn stop(&self, mut scheduler: JobScheduler) {
+        let _ = self.stop.send(true);
+        if let Err(error) = scheduler.shutdown().await {
+            warn!(error = %error, "stopping the cron scheduler failed");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn schedules(quarterly: &str, yearly: &str) -> Schedules {
+        Schedules::new(&ScheduleConfig {
+            quarterly_cron: quarterly.into(),
+            yearly_cron: yearly.into(),
+            ..ScheduleConfig::default()
+        })
+        .unwrap()
+    }
+
+    fn shanghai(text: &str) -> DateTime<Utc> {
+        let naive = chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S").unwrap();
+        chrono_tz::Asia::Shanghai
+            .from_local_datetime(&naive)
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    #[test]
+    fn a_fire_is_for_the_last_quarter_that_ended_and_the_previous_year() {
+        let schedules = schedules("0 0 2 1 1,4,7,10 *", "0 0 3 1 3 *");
+        assert_eq!(
+            schedules
+                .period_for(Kind::Quarterly, shanghai("2023-01-01 02:00:00"))
+                .to_string(),
+            "2022-Q4"
+        );
+        assert_eq!(
+            schedules
+                .period_for(Kind::Quarterly, shanghai("2022-07-01 02:00:00"))
+                .to_string(),
+            "2022-Q2"
+        );
+        assert_eq!(
+            schedules
+                .period_for(Kind::Quarterly, shanghai("2022-11-28 12:00:00"))
+                .to_string(),
+            "2022-Q3"
+        );
+        // 2022-12-31 20:00 UTC is already 2023 in Shanghai.
+        let utc_evening = Utc.with_ymd_and_hms(2022, 12, 31, 20, 0, 0).unwrap();
+        assert_eq!(
+            schedules
+                .period_for(Kind::Quarterly, utc_evening)
+                .to_string(),
+            "2022-Q4"
+        );
+        assert_eq!(
+            schedules
+                .period_for(Kind::Yearly, shanghai("2023-03-01 03:00:00"))
+                .to_string(),
+            "2022"
+        );
+    }
+
+    #[test]
+    fn missed_fires_give_the_periods_they_were_for() {
+        let schedules = schedules("0 0 2 1 1,4,7,10 *", "0 0 3 1 3 *");
+        let down = shanghai("2022-03-15 00:00:00");
+        let back = shanghai("2022-11-28 00:00:00");
+        let quarters: Vec<String> = schedules
+            .missed_periods(Kind::Quarterly, down, back)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(quarters, ["2022-Q1", "2022-Q2", "2022-Q3"]);
+        let years: Vec<String> = schedules
+            .missed_periods(Kind::Yearly, shanghai("2021-12-01 00:00:00"), back)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(years, ["2021"]);
+        // Down from just after a fire until just before the next one: nothing was missed.
+        assert!(
+            schedules
+                .missed_periods(
+                    Kind::Quarterly,
+                    shanghai("2022-07-01 02:00:01"),
+                    shanghai("2022-10-01 01:59:59")
+                )
+                .is_empty()
+        );
+        // Back exactly at the fire: caught up.
+        assert_eq!(
+            schedules
+                .missed_periods(
+                    Kind::Quarterly,
+                    shanghai("2022-07-01 02:00:01"),
+                    shanghai("2022-10-01 02:00:00")
+                )
+                .len(),
+            1
+        );
+    }
+
+    #[test]
+    fn five_field_crons_and_unknown_time_zones_are_refused() {
+        let error = Schedules::new(&ScheduleConfig {
+            quarterly_cron: "0 2 1 1,4,7,10 *".into(),
+            ..ScheduleConfig::default()
+        })
+        .unwrap_err();
+        assert!(
+            error.to_string().contains("schedule.quarterly_cron"),
+            "{error}"
+        );
+        let error = Schedules::new(&ScheduleConfig {
+            timezone: "Mars/Olympus".into(),
+            ..ScheduleConfig::default()
+        })
+        .unwrap_err();
+        assert!(error.to_string().contains("schedule.timezone"), "{error}");
+    }
+}

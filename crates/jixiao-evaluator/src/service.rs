@@ -1,0 +1,310 @@
+//! The EvaluatorService methods.
+
+use std::sync::Arc;
+
+use jixiao::evaluator::v1 as pb;
+use jixiao::evaluator::v1::evaluator_service_server::EvaluatorService;
+use jixiao_domain::{Period, Violation, validate_code};
+use sha2::{Digest, Sha256};
+use tonic::{Request, Response, Status};
+
+use crate::convert;
+use crate::engine::{Engine, FailureKind, RunError, RunRequest};
+use crate::store::{StoreError, Trigger};
+
+const DEFAULT_PAGE_SIZE: u32 = 100;
+const MAX_PAGE_SIZE: u32 = 1000;
+
+/// The evaluator service over an engine.
+#[derive(Debug, Clone)]
+pub struct EvaluatorApi {
+    engine: Arc<Engine>,
+}
+
+impl EvaluatorApi {
+    /// A service running evaluations with `engine`.
+    pub fn new(engine: Arc<Engine>) -> Self {
+        Self { engine }
+    }
+}
+
+fn invalid(violations: &[Violation]) -> Status {
+    jixiao_server::grpc::invalid_argument(violations)
+}
+
+fn internal(error: StoreError) -> Status {
+    tracing::error!(error = %error, "storage failed");
+    Status::internal("internal storage error; the service log has the cause")
+}
+
+fn evaluable_period(field: &str, text: &str, violations: &mut Vec<Violation>) -> Option<Period> {
+    match text.parse::<Period>() {
+        Ok(period) if period.is_evaluable() => Some(period),
+        Ok(_) => {
+            violations.push(Violation::new(
+                field,
+                format!("{text:?} is a month; evaluations are as of a quarter (2022-Q2) or a year (2022)"),
+            ));
+            None
+        }
+        Err(error) => {
+            violations.push(Violation::new(field, error.to_string()));
+            None
+        }
+    }
+}
+
+fn page(page_size: i32, page_token: &str, violations: &mut Vec<Violation>) -> (u32, Option<i64>) {
+    let size = match page_size {
+        0 => DEFAULT_PAGE_SIZE,
+        size if size < 0 => {
+            violations.push(Violation::new("page_size", "must not be negative"));
+            DEFAULT_PAGE_SIZE
+        }
+        size => (size as u32).min(MAX_PAGE_SIZE),
+    };
+    let before = if page_token.is_empty() {
+        None
+    } else {
+        match page_token.parse::<i64>() {
+            Ok(id) if id > 0 => Some(id),
+            _ => {
+                violations.push(Violation::new(
+                    "page_token",
+                    "is not a token this service returned",
+                ));
+                None
+            }
+        }
+    };
+    (size, before)
+}
+
+fn next_token<T>(items: &[T], size: u32, id: impl Fn(&T) -> i64) -> String {
+    if items.len() as u32 == size {
+        items
+            .last()
+            .map(|item| id(item).to_string())
+            .unwrap_or_default()
+    } else {
+        String::new()
+    }
+}
+
+#[tonic::async_trait]
+impl EvaluatorService for EvaluatorApi {
+    async fn run_evaluation(
+        &self,
+        request: Request<pb::RunEvaluationRequest>,
+    ) -> Result<Response<pb::RunEvaluationResponse>, Status> {
+        let pb::RunEvaluationRequest {
+            period,
+            department_codes,
+            request_id,
+        } = request.into_inner();
+        let mut violations = Vec::new();
+        let parsed = evaluable_period("period", &period, &mut violations);
+        for (index, code) in department_codes.iter().enumerate() {
+            if let Err(reason) = validate_code(code) {
+                violations.push(Violation::new(format!("department_codes[{index}]"), reason));
+            }
+        }
+        if let Err(reason) = jixiao_domain::department::validate_text(&request_id, false, 128) {
+            violations.push(Violation::new("request_id", reason));
+        }
+        let Some(parsed) = parsed.filter(|_| violations.is_empty()) else {
+            return Err(invalid(&violations));
+        };
+        let digest = {
+            use prost::Message;
+            let content = pb::RunEvaluationRequest {
+                period: period.clone(),
+                department_codes: department_codes.clone(),
+                request_id: String::new(),
+            };
+            Sha256::digest(content.encode_to_vec())
+                .iter()
+                .map(|byte| format!("{byte:02x}"))
+                .collect::<String>()
+        };
+        let run_request = RunRequest {
+            period: parsed,
+            department_codes,
+            trigger: Trigger::Manual,
+            attempt: 1,
+            request: (!request_id.is_empty()).then(|| (request_id.clone(), digest)),
+        };
+        // The run goes on in its own task: a client that gives up does not cut it off halfway.
+        let engine = Arc::clone(&self.engine);
+        let report = tokio::spawn(async move { engine.run(run_request).await })
+            .await
+            .map_err(|error| Status::internal(format!("the run task failed: {error}")))?;
+        match report {
+            Ok(report) => Ok(Response::new(pb::RunEvaluationResponse {
+                run: Some(convert::run(report.run)),
+                snapshots: report.snapshots.into_iter().map(convert::summary).collect(),
+            })),
+            Err(RunError::ShuttingDown) => Err(Status::unavailable(
+                "the evaluator is shutting down and takes no new runs; retry later",
+            )),
+            Err(RunError::RequestIdReused(id)) => Err(Status::already_exists(format!(
+                "request id {id:?} was already used by a different request; use a new request_id for a new request"
+            ))),
+            Err(RunError::Store(error)) => Err(internal(error)),
+            Err(error @ RunError::Failed { .. }) => {
+                let RunError::Failed { kind, .. } = &error else {
+                    unreachable!()
+                };
+                let message = error.to_string();
+                Err(match kind {
+                    FailureKind::Refused => invalid(&[Violation::new("department_codes", message)]),
+                    FailureKind::Unavailable | FailureKind::Interrupted => {
+                        Status::unavailable(message)
+                    }
+                    FailureKind::Framework => Status::failed_precondition(message),
+                    FailureKind::Internal => Status::internal(message),
+                })
+            }
+        }
+    }
+
+    async fn get_score(
+        &self,
+        request: Request<pb::GetScoreRequest>,
+    ) -> Result<Response<pb::GetScoreResponse>, Status> {
+        let pb::GetScoreRequest {
+            department_code,
+            period,
+        } = request.into_inner();
+        let mut violations = Vec::new();
+        if let Err(reason) = validate_code(&department_code) {
+            violations.push(Violation::new("department_code", reason));
+        }
+        let parsed = evaluable_period("period", &period, &mut violations);
+        let Some(parsed) = parsed.filter(|_| violations.is_empty()) else {
+            return Err(invalid(&violations));
+        };
+        let period = parsed.to_string();
+        let latest = self
+            .engine
+            .store()
+            .latest_snapshot(&department_code, &period)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| {
+                Status::not_found(format!(
+                    "no snapshot of {department_code:?} for {period}; run an evaluation first (RunEvaluation)"
+                ))
+            })?;
+        Ok(Response::new(pb::GetScoreResponse {
+            total: latest.total,
+            grade: latest.grade,
+            snapshot_id: latest.id.to_string(),
+            evaluated_at: Some(convert::timestamp(&latest.evaluated_at)),
+            flag_count: latest.flag_count,
+            department_code: latest.department_code,
+            period: latest.period,
+        }))
+    }
+
+    async fn get_snapshot(
+        &self,
+        request: Request<pb::GetSnapshotRequest>,
+    ) -> Result<Response<pb::GetSnapshotResponse>, Status> {
+        let pb::GetSnapshotRequest { snapshot_id } = request.into_inner();
+        let id = snapshot_id.parse::<i64>().map_err(|_| {
+            invalid(&[Violation::new(
+                "snapshot_id",
+                format!("{snapshot_id:?} is not a snapshot id (a number, as GetScore and ListSnapshots give)"),
+            )])
+        })?;
+        let record = self
+            .engine
+            .store()
+            .snapshot(id)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| Status::not_found(format!("no snapshot {id}")))?;
+        Ok(Response::new(pb::GetSnapshotResponse {
+            snapshot: Some(convert::snapshot(record)),
+        }))
+    }
+
+    async fn list_snapshots(
+        &self,
+        request: Request<pb::ListSnapshotsRequest>,
+    ) -> Result<Response<pb::ListSnapshotsResponse>, Status> {
+        let pb::ListSnapshotsRequest {
+            department_code,
+            year,
+            page_size,
+            page_token,
+        } = request.into_inner();
+        let mut violations = Vec::new();
+        let (size, before) = page(page_size, &page_token, &mut violations);
+        if year != 0
+            && let Err(error) = Period::year(year)
+        {
+            violations.push(Violation::new("year", error.to_string()));
+        }
+        if !violations.is_empty() {
+            return Err(invalid(&violations));
+        }
+        let snapshots = self
+            .engine
+            .store()
+            .list_snapshots(
+                (!department_code.is_empty()).then_some(department_code.as_str()),
+                (year != 0).then_some(year),
+                before,
+                size,
+            )
+            .await
+            .map_err(internal)?;
+        let next_page_token = next_token(&snapshots, size, |summary| summary.id);
+        Ok(Response::new(pb::ListSnapshotsResponse {
+            snapshots: snapshots.into_iter().map(convert::summary).collect(),
+            next_page_token,
+        }))
+    }
+
+    async fn list_runs(
+        &self,
+        request: Request<pb::ListRunsRequest>,
+    ) -> Result<Response<pb::ListRunsResponse>, Status> {
+        let pb::ListRunsRequest {
+            page_size,
+            page_token,
+        } = request.into_inner();
+        let mut violations = Vec::new();
+        let (size, before) = page(page_size, &page_token, &mut violations);
+        if !violations.is_empty() {
+            return Err(invalid(&violations));
+        }
+        let runs = self
+            .engine
+            .store()
+            .list_runs(before, size)
+            .await
+            .map_err(internal)?;
+        let next_page_token = next_token(&runs, size, |run| run.id);
+        Ok(Response::new(pb::ListRunsResponse {
+            runs: runs.into_iter().map(convert::run).collect(),
+            next_page_token,
+        }))
+    }
+
+    async fn get_framework(
+        &self,
+        request: Request<pb::GetFrameworkRequest>,
+    ) -> Result<Response<pb::GetFrameworkResponse>, Status> {
+        let pb::GetFrameworkRequest {} = request.into_inner();
+        let (framework, source) = self.engine.framework().load().map_err(|reason| {
+            Status::failed_precondition(format!("invalid framework: {reason}"))
+        })?;
+        Ok(Response::new(pb::GetFrameworkResponse {
+            framework: Some(convert::framework(&framework)),
+            source,
+        }))
+    }
+}
