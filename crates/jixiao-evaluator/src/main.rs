@@ -30,7 +30,11 @@ struct Args {
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> std::process::ExitCode {
+    jixiao_server::exit_code(run().await)
+}
+
+async fn run() -> anyhow::Result<()> {
     jixiao_server::telemetry::init();
     let args = Args::parse();
     let env: HashMap<String, String> = std::env::vars().collect();

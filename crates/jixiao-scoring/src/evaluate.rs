@@ -233,6 +233,18 @@ pub fn evaluate(
     let target_set = inputs.target_set(department_code);
     let rows: &[TargetRow] = target_set.map_or(&[], |set| set.targets.as_slice());
     context.digest_targets(target_set.map_or(0, |set| set.revision), rows);
+    if target_set.is_none() {
+        let message = format!(
+            "{department_code} has no targets for {}; only budget execution and deductions are scored",
+            as_of.year_number()
+        );
+        context.flag(
+            "missing_targets",
+            department_code,
+            message,
+            vec![("year", as_of.year_number().to_string())],
+        );
+    }
     context.check_weights(rows);
     let indicators: Vec<IndicatorScore> = rows.iter().map(|row| context.indicator(row)).collect();
     let indicator_total: Decimal = indicators.iter().map(|row| row.score).sum();

@@ -10,3 +10,15 @@
 pub mod config;
 pub mod grpc;
 pub mod telemetry;
+
+/// Turns a binary's result into its exit code, printing an error as one line of causes
+/// (`error: opening the database …: …`) rather than as a debug dump.
+pub fn exit_code(result: anyhow::Result<()>) -> std::process::ExitCode {
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

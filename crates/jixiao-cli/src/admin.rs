@@ -1,0 +1,278 @@
+//! The administration subcommands: thin clients of the evaluator's gRPC API, printing plain
+//! text. Everything they show, grpcurl shows too.
+
+use jixiao::evaluator::v1 as pb;
+use jixiao::evaluator::v1::evaluator_service_client::EvaluatorServiceClient;
+use tonic::transport::Channel;
+
+/// Where the evaluator is.
+#[derive(Debug, clap::Args)]
+pub struct Endpoint {
+    /// The evaluator service.
+    #[arg(
+        long = "evaluator",
+        env = "JIXIAO_EVALUATOR_URL",
+        default_value = "http://127.0.0.1:50052"
+    )]
+    url: String,
+}
+
+async fn connect(endpoint: &Endpoint) -> anyhow::Result<EvaluatorServiceClient<Channel>> {
+    EvaluatorServiceClient::connect(endpoint.url.clone())
+        .await
+        .map_err(|error| anyhow::anyhow!("cannot reach the evaluator at {}: {error}", endpoint.url))
+}
+
+fn failed(status: tonic::Status) -> anyhow::Error {
+    anyhow::anyhow!("{:?}: {}", status.code(), status.message())
+}
+
+fn trigger(value: i32) -> &'static str {
+    match pb::RunTrigger::try_from(value) {
+        Ok(pb::RunTrigger::Schedule) => "schedule",
+        Ok(pb::RunTrigger::Manual) => "manual",
+        Ok(pb::RunTrigger::CatchUp) => "catch-up",
+        Ok(pb::RunTrigger::Retry) => "retry",
+        Ok(pb::RunTrigger::Unspecified) | Err(_) => "?",
+    }
+}
+
+fn status(value: i32) -> &'static str {
+    match pb::RunStatus::try_from(value) {
+        Ok(pb::RunStatus::Running) => "running",
+        Ok(pb::RunStatus::Succeeded) => "succeeded",
+        Ok(pb::RunStatus::Failed) => "failed",
+        Ok(pb::RunStatus::Interrupted) => "interrupted",
+        Ok(pb::RunStatus::Unspecified) | Err(_) => "?",
+    }
+}
+
+fn light(value: i32) -> &'static str {
+    match pb::Light::try_from(value) {
+        Ok(pb::Light::Green) => "green",
+        Ok(pb::Light::Yellow) => "yellow",
+        Ok(pb::Light::Red) => "red",
+        Ok(pb::Light::Blue) => "blue",
+        Ok(pb::Light::Unspecified) | Err(_) => "-",
+    }
+}
+
+fn time(timestamp: Option<&prost_types::Timestamp>) -> String {
+    timestamp.map_or_else(String::new, ToString::to_string)
+}
+
+/// `jixiao evaluate`.
+pub async fn evaluate(
+    endpoint: &Endpoint,
+    period: String,
+    departments: Vec<String>,
+) -> anyhow::Result<()> {
+    let mut client = connect(endpoint).await?;
+    let answer = client
+        .run_evaluation(pb::RunEvaluationRequest {
+            period,
+            department_codes: departments,
+            request_id: String::new(),
+        })
+        .await
+        .map_err(failed)?
+        .into_inner();
+    if let Some(run) = &answer.run {
+        println!(
+            "run {} of {}: {} ({} new snapshots, {} unchanged)",
+            run.run_id,
+            run.period,
+            status(run.status),
+            run.snapshots_created,
+            run.snapshots_reused
+        );
+    }
+    for snapshot in answer.snapshots {
+        println!(
+            "{:<24} {:>7} {}  snapshot {}  {} flags{}",
+            snapshot.department_code,
+            snapshot.total,
+            snapshot.grade,
+            snapshot.snapshot_id,
+            snapshot.flag_count,
+            if snapshot.reused { "  (unchanged)" } else { "" }
+        );
+    }
+    Ok(())
+}
+
+/// `jixiao score`.
+pub async fn score(endpoint: &Endpoint, department: String, period: String) -> anyhow::Result<()> {
+    let mut client = connect(endpoint).await?;
+    let score = client
+        .get_score(pb::GetScoreRequest {
+            department_code: department,
+            period,
+        })
+        .await
+        .map_err(failed)?
+        .into_inner();
+    println!(
+        "{} {}: {} {} (snapshot {}, {} flags, evaluated {})",
+        score.department_code,
+        score.period,
+        score.total,
+        score.grade,
+        score.snapshot_id,
+        score.flag_count,
+        time(score.evaluated_at.as_ref())
+    );
+    Ok(())
+}
+
+/// `jixiao explain`.
+pub async fn explain(endpoint: &Endpoint, target: Vec<String>) -> anyhow::Result<()> {
+    let mut client = connect(endpoint).await?;
+    let snapshot_id = match target.as_slice() {
+        [id] => id.clone(),
+        [department, period] => {
+            client
+                .get_score(pb::GetScoreRequest {
+                    department_code: department.clone(),
+                    period: period.clone(),
+                })
+                .await
+                .map_err(failed)?
+                .into_inner()
+                .snapshot_id
+        }
+        _ => anyhow::bail!("explain takes a snapshot id, or a department code and a period"),
+    };
+    let snapshot = client
+        .get_snapshot(pb::GetSnapshotRequest { snapshot_id })
+        .await
+        .map_err(failed)?
+        .into_inner()
+        .snapshot
+        .ok_or_else(|| anyhow::anyhow!("the evaluator answered without a snapshot"))?;
+    print!("{}", render(&snapshot));
+    Ok(())
+}
+
+/// A snapshot as text.
+pub fn render(snapshot: &pb::Snapshot) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} {} — {}: {} {}",
+        snapshot.department_code,
+        snapshot.department_name,
+        snapshot.period,
+        snapshot.total,
+        snapshot.grade
+    );
+    let _ = writeln!(
+        out,
+        "snapshot {} (run {}, {}), framework {} v{}, t = {}, inputs at watermark {} (digest {})",
+        snapshot.snapshot_id,
+        snapshot.run_id,
+        trigger(snapshot.trigger),
+        snapshot.framework_name,
+        snapshot.framework_version,
+        snapshot.time_factor,
+        snapshot.input_watermark,
+        &snapshot.input_digest[..snapshot.input_digest.len().min(12)]
+    );
+    if let Some(budget) = &snapshot.budget {
+        let _ = writeln!(
+            out,
+            "budget execution: E {} / A {} (I {}) = {}%, progress {}% [{}] → {} of {}",
+            or_dash(&budget.executed),
+            or_dash(&budget.adjusted),
+            or_dash(&budget.initial),
+            or_dash(&budget.rate),
+            or_dash(&budget.progress),
+            light(budget.light),
+            budget.score,
+            budget.weight
+        );
+    }
+    let _ = writeln!(out, "indicators ({}):", snapshot.indicator_total);
+    for row in &snapshot.indicators {
+        let _ = writeln!(
+            out,
+            "  {} {} [{}/{}] {} {} {} (window {}), actual {} {} → {} of {} [{}]{}",
+            row.indicator_code,
+            row.name,
+            row.level1,
+            row.level2,
+            row.metric_code,
+            row.comparator,
+            row.annual_target,
+            row.window_target,
+            or_dash(&row.actual),
+            row.unit,
+            row.score,
+            row.weight,
+            light(row.light),
+            if row.band.is_empty() {
+                String::new()
+            } else {
+                format!(" {}", row.band)
+            }
+        );
+    }
+    let _ = writeln!(out, "deductions ({}):", snapshot.deduction_total);
+    for rule in &snapshot.deductions {
+        let _ = writeln!(
+            out,
+            "  −{} {} ({} × {}, at most {})",
+            rule.amount, rule.reason, rule.count, rule.per_unit, rule.cap
+        );
+    }
+    let _ = writeln!(out, "flags ({}):", snapshot.flags.len());
+    for flag in &snapshot.flags {
+        let figures: Vec<String> = flag
+            .figures
+            .iter()
+            .map(|figure| format!("{}={}", figure.name, figure.value))
+            .collect();
+        let _ = writeln!(
+            out,
+            "  {}: {} [{}]",
+            flag.code,
+            flag.message,
+            figures.join(", ")
+        );
+    }
+    out
+}
+
+fn or_dash(text: &str) -> &str {
+    if text.is_empty() { "-" } else { text }
+}
+
+/// `jixiao runs`.
+pub async fn runs(endpoint: &Endpoint, limit: i32) -> anyhow::Result<()> {
+    let mut client = connect(endpoint).await?;
+    let runs = client
+        .list_runs(pb::ListRunsRequest {
+            page_size: limit,
+            page_token: String::new(),
+        })
+        .await
+        .map_err(failed)?
+        .into_inner()
+        .runs;
+    for run in runs {
+        println!(
+            "run {:>5}  {:<8} {:<9} {:<11} attempt {}  {}  +{} ={}  {}",
+            run.run_id,
+            run.period,
+            trigger(run.trigger),
+            status(run.status),
+            run.attempt,
+            time(run.started_at.as_ref()),
+            run.snapshots_created,
+            run.snapshots_reused,
+            run.error
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,179 @@
+//! `jixiao`: the whole system in one process (`jixiao serve`), and the administration of a
+//! running evaluator (`evaluate`, `score`, `explain`, `runs`).
+
+mod admin;
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use jixiao_evaluator::{EvaluatorConfig, EvaluatorServer};
+use jixiao_ingest::{IngestConfig, IngestServer};
+use jixiao_server::config::{Sources, load, parse_settings};
+
+/// jixiao (绩效): budget performance monitoring and self-evaluation.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Runs both services and the schedule in one process (data in ./data, ports 50051 and
+    /// 50052, the framework central-2020, unless configured otherwise).
+    Serve(ServeArgs),
+    /// Runs an evaluation now and prints each department's score.
+    Evaluate {
+        /// The period: a quarter (2022-Q2) or a year (2022).
+        period: String,
+        /// Departments to evaluate (default: every top-level department).
+        #[arg(long = "department", value_name = "CODE")]
+        departments: Vec<String>,
+        #[command(flatten)]
+        endpoint: admin::Endpoint,
+    },
+    /// Prints the latest score of a department for a period.
+    Score {
+        /// Department code.
+        department: String,
+        /// The period: a quarter (2022-Q2) or a year (2022).
+        period: String,
+        #[command(flatten)]
+        endpoint: admin::Endpoint,
+    },
+    /// Prints a snapshot's full explanation: budget execution, each indicator, deductions and
+    /// flags with their figures.
+    Explain {
+        /// A snapshot id, or a department code followed by a period for its latest snapshot.
+        target: Vec<String>,
+        #[command(flatten)]
+        endpoint: admin::Endpoint,
+    },
+    /// Lists the latest evaluation runs.
+    Runs {
+        /// How many runs.
+        #[arg(long, default_value_t = 20)]
+        limit: i32,
+        #[command(flatten)]
+        endpoint: admin::Endpoint,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+struct ServeArgs {
+    /// TOML configuration file with an [ingest] and an [evaluator] table (see deploy/jixiao.toml).
+    #[arg(long, env = "JIXIAO_CONFIG")]
+    config: Option<PathBuf>,
+    /// Directory of both SQLite files.
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// An ingestion setting, as key=value (for example listen=0.0.0.0:50051).
+    #[arg(long = "ingest-set", value_name = "KEY=VALUE")]
+    ingest_settings: Vec<String>,
+    /// An evaluator setting, as key=value (for example schedule.enabled=false).
+    #[arg(long = "evaluator-set", value_name = "KEY=VALUE")]
+    evaluator_settings: Vec<String>,
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    jixiao_server::exit_code(run().await)
+}
+
+async fn run() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(args) => {
+            jixiao_server::telemetry::init();
+            serve(args).await
+        }
+        Command::Evaluate {
+            period,
+            departments,
+            endpoint,
+        } => admin::evaluate(&endpoint, period, departments).await,
+        Command::Score {
+            department,
+            period,
+            endpoint,
+        } => admin::score(&endpoint, department, period).await,
+        Command::Explain { target, endpoint } => admin::explain(&endpoint, target).await,
+        Command::Runs { limit, endpoint } => admin::runs(&endpoint, limit).await,
+    }
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let env: HashMap<String, String> = std::env::vars().collect();
+    let mut ingest_overrides = Vec::new();
+    let mut evaluator_overrides = Vec::new();
+    if let Some(data_dir) = &args.data_dir {
+        let data_dir = data_dir.display().to_string();
+        ingest_overrides.push(("data_dir".to_owned(), data_dir.clone()));
+        evaluator_overrides.push(("data_dir".to_owned(), data_dir));
+    }
+    ingest_overrides.extend(parse_settings(&args.ingest_settings)?);
+    evaluator_overrides.extend(parse_settings(&args.evaluator_settings)?);
+    let ingest_config: IngestConfig = load(&Sources {
+        file: args.config.as_deref(),
+        file_table: Some("ingest"),
+        env: &env,
+        env_prefix: "JIXIAO_INGEST_",
+        overrides: ingest_overrides,
+    })?;
+    let mut evaluator_config: EvaluatorConfig = load(&Sources {
+        file: args.config.as_deref(),
+        file_table: Some("evaluator"),
+        env: &env,
+        env_prefix: "JIXIAO_EVALUATOR_",
+        overrides: evaluator_overrides,
+    })?;
+    let ingest = IngestServer::build(ingest_config).await?;
+    // Unless told otherwise, the evaluator reads from the ingestion service of this process,
+    // wherever it was bound.
+    if evaluator_config.ingest_endpoint == EvaluatorConfig::default().ingest_endpoint {
+        let address = ingest.local_addr();
+        let host = if address.ip().is_unspecified() {
+            IpAddr::V4(Ipv4Addr::LOCALHOST)
+        } else {
+            address.ip()
+        };
+        evaluator_config.ingest_endpoint =
+            format!("http://{}", std::net::SocketAddr::new(host, address.port()));
+    }
+    let evaluator = EvaluatorServer::build(evaluator_config).await?;
+    tracing::info!(
+        ingest = %ingest.local_addr(),
+        evaluator = %evaluator.local_addr(),
+        "jixiao is running; stop it with Ctrl-C"
+    );
+    // On a signal, or if either service stops by itself, the evaluator stops first (its runs
+    // in flight still read from the ingestion service), then the ingestion service.
+    let (stop_evaluator, evaluator_stopping) = tokio::sync::watch::channel(false);
+    let (stop_ingest, ingest_stopping) = tokio::sync::watch::channel(false);
+    let until = |mut receiver: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = receiver.wait_for(|stopping| *stopping).await;
+    };
+    let mut evaluator_task = tokio::spawn(evaluator.run_until_stopped(until(evaluator_stopping)));
+    let mut ingest_task = tokio::spawn(ingest.run_until_stopped(until(ingest_stopping)));
+    let mut evaluator_result = None;
+    let mut ingest_result = None;
+    tokio::select! {
+        () = jixiao_server::grpc::shutdown_signal() => {}
+        result = &mut evaluator_task => evaluator_result = Some(result),
+        result = &mut ingest_task => ingest_result = Some(result),
+    }
+    let _ = stop_evaluator.send(true);
+    let evaluator_result = match evaluator_result {
+        Some(result) => result,
+        None => evaluator_task.await,
+    };
+    let _ = stop_ingest.send(true);
+    let ingest_result = match ingest_result {
+        Some(result) => result,
+        None => ingest_task.await,
+    };
+    evaluator_result?.and(ingest_result?)
+}
