@@ -5,7 +5,7 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
 use jixiao_scoring::Evaluation;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
@@ -199,6 +199,11 @@ pub struct EvaluatorStore {
     readers: SqlitePool,
 }
 
+/// Now, to the microsecond: what is stored, so that an answer and a later read agree.
+fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
+}
+
 fn format_time(time: &DateTime<Utc>) -> String {
     time.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
@@ -328,7 +333,7 @@ impl EvaluatorStore {
                 });
             }
         }
-        let started_at = Utc::now();
+        let started_at = now();
         let codes = serde_json::to_string(department_codes).expect("codes serialize");
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO runs (period, trigger, status, attempt, department_codes, started_at, \
@@ -378,7 +383,7 @@ impl EvaluatorStore {
         if status.as_deref() != Some(RunStatus::Running.as_str()) {
             return Ok(None);
         }
-        let evaluated_at = Utc::now();
+        let evaluated_at = now();
         let mut summaries = Vec::with_capacity(evaluations.len());
         for evaluation in evaluations {
             let latest = sqlx::query(concat!(
@@ -477,7 +482,7 @@ impl EvaluatorStore {
         )
         .bind(status.as_str())
         .bind(error)
-        .bind(format_time(&Utc::now()))
+        .bind(format_time(&now()))
         .bind(run_id)
         .execute(&self.writer)
         .await?;
@@ -492,7 +497,7 @@ impl EvaluatorStore {
             run_columns!()
         ))
         .bind(error)
-        .bind(format_time(&Utc::now()))
+        .bind(format_time(&now()))
         .fetch_all(&self.writer)
         .await?;
         rows.iter().map(run_from_row).collect()

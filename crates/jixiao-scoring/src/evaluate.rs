@@ -354,10 +354,7 @@ impl<'a> Context<'a> {
                 }
                 let group = &points[index..end];
                 index = end;
-                if !first.project_code.is_empty()
-                    || first.period.year_number() != self.as_of.year_number()
-                    || first.period.start_month() > self.window_end
-                {
+                if !first.project_code.is_empty() || !self.counts_in_window(first) {
                     continue;
                 }
                 for point in group {
@@ -404,6 +401,27 @@ impl<'a> Context<'a> {
                         point: winner,
                     });
             }
+        }
+    }
+
+    /// Whether a point can count in the window: the year's; for a flow, a month or quarter
+    /// inside the window, or the year point in the whole-year window; for a stock, a period
+    /// starting inside the window.
+    fn counts_in_window(&self, point: &Point) -> bool {
+        let period = point.period;
+        if period.year_number() != self.as_of.year_number() {
+            return false;
+        }
+        match self
+            .inputs
+            .metric(&point.metric_code)
+            .map(|info| info.temporal)
+        {
+            Some(Temporal::Flow) => {
+                period.end_month() <= self.window_end
+                    && (period.grain() != Grain::Year || self.whole_year)
+            }
+            Some(Temporal::Stock) | None => period.start_month() <= self.window_end,
         }
     }
 

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
 use futures::StreamExt;
 use futures::stream::BoxStream;
 use jixiao_domain::{Target, Violation};
@@ -119,8 +119,9 @@ impl SqliteStore {
     }
 }
 
+/// Now, to the microsecond: what is stored, so that an answer and a later read agree.
 fn now() -> DateTime<Utc> {
-    Utc::now()
+    Utc::now().trunc_subsecs(6)
 }
 
 fn format_time(time: &DateTime<Utc>) -> String {

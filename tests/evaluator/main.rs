@@ -1,0 +1,10 @@
+//! Integration tests of the evaluator with a real ingestion service, both on port 0 with
+//! temporary SQLite files, over real gRPC on loopback.
+
+#[path = "../ingest/support.rs"]
+#[allow(dead_code)]
+mod ingest_support;
+mod runs;
+mod schedule;
+mod scoring;
+mod support;
