@@ -128,7 +128,7 @@ impl EvaluatorServer {
         };
         tracing::info!(
             address = %local_addr,
-            ingest = %config.ingest_endpoint,
+            ingest_endpoint = %config.ingest_endpoint,
             database = %config.database_path().display(),
             "evaluator service listening"
         );

