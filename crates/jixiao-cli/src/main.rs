@@ -177,3 +177,26 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     };
     evaluator_result?.and(ingest_result?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_all_in_one_sample_configuration_is_valid_for_both_services() {
+        let file =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/jixiao.toml");
+        let env = HashMap::new();
+        let sources = |table, prefix| Sources {
+            file: Some(&file),
+            file_table: Some(table),
+            env: &env,
+            env_prefix: prefix,
+            overrides: Vec::new(),
+        };
+        let ingest: IngestConfig = load(&sources("ingest", "JIXIAO_INGEST_")).unwrap();
+        let evaluator: EvaluatorConfig = load(&sources("evaluator", "JIXIAO_EVALUATOR_")).unwrap();
+        assert_eq!(ingest.listen, "127.0.0.1:50051");
+        assert_eq!(evaluator.schedule.timezone, "Asia/Shanghai");
+    }
+}

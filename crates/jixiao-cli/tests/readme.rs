@@ -1,0 +1,101 @@
+//! The README's grpcurl walk-through, run as written against a fresh `jixiao serve`, so that
+//! the documentation cannot drift from the code.
+
+use std::process::Command;
+use std::time::Duration;
+
+use jixiao_testkit::Process;
+
+/// A README `sh` block that calls grpcurl: its commands, without comment lines and lines that
+/// stand for values the reader fills in (`…`), and whether the README shows it failing (an
+/// `# ERROR` comment under it).
+struct Block {
+    script: String,
+    expects_refusal: bool,
+}
+
+fn grpcurl_blocks() -> Vec<Block> {
+    let readme = include_str!("../../../README.md");
+    let mut blocks = Vec::new();
+    let mut current: Option<Block> = None;
+    for line in readme.lines() {
+        match (&mut current, line.trim_start()) {
+            (None, "```sh") => {
+                current = Some(Block {
+                    script: String::new(),
+                    expects_refusal: false,
+                })
+            }
+            (Some(block), "```") => {
+                if block.script.contains("grpcurl") {
+                    blocks.push(current.take().expect("inside a block"));
+                }
+                current = None;
+            }
+            (Some(block), text) if text.starts_with("# ERROR") => block.expects_refusal = true,
+            (Some(block), text) => {
+                if !text.starts_with('#') && !text.contains('…') {
+                    block.script.push_str(line);
+                    block.script.push('\n');
+                }
+            }
+            (None, _) => {}
+        }
+    }
+    blocks
+}
+
+#[test]
+fn the_readme_walk_through_runs_as_written() {
+    let mut system = Process::start(
+        env!("CARGO_BIN_EXE_jixiao"),
+        &[
+            "serve",
+            "--ingest-set",
+            "listen=127.0.0.1:0",
+            "--evaluator-set",
+            "listen=127.0.0.1:0",
+            "--evaluator-set",
+            "schedule.catch_up_days=0",
+        ],
+        &["ingest", "evaluator"],
+    );
+    let ingest = system.address("ingest").to_owned();
+    let evaluator = system.address("evaluator").to_owned();
+    let blocks = grpcurl_blocks();
+    assert!(blocks.len() >= 5, "the README has its walk-through");
+    let mut outputs = String::new();
+    for block in blocks {
+        let script = block
+            .script
+            .replace("localhost:50051", &ingest)
+            .replace("localhost:50052", &evaluator);
+        let output = Command::new("bash").args(["-c", &script]).output().unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert_eq!(
+            output.status.success(),
+            !block.expects_refusal,
+            "block failed or succeeded unexpectedly:\n{script}\n{text}"
+        );
+        outputs.push_str(&text);
+    }
+    for expected in [
+        r#""value": "6308.70""#,
+        r#""value": "2055500""#,
+        r#""total": "97.63""#,
+        r#""grade": "优""#,
+        "InvalidArgument",
+        "RUN_STATUS_SUCCEEDED",
+        "central-2020",
+    ] {
+        assert!(
+            outputs.contains(expected),
+            "{expected} missing from the walk-through's output"
+        );
+    }
+    assert!(system.terminate(Duration::from_secs(30)));
+}
