@@ -4,6 +4,8 @@
 //! Services depend on this crate and never compile protos themselves, since `OUT_DIR` belongs
 //! to one package.
 
+pub mod codec;
+
 /// The ingestion service's API (`jixiao.ingest.v1`).
 pub mod ingest {
     /// Version 1.

@@ -89,12 +89,7 @@ async fn a_restart_on_the_same_file_keeps_everything() {
 #[tokio::test]
 async fn health_reports_the_service_serving() {
     let ingest = TestIngest::start().await;
-    let channel = tonic::transport::Endpoint::from_shared(format!("http://{}", ingest.address))
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
-    let mut health = HealthClient::new(channel);
+    let mut health = HealthClient::new(ingest.channel().await);
     let answer = health
         .check(HealthCheckRequest {
             service: "jixiao.ingest.v1.IngestService".into(),
@@ -103,5 +98,44 @@ async fn health_reports_the_service_serving() {
         .unwrap()
         .into_inner();
     assert_eq!(answer.status(), ServingStatus::Serving);
+    ingest.stop().await;
+}
+
+#[tokio::test]
+async fn reflection_v1_lists_the_services_for_current_clients() {
+    use tonic_reflection::pb::v1::ServerReflectionRequest;
+    use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
+    use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+    use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
+
+    let ingest = TestIngest::start().await;
+    let mut client = ServerReflectionClient::new(ingest.channel().await);
+    let request = ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::ListServices(String::new())),
+    };
+    let mut answers = client
+        .server_reflection_info(futures::stream::iter(vec![request]))
+        .await
+        .unwrap()
+        .into_inner();
+    let answer = answers.message().await.unwrap().unwrap();
+    let Some(MessageResponse::ListServicesResponse(list)) = answer.message_response else {
+        panic!("unexpected answer {answer:?}");
+    };
+    let names: Vec<String> = list
+        .service
+        .into_iter()
+        .map(|service| service.name)
+        .collect();
+    assert!(
+        names.contains(&"jixiao.ingest.v1.IngestService".to_owned()),
+        "{names:?}"
+    );
+    assert!(
+        names.contains(&"grpc.health.v1.Health".to_owned()),
+        "{names:?}"
+    );
+    drop(answers);
     ingest.stop().await;
 }

@@ -482,3 +482,32 @@ async fn oversized_strings_are_refused_with_a_bounded_message() {
     assert!(status.message().chars().count() <= 3000);
     assert!(ingest.all_points(true).await.is_empty());
 }
+
+/// A PushMetricsRequest whose `source` (field 2) carries raw bytes.
+#[derive(Clone, PartialEq, prost::Message)]
+struct RawPush {
+    #[prost(bytes = "vec", tag = "2")]
+    source: Vec<u8>,
+}
+
+#[tokio::test]
+async fn text_that_is_not_utf8_is_refused_as_invalid_argument() {
+    let mut ingest = with_department().await;
+    let mut grpc = tonic::client::Grpc::new(ingest.channel().await);
+    grpc.ready().await.unwrap();
+    let status = grpc
+        .unary::<RawPush, pb::PushMetricsResponse, _>(
+            tonic::Request::new(RawPush {
+                source: vec![b'l', 0xff, 0xfe, b'd'],
+            }),
+            "/jixiao.ingest.v1.IngestService/PushMetrics"
+                .parse()
+                .unwrap(),
+            tonic_prost::ProstCodec::default(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+    assert!(status.message().contains("UTF-8"), "{}", status.message());
+    assert!(ingest.all_points(true).await.is_empty());
+}

@@ -62,6 +62,15 @@ impl TestIngest {
         }
     }
 
+    /// A new channel to the server, for other clients (health, reflection).
+    pub async fn channel(&self) -> Channel {
+        tonic::transport::Endpoint::from_shared(format!("http://{}", self.address))
+            .unwrap()
+            .connect()
+            .await
+            .unwrap()
+    }
+
     /// Stops the server and waits for it; returns the temporary directory, if it owns one.
     pub async fn stop(mut self) -> Option<tempfile::TempDir> {
         self.stop.take().unwrap().send(()).unwrap();
