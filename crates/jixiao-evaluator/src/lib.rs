@@ -23,7 +23,7 @@ use std::time::Duration;
 use jixiao::evaluator::v1::evaluator_service_server::EvaluatorServiceServer;
 use jixiao::ingest::v1::ingest_service_client::IngestServiceClient;
 use tokio::net::TcpListener;
-use tonic::transport::{Endpoint, Server};
+use tonic::transport::Endpoint;
 
 pub use config::EvaluatorConfig;
 pub use engine::{Engine, FrameworkSource};
@@ -109,15 +109,9 @@ impl EvaluatorServer {
             local_addr,
         } = self;
         let (health_reporter, health_service) = tonic_health::server::health_reporter();
-        let (reflection_v1, reflection_v1alpha) = jixiao_server::grpc::reflection()?;
-        let router = Server::builder()
-            .trace_fn(|request| tracing::info_span!("grpc", method = %request.uri().path()))
-            .add_service(health_service)
-            .add_service(reflection_v1)
-            .add_service(reflection_v1alpha)
-            .add_service(EvaluatorServiceServer::new(EvaluatorApi::new(Arc::clone(
-                &engine,
-            ))));
+        let router = jixiao_server::grpc::base_router(health_service)?.add_service(
+            EvaluatorServiceServer::new(EvaluatorApi::new(Arc::clone(&engine))),
+        );
         let scheduler = if config.schedule.enabled {
             let scheduler = schedule::Scheduler::new(Arc::clone(&engine), &config.schedule)?;
             let cron = scheduler.start().await?;

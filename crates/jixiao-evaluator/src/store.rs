@@ -3,14 +3,11 @@
 
 use std::path::Path;
 use std::str::FromStr;
-use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
 use jixiao_scoring::Evaluation;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
-    SqliteSynchronous,
-};
+use jixiao_storage::{StoreOptions, open_pools};
+use sqlx::sqlite::{SqlitePool, SqliteRow};
 use sqlx::{QueryBuilder, Row, Sqlite};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -266,35 +263,20 @@ fn summary_from_row(row: &SqliteRow, reused: bool) -> StoreResult<SnapshotSummar
 
 impl EvaluatorStore {
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    /// Writes are always durable (`synchronous = FULL`): a snapshot is never lost once answered.
     pub async fn open(path: &Path) -> StoreResult<Self> {
-        if let Some(parent) = path
-            .parent()
-            .filter(|parent| !parent.as_os_str().is_empty())
-        {
-            std::fs::create_dir_all(parent).map_err(|source| StoreError::Io {
-                path: parent.display().to_string(),
-                source,
+        let options = StoreOptions {
+            durable: true,
+            ..StoreOptions::default()
+        };
+        let (writer, readers) = open_pools(path, &options, &MIGRATOR)
+            .await
+            .map_err(|error| match error {
+                jixiao_storage::StoreError::Database(error) => StoreError::Database(error),
+                jixiao_storage::StoreError::Migrate(error) => StoreError::Migrate(error),
+                jixiao_storage::StoreError::Io { path, source } => StoreError::Io { path, source },
+                other => StoreError::Corrupt(other.to_string()),
             })?;
-        }
-        let connect = SqliteConnectOptions::new()
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .busy_timeout(Duration::from_secs(10))
-            .foreign_keys(true);
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .min_connections(1)
-            .idle_timeout(None)
-            .max_lifetime(None)
-            .connect_with(connect.clone())
-            .await?;
-        MIGRATOR.run(&writer).await?;
-        let readers = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(connect.read_only(true))
-            .await?;
         Ok(Self { writer, readers })
     }
 

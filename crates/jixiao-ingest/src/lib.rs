@@ -17,7 +17,6 @@ use std::time::Duration;
 use jixiao::ingest::v1::ingest_service_server::IngestServiceServer;
 use jixiao_storage::{SqliteStore, StoreOptions};
 use tokio::net::TcpListener;
-use tonic::transport::Server;
 
 pub use config::IngestConfig;
 pub use error::IngestError;
@@ -89,18 +88,12 @@ impl IngestServer {
             config.limits.clone(),
         );
         let (health_reporter, health_service) = tonic_health::server::health_reporter();
-        let (reflection_v1, reflection_v1alpha) = jixiao_server::grpc::reflection()?;
         let max_message_bytes = config.limits.max_message_bytes;
-        let router = Server::builder()
-            .trace_fn(|request| tracing::info_span!("grpc", method = %request.uri().path()))
-            .add_service(health_service)
-            .add_service(reflection_v1)
-            .add_service(reflection_v1alpha)
-            .add_service(
-                IngestServiceServer::new(api)
-                    .max_decoding_message_size(max_message_bytes)
-                    .max_encoding_message_size(max_message_bytes),
-            );
+        let router = jixiao_server::grpc::base_router(health_service)?.add_service(
+            IngestServiceServer::new(api)
+                .max_decoding_message_size(max_message_bytes)
+                .max_encoding_message_size(max_message_bytes),
+        );
         tracing::info!(
             address = %local_addr,
             database = %store.path().display(),

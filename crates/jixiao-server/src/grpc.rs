@@ -7,9 +7,11 @@ use std::time::Duration;
 use jixiao_domain::Violation;
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
+use tonic::transport::Server;
 use tonic::transport::server::Router;
 use tonic::{Code, Status};
 use tonic_health::ServingStatus;
+use tonic_health::pb::health_server::HealthServer;
 use tonic_health::server::HealthReporter;
 use tonic_types::{ErrorDetails, FieldViolation, StatusExt};
 
@@ -85,6 +87,20 @@ pub fn reflection() -> anyhow::Result<(
             .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET)
     };
     Ok((builder().build_v1()?, builder().build_v1alpha()?))
+}
+
+/// A router with what every jixiao service serves besides its own API: one span per request
+/// (named after its method), health, and reflection `v1` and `v1alpha`.
+pub fn base_router<H>(health: HealthServer<H>) -> anyhow::Result<Router>
+where
+    H: tonic_health::pb::health_server::Health,
+{
+    let (reflection_v1, reflection_v1alpha) = reflection()?;
+    Ok(Server::builder()
+        .trace_fn(|request| tracing::info_span!("grpc", method = %request.uri().path()))
+        .add_service(health)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha))
 }
 
 /// Binds a listener, logging the address actually bound (port 0 picks a free port).

@@ -22,7 +22,7 @@ pub use model::{
     DepartmentOutcome, DepartmentRecord, ExportItem, Idempotency, NewDepartment, NewPoint, Page,
     PointBatch, PointFilter, PointRecord, PushOutcome, TargetSetRecord, TargetsOutcome,
 };
-pub use sqlite::{SqliteStore, StoreOptions};
+pub use sqlite::{SqliteStore, StoreOptions, open_pools};
 
 use jixiao_domain::{Target, Violation};
 

@@ -57,6 +57,49 @@ impl Default for StoreOptions {
     }
 }
 
+/// Opens a SQLite file the way every jixiao store does: created if missing (with its
+/// directory), WAL, a busy timeout, foreign keys; one writer connection, on which `migrator`
+/// brings the schema up to date, and a pool of read-only connections.
+pub async fn open_pools(
+    path: &Path,
+    options: &StoreOptions,
+    migrator: &sqlx::migrate::Migrator,
+) -> StoreResult<(SqlitePool, SqlitePool)> {
+    if let Some(parent) = path
+        .parent()
+        .filter(|parent| !parent.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(parent).map_err(|source| StoreError::Io {
+            path: parent.display().to_string(),
+            source,
+        })?;
+    }
+    let connect = SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(if options.durable {
+            SqliteSynchronous::Full
+        } else {
+            SqliteSynchronous::Normal
+        })
+        .busy_timeout(options.busy_timeout)
+        .foreign_keys(true);
+    let writer = SqlitePoolOptions::new()
+        .max_connections(1)
+        .min_connections(1)
+        .idle_timeout(None)
+        .max_lifetime(None)
+        .connect_with(connect.clone())
+        .await?;
+    migrator.run(&writer).await?;
+    let readers = SqlitePoolOptions::new()
+        .max_connections(options.read_connections.max(1))
+        .connect_with(connect.read_only(true))
+        .await?;
+    Ok((writer, readers))
+}
+
 /// The SQLite implementation of [`IngestStore`]. Cloning shares the pools.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
@@ -68,38 +111,7 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     pub async fn open(path: &Path, options: &StoreOptions) -> StoreResult<Self> {
-        if let Some(parent) = path
-            .parent()
-            .filter(|parent| !parent.as_os_str().is_empty())
-        {
-            std::fs::create_dir_all(parent).map_err(|source| StoreError::Io {
-                path: parent.display().to_string(),
-                source,
-            })?;
-        }
-        let connect = SqliteConnectOptions::new()
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(if options.durable {
-                SqliteSynchronous::Full
-            } else {
-                SqliteSynchronous::Normal
-            })
-            .busy_timeout(options.busy_timeout)
-            .foreign_keys(true);
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .min_connections(1)
-            .idle_timeout(None)
-            .max_lifetime(None)
-            .connect_with(connect.clone())
-            .await?;
-        MIGRATOR.run(&writer).await?;
-        let readers = SqlitePoolOptions::new()
-            .max_connections(options.read_connections.max(1))
-            .connect_with(connect.read_only(true))
-            .await?;
+        let (writer, readers) = open_pools(path, options, &MIGRATOR).await?;
         Ok(Self {
             writer,
             readers,
