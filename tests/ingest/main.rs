@@ -1,6 +1,7 @@
 //! Integration tests of the ingestion service over real gRPC on loopback, each on its own
 //! temporary SQLite file.
 
+mod auth;
 mod departments;
 mod export;
 mod lifecycle;

@@ -3,9 +3,11 @@
 
 use jixiao::evaluator::v1 as pb;
 use jixiao::evaluator::v1::evaluator_service_client::EvaluatorServiceClient;
+use jixiao_server::auth::BearerToken;
+use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 
-/// Where the evaluator is.
+/// Where the evaluator is, and how to be let in.
 #[derive(Debug, clap::Args)]
 pub struct Endpoint {
     /// The evaluator service.
@@ -15,12 +17,25 @@ pub struct Endpoint {
         default_value = "http://127.0.0.1:50052"
     )]
     url: String,
+    /// A bearer token (scope read; admin for evaluate), when the evaluator requires one.
+    #[arg(long, env = "JIXIAO_TOKEN", hide_env_values = true, default_value = "")]
+    token: String,
 }
 
-async fn connect(endpoint: &Endpoint) -> anyhow::Result<EvaluatorServiceClient<Channel>> {
-    EvaluatorServiceClient::connect(endpoint.url.clone())
+type Client = EvaluatorServiceClient<InterceptedService<Channel, BearerToken>>;
+
+async fn connect(endpoint: &Endpoint) -> anyhow::Result<Client> {
+    let channel = Channel::from_shared(endpoint.url.clone())
+        .map_err(|error| anyhow::anyhow!("--evaluator {:?}: {error}", endpoint.url))?
+        .connect()
         .await
-        .map_err(|error| anyhow::anyhow!("cannot reach the evaluator at {}: {error}", endpoint.url))
+        .map_err(|error| {
+            anyhow::anyhow!("cannot reach the evaluator at {}: {error}", endpoint.url)
+        })?;
+    Ok(EvaluatorServiceClient::with_interceptor(
+        channel,
+        BearerToken::new(&endpoint.token)?,
+    ))
 }
 
 fn failed(status: tonic::Status) -> anyhow::Error {

@@ -52,6 +52,19 @@ enum Command {
         #[command(flatten)]
         endpoint: admin::Endpoint,
     },
+    /// Prints a new random bearer token and the configuration entry (with its SHA-256) that
+    /// lets it in; the token itself is shown once and stored nowhere.
+    Token {
+        /// The token's name, recorded with every revision it pushes.
+        #[arg(long)]
+        name: String,
+        /// Scopes: push, read, admin (repeat the flag for several).
+        #[arg(long = "scope", value_name = "SCOPE", required = true)]
+        scopes: Vec<String>,
+        /// With push: a department code prefix it may push for (repeat for several).
+        #[arg(long = "department", value_name = "PREFIX")]
+        departments: Vec<String>,
+    },
     /// Lists the latest evaluation runs.
     Runs {
         /// How many runs.
@@ -102,7 +115,40 @@ async fn run() -> anyhow::Result<()> {
         } => admin::score(&endpoint, department, period).await,
         Command::Explain { target, endpoint } => admin::explain(&endpoint, target).await,
         Command::Runs { limit, endpoint } => admin::runs(&endpoint, limit).await,
+        Command::Token {
+            name,
+            scopes,
+            departments,
+        } => token(&name, &scopes, &departments),
     }
+}
+
+fn token(name: &str, scopes: &[String], departments: &[String]) -> anyhow::Result<()> {
+    for scope in scopes {
+        if !matches!(scope.as_str(), "push" | "read" | "admin") {
+            anyhow::bail!("--scope {scope:?}: expected push, read or admin");
+        }
+    }
+    let (token, hash) = jixiao_server::auth::new_token()?;
+    let quote = |items: &[String]| {
+        items
+            .iter()
+            .map(|item| format!("{item:?}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    println!("token (give it to the client; it is not stored anywhere):");
+    println!("  {token}");
+    println!();
+    println!("configuration (add it to the service's [auth] table, for example [ingest.auth]):");
+    println!("  [[auth.tokens]]");
+    println!("  name = {name:?}");
+    println!("  sha256 = \"{hash}\"");
+    println!("  scopes = [{}]", quote(scopes));
+    if !departments.is_empty() {
+        println!("  departments = [{}]", quote(departments));
+    }
+    Ok(())
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use jixiao_server::auth::{AuthConfig, Secret};
 use serde::{Deserialize, Serialize};
 
 /// Everything the evaluator can be configured with. Every field has a default.
@@ -18,6 +19,8 @@ pub struct EvaluatorConfig {
     pub ingest_endpoint: String,
     /// How long reading a year's inputs may take, in seconds.
     pub ingest_timeout_seconds: u64,
+    /// The evaluator's own token for the ingestion service (it needs the scope `read`).
+    pub ingest_token: Secret,
     /// A framework file; empty: the shipped `central-2020`. Read again at every run, so that a
     /// broken edit fails runs visibly instead of going unnoticed.
     pub framework_file: Option<PathBuf>,
@@ -25,6 +28,8 @@ pub struct EvaluatorConfig {
     pub shutdown_grace_seconds: u64,
     /// The schedule.
     pub schedule: ScheduleConfig,
+    /// Bearer tokens of this service; none: it runs open.
+    pub auth: AuthConfig,
 }
 
 /// When snapshots are made without being asked.
@@ -60,9 +65,11 @@ impl Default for EvaluatorConfig {
             database_file: "evaluator.sqlite".to_owned(),
             ingest_endpoint: "http://127.0.0.1:50051".to_owned(),
             ingest_timeout_seconds: 600,
+            ingest_token: Secret::default(),
             framework_file: None,
             shutdown_grace_seconds: 30,
             schedule: ScheduleConfig::default(),
+            auth: AuthConfig::default(),
         }
     }
 }

@@ -9,14 +9,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use jixiao::ingest::v1::ingest_service_client::IngestServiceClient;
 use jixiao_domain::Period;
 use jixiao_scoring::{Evaluation, Framework, evaluate};
 use tokio::sync::Notify;
-use tonic::transport::Channel;
 use tracing::{info, warn};
 
-use crate::inputs::{self, InputsError};
+use crate::inputs::{self, IngestClient, InputsError};
 use crate::store::{
     EvaluatorStore, RunRecord, RunStart, RunStatus, SnapshotSummary, StoreError, Trigger,
 };
@@ -116,7 +114,7 @@ pub enum RunError {
 #[derive(Debug)]
 pub struct Engine {
     store: EvaluatorStore,
-    ingest: IngestServiceClient<Channel>,
+    ingest: IngestClient,
     framework: FrameworkSource,
     ingest_timeout: Duration,
     period_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
@@ -129,7 +127,7 @@ impl Engine {
     /// An engine storing into `store` and reading inputs through `ingest`.
     pub fn new(
         store: EvaluatorStore,
-        ingest: IngestServiceClient<Channel>,
+        ingest: IngestClient,
         framework: FrameworkSource,
         ingest_timeout: Duration,
     ) -> Self {

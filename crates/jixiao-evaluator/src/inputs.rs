@@ -9,9 +9,14 @@ use jixiao::ingest::v1::export_inputs_response::Item;
 use jixiao::ingest::v1::ingest_service_client::IngestServiceClient;
 use jixiao_domain::{Comparator, Level1, Period, Temporal};
 use jixiao_scoring::{Department, Inputs, MetricInfo, Point, TargetRow, TargetSet};
+use jixiao_server::auth::BearerToken;
 use rust_decimal::Decimal;
+use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 use tonic::{Code, Status};
+
+/// The ingestion service's client, sending the evaluator's own token.
+pub type IngestClient = IngestServiceClient<InterceptedService<Channel, BearerToken>>;
 
 /// Why inputs could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -38,7 +43,7 @@ fn decimal(field: &str, text: &str) -> Result<Decimal, InputsError> {
 
 /// Reads `year`'s inputs for `department_codes` (and their descendants; all when empty).
 pub async fn fetch(
-    client: &IngestServiceClient<Channel>,
+    client: &IngestClient,
     year: i32,
     department_codes: &[String],
     timeout: Duration,
@@ -197,6 +202,7 @@ fn point_from(point: pb::StoredMetricPoint) -> Result<Point, InputsError> {
         received_at: _,
         request_id: _,
         current: _,
+        pushed_by: _,
     } = point;
     Ok(Point {
         period: period

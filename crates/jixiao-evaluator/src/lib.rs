@@ -22,6 +22,7 @@ use std::time::Duration;
 
 use jixiao::evaluator::v1::evaluator_service_server::EvaluatorServiceServer;
 use jixiao::ingest::v1::ingest_service_client::IngestServiceClient;
+use jixiao_server::auth::{Authenticator, BearerToken};
 use tokio::net::TcpListener;
 use tonic::transport::Endpoint;
 
@@ -52,6 +53,7 @@ impl EvaluatorServer {
             .load()
             .map_err(|reason| anyhow::anyhow!("invalid framework: {reason}"))?;
         schedule::Schedules::new(&config.schedule)?;
+        Authenticator::new(&config.auth, service::scope_of)?;
         let endpoint = Endpoint::from_shared(config.ingest_endpoint.clone())
             .map_err(|error| {
                 anyhow::anyhow!(
@@ -60,7 +62,8 @@ impl EvaluatorServer {
                 )
             })?
             .connect_timeout(Duration::from_secs(5));
-        let ingest = IngestServiceClient::new(endpoint.connect_lazy())
+        let token = BearerToken::new(config.ingest_token.expose())?;
+        let ingest = IngestServiceClient::with_interceptor(endpoint.connect_lazy(), token)
             .max_decoding_message_size(64 * 1024 * 1024);
         let store = EvaluatorStore::open(&config.database_path())
             .await
@@ -109,9 +112,12 @@ impl EvaluatorServer {
             local_addr,
         } = self;
         let (health_reporter, health_service) = tonic_health::server::health_reporter();
-        let router = jixiao_server::grpc::base_router(health_service)?.add_service(
-            EvaluatorServiceServer::new(EvaluatorApi::new(Arc::clone(&engine))),
-        );
+        let authenticator = Authenticator::new(&config.auth, service::scope_of)?;
+        authenticator.warn_if_open(SERVICE_NAME);
+        let router =
+            jixiao_server::grpc::base_router(health_service)?.add_service(authenticator.protect(
+                EvaluatorServiceServer::new(EvaluatorApi::new(Arc::clone(&engine))),
+            ));
         let scheduler = if config.schedule.enabled {
             let scheduler = schedule::Scheduler::new(Arc::clone(&engine), &config.schedule)?;
             let cron = scheduler.start().await?;

@@ -28,6 +28,14 @@ impl EvaluatorApi {
     }
 }
 
+/// The scope each EvaluatorService method needs.
+pub fn scope_of(method: &str) -> jixiao_server::auth::Scope {
+    match method {
+        "RunEvaluation" => jixiao_server::auth::Scope::Admin,
+        _ => jixiao_server::auth::Scope::Read,
+    }
+}
+
 fn invalid(violations: &[Violation]) -> Status {
     jixiao_server::grpc::invalid_argument(violations)
 }

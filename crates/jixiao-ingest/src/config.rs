@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use jixiao_domain::{Catalog, GroupWeights, MetricDef};
+use jixiao_server::auth::AuthConfig;
 use serde::{Deserialize, Serialize};
 
 /// Everything the ingestion service can be configured with. Every field has a default, so an
@@ -26,6 +27,8 @@ pub struct IngestConfig {
     pub group_weights: GroupWeights,
     /// Metrics added to the starter catalog.
     pub metrics: Vec<MetricDef>,
+    /// Bearer tokens; none: the service runs open.
+    pub auth: AuthConfig,
 }
 
 /// Size limits, always on.
@@ -49,6 +52,7 @@ impl Default for IngestConfig {
             limits: Limits::default(),
             group_weights: GroupWeights::default(),
             metrics: Vec::new(),
+            auth: AuthConfig::default(),
         }
     }
 }

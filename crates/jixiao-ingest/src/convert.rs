@@ -405,6 +405,7 @@ pub fn stored_point(record: PointRecord, catalog: &Catalog) -> pb::StoredMetricP
         sequence,
         received_at,
         request_id,
+        pushed_by,
         current,
     } = record;
     let canonical_unit = catalog
@@ -427,6 +428,7 @@ pub fn stored_point(record: PointRecord, catalog: &Catalog) -> pb::StoredMetricP
         received_at: Some(timestamp(&received_at)),
         request_id: request_id.unwrap_or_default(),
         current,
+        pushed_by,
     }
 }
 

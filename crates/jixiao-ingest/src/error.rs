@@ -10,6 +10,9 @@ pub enum IngestError {
     /// The request is invalid; each violation names a field.
     #[error("{}", Violation::join(.0))]
     Invalid(Vec<Violation>),
+    /// The caller's token may not do this.
+    #[error("{0}")]
+    PermissionDenied(String),
     /// Storage refused or failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -55,6 +58,7 @@ impl From<IngestError> for Status {
     fn from(error: IngestError) -> Self {
         match error {
             IngestError::Invalid(violations) => jixiao_server::grpc::invalid_argument(&violations),
+            IngestError::PermissionDenied(message) => Status::permission_denied(message),
             IngestError::Store(store_error) => match store_error {
                 StoreError::Invalid(violations) => {
                     jixiao_server::grpc::invalid_argument(&violations)

@@ -15,6 +15,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use jixiao::ingest::v1::ingest_service_server::IngestServiceServer;
+use jixiao_server::auth::Authenticator;
 use jixiao_storage::{SqliteStore, StoreOptions};
 use tokio::net::TcpListener;
 
@@ -40,6 +41,7 @@ impl IngestServer {
     pub async fn build(config: IngestConfig) -> anyhow::Result<Self> {
         let address = jixiao_server::grpc::parse_address("listen", &config.listen)?;
         config.catalog()?;
+        Authenticator::new(&config.auth, service::scope_of)?;
         let store = SqliteStore::open(
             &config.database_path(),
             &StoreOptions {
@@ -88,11 +90,15 @@ impl IngestServer {
             config.limits.clone(),
         );
         let (health_reporter, health_service) = tonic_health::server::health_reporter();
+        let authenticator = Authenticator::new(&config.auth, service::scope_of)?;
+        authenticator.warn_if_open(SERVICE_NAME);
         let max_message_bytes = config.limits.max_message_bytes;
         let router = jixiao_server::grpc::base_router(health_service)?.add_service(
-            IngestServiceServer::new(api)
-                .max_decoding_message_size(max_message_bytes)
-                .max_encoding_message_size(max_message_bytes),
+            authenticator.protect(
+                IngestServiceServer::new(api)
+                    .max_decoding_message_size(max_message_bytes)
+                    .max_encoding_message_size(max_message_bytes),
+            ),
         );
         tracing::info!(
             address = %local_addr,

@@ -8,6 +8,7 @@ use jixiao::ingest::v1 as pb;
 use jixiao::ingest::v1::ingest_service_server::IngestService;
 use jixiao_domain::target::validate_targets;
 use jixiao_domain::{Catalog, GroupWeights, Violation, validate_code};
+use jixiao_server::auth::{self, Principal};
 use jixiao_storage::{
     ExportItem, Idempotency, IngestStore, PointBatch, PointFilter, PushOutcome, StoreError,
 };
@@ -46,9 +47,11 @@ impl<S: IngestStore> IngestApi<S> {
         })
     }
 
-    /// Validates and stores one batch of points (a PushMetrics request or a stream message).
+    /// Validates and stores one batch of points (a PushMetrics request or a stream message)
+    /// for `principal`.
     async fn push(
         &self,
+        principal: &Principal,
         request_id: String,
         source: String,
         points: Vec<pb::MetricPoint>,
@@ -74,11 +77,30 @@ impl<S: IngestStore> IngestApi<S> {
             &mut violations,
         );
         let points = violations.into_result(points)?;
+        let denied: Vec<String> = points
+            .iter()
+            .enumerate()
+            .filter(|(_, point)| !principal.may_push_for(&point.department_code))
+            .take(5)
+            .map(|(index, point)| format!("points[{index}] ({})", point.department_code))
+            .collect();
+        if !denied.is_empty() {
+            return Err(IngestError::PermissionDenied(format!(
+                "token {:?} may push only for departments starting with {}; refused: {}",
+                principal.name,
+                principal.departments().join(", "),
+                denied.join(", ")
+            )));
+        }
         let count = points.len();
         let outcome = self
             .store
             .push_points(
-                PointBatch { source, points },
+                PointBatch {
+                    source,
+                    points,
+                    pushed_by: principal.name.clone(),
+                },
                 Self::idempotency(&request_id, method, digest),
             )
             .await?;
@@ -91,6 +113,15 @@ impl<S: IngestStore> IngestApi<S> {
             "points pushed"
         );
         Ok(outcome)
+    }
+}
+
+/// The scope each IngestService method needs.
+pub fn scope_of(method: &str) -> auth::Scope {
+    match method {
+        "UpsertDepartment" | "SetTargets" => auth::Scope::Admin,
+        "PushMetrics" | "StreamMetrics" => auth::Scope::Push,
+        _ => auth::Scope::Read,
     }
 }
 
@@ -253,6 +284,7 @@ impl<S: IngestStore> IngestService for IngestApi<S> {
         &self,
         request: Request<pb::PushMetricsRequest>,
     ) -> Result<Response<pb::PushMetricsResponse>, Status> {
+        let principal = auth::principal(&request);
         let pb::PushMetricsRequest {
             request_id,
             source,
@@ -263,7 +295,9 @@ impl<S: IngestStore> IngestService for IngestApi<S> {
             unchanged,
             revised,
             watermark,
-        } = self.push(request_id, source, points, "PushMetrics").await?;
+        } = self
+            .push(&principal, request_id, source, points, "PushMetrics")
+            .await?;
         Ok(Response::new(pb::PushMetricsResponse {
             stored,
             unchanged,
@@ -276,6 +310,7 @@ impl<S: IngestStore> IngestService for IngestApi<S> {
         &self,
         request: Request<Streaming<pb::StreamMetricsRequest>>,
     ) -> Result<Response<pb::StreamMetricsResponse>, Status> {
+        let principal = auth::principal(&request);
         let mut stream = request.into_inner();
         let mut total = pb::StreamMetricsResponse::default();
         loop {
@@ -298,7 +333,10 @@ impl<S: IngestStore> IngestService for IngestApi<S> {
                 points,
             } = message;
             let index = total.messages;
-            match self.push(request_id, source, points, "StreamMetrics").await {
+            match self
+                .push(&principal, request_id, source, points, "StreamMetrics")
+                .await
+            {
                 Ok(outcome) => {
                     total.stored += outcome.stored;
                     total.unchanged += outcome.unchanged;

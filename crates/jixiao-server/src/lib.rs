@@ -7,6 +7,7 @@
 //!   `INVALID_ARGUMENT` with `google.rpc.BadRequest`, and serving with a bounded graceful
 //!   shutdown.
 
+pub mod auth;
 pub mod config;
 pub mod grpc;
 pub mod telemetry;

@@ -101,6 +101,8 @@ pub struct PointBatch {
     pub source: String,
     /// The points; no two share (department, metric, period, project).
     pub points: Vec<NewPoint>,
+    /// The name of the token that pushed them (empty without tokens).
+    pub pushed_by: String,
 }
 
 /// What a batch did.
@@ -145,6 +147,8 @@ pub struct PointRecord {
     pub received_at: DateTime<Utc>,
     /// The request id of the push, if any.
     pub request_id: Option<String>,
+    /// The name of the token that pushed it (empty without tokens).
+    pub pushed_by: String,
     /// Whether this is the current revision.
     pub current: bool,
 }

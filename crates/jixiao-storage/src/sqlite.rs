@@ -272,6 +272,7 @@ fn point_from_row(row: &SqliteRow, current: bool) -> StoreResult<PointRecord> {
         sequence: row.get("sequence"),
         received_at: parse_time(row.get("received_at"))?,
         request_id: row.get("request_id"),
+        pushed_by: row.get("pushed_by"),
         current,
     })
 }
@@ -288,7 +289,7 @@ async fn department_exists(connection: &mut SqliteConnection, code: &str) -> Sto
 type PointKey = (i32, String, String, String, String, String, i64);
 
 const POINT_COLUMNS: &str = "year, department_code, metric_code, period, project_code, source, \
-    value, value_as_sent, unit_as_sent, note, revision, sequence, received_at, request_id";
+    value, value_as_sent, unit_as_sent, note, revision, sequence, received_at, request_id, pushed_by";
 
 impl IngestStore for SqliteStore {
     async fn upsert_department(
@@ -652,7 +653,8 @@ impl IngestStore for SqliteStore {
                         .push_bind(*revision)
                         .push_bind(*sequence)
                         .push_bind(received_at.clone())
-                        .push_bind(request_id.clone());
+                        .push_bind(request_id.clone())
+                        .push_bind(batch.pushed_by.clone());
                 });
                 if table == "current_points" {
                     query.push(
@@ -660,7 +662,8 @@ impl IngestStore for SqliteStore {
                          DO UPDATE SET value = excluded.value, value_as_sent = excluded.value_as_sent, \
                            unit_as_sent = excluded.unit_as_sent, note = excluded.note, \
                            revision = excluded.revision, sequence = excluded.sequence, \
-                           received_at = excluded.received_at, request_id = excluded.request_id",
+                           received_at = excluded.received_at, request_id = excluded.request_id, \
+                           pushed_by = excluded.pushed_by",
                     );
                 }
                 query.build().execute(&mut *tx).await?;
@@ -868,7 +871,8 @@ async fn export_view(
     {
         let mut rows = sqlx::query(
             "SELECT year, department_code, metric_code, period, project_code, source, value, \
-               value_as_sent, unit_as_sent, note, revision, sequence, received_at, request_id \
+               value_as_sent, unit_as_sent, note, revision, sequence, received_at, request_id, \
+               pushed_by \
              FROM current_points WHERE year = ? \
              ORDER BY year, department_code, metric_code, period, project_code, source",
         )

@@ -1,0 +1,265 @@
+use jixiao::evaluator::v1 as evaluator_pb;
+use jixiao::evaluator::v1::evaluator_service_client::EvaluatorServiceClient;
+use jixiao::ingest::v1 as pb;
+use jixiao::ingest::v1::ingest_service_client::IngestServiceClient;
+use jixiao_evaluator::{EvaluatorConfig, EvaluatorServer};
+use jixiao_server::auth::{AuthConfig, BearerToken, Scope, TokenConfig, new_token};
+use tonic::Code;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
+use tonic_health::pb::HealthCheckRequest;
+use tonic_health::pb::health_client::HealthClient;
+
+use crate::support::{TestIngest, point, test_config};
+
+struct Tokens {
+    admin: String,
+    pusher: String,
+    reader: String,
+    config: AuthConfig,
+}
+
+fn tokens() -> Tokens {
+    let mut config = AuthConfig::default();
+    let mut issue = |name: &str, scopes: Vec<Scope>, departments: Vec<String>| {
+        let (token, sha256) = new_token().unwrap();
+        config.tokens.push(TokenConfig {
+            name: name.into(),
+            sha256,
+            scopes,
+            departments,
+        });
+        token
+    };
+    let admin = issue("administrator", vec![Scope::Admin, Scope::Read], Vec::new());
+    let pusher = issue("budget-system", vec![Scope::Push], vec!["BY".into()]);
+    let reader = issue("evaluator", vec![Scope::Read], Vec::new());
+    Tokens {
+        admin,
+        pusher,
+        reader,
+        config,
+    }
+}
+
+type Client = IngestServiceClient<InterceptedService<Channel, BearerToken>>;
+
+fn client(channel: Channel, token: &str) -> Client {
+    IngestServiceClient::with_interceptor(channel, BearerToken::new(token).unwrap())
+}
+
+async fn secured() -> (TestIngest, Tokens, tempfile::TempDir) {
+    let temp = tempfile::tempdir().unwrap();
+    let tokens = tokens();
+    let mut config = test_config(temp.path());
+    config.auth = tokens.config.clone();
+    (TestIngest::start_with(config).await, tokens, temp)
+}
+
+fn push_request(department: &str) -> pb::PushMetricsRequest {
+    pb::PushMetricsRequest {
+        request_id: String::new(),
+        source: "budget".into(),
+        points: vec![point(
+            department,
+            "budget.executed",
+            "2022-Q1",
+            "10",
+            "万元",
+        )],
+    }
+}
+
+#[tokio::test]
+async fn tokens_are_required_and_scoped_and_health_stays_open() {
+    let (ingest, tokens, _temp) = secured().await;
+    let channel = ingest.channel().await;
+    let mut admin = client(channel.clone(), &tokens.admin);
+    admin
+        .upsert_department(pb::UpsertDepartmentRequest {
+            department: Some(pb::Department {
+                code: "BY".into(),
+                name: "白云".into(),
+                parent_code: String::new(),
+                updated_at: None,
+            }),
+            request_id: String::new(),
+        })
+        .await
+        .unwrap();
+
+    let mut anonymous = client(channel.clone(), "");
+    let status = anonymous
+        .push_metrics(push_request("BY"))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::Unauthenticated);
+    assert!(
+        status.message().contains("scope push"),
+        "{}",
+        status.message()
+    );
+
+    let mut stranger = client(channel.clone(), "jx_0123");
+    let status = stranger
+        .list_departments(pb::ListDepartmentsRequest::default())
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::Unauthenticated);
+
+    let mut reader = client(channel.clone(), &tokens.reader);
+    let status = reader.push_metrics(push_request("BY")).await.unwrap_err();
+    assert_eq!(status.code(), Code::PermissionDenied);
+    assert!(
+        status.message().contains("lacks the scope push"),
+        "{}",
+        status.message()
+    );
+    let status = client(channel.clone(), &tokens.pusher)
+        .upsert_department(pb::UpsertDepartmentRequest::default())
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::PermissionDenied);
+    assert!(status.message().contains("admin"), "{}", status.message());
+
+    let mut health = HealthClient::new(channel.clone());
+    let answer = health
+        .check(HealthCheckRequest {
+            service: "jixiao.ingest.v1.IngestService".into(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(answer.into_inner().status, 1, "health needs no token");
+    ingest.stop().await;
+}
+
+#[tokio::test]
+async fn a_push_token_limited_to_departments_is_refused_elsewhere_and_recorded_where_it_pushes() {
+    let (ingest, tokens, _temp) = secured().await;
+    let channel = ingest.channel().await;
+    let mut admin = client(channel.clone(), &tokens.admin);
+    for (code, parent) in [("BY", ""), ("BY.A", "BY"), ("GZ", "")] {
+        admin
+            .upsert_department(pb::UpsertDepartmentRequest {
+                department: Some(pb::Department {
+                    code: code.into(),
+                    name: code.into(),
+                    parent_code: parent.into(),
+                    updated_at: None,
+                }),
+                request_id: String::new(),
+            })
+            .await
+            .unwrap();
+    }
+    let mut pusher = client(channel.clone(), &tokens.pusher);
+    let mut mixed = push_request("BY.A");
+    mixed
+        .points
+        .push(point("GZ", "budget.executed", "2022-Q1", "10", "万元"));
+    let status = pusher.push_metrics(mixed).await.unwrap_err();
+    assert_eq!(status.code(), Code::PermissionDenied);
+    assert!(
+        status.message().contains("points[1] (GZ)"),
+        "{}",
+        status.message()
+    );
+
+    pusher.push_metrics(push_request("BY.A")).await.unwrap();
+    let points = client(channel, &tokens.reader)
+        .list_metric_points(pb::ListMetricPointsRequest {
+            include_history: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .points;
+    assert_eq!(points.len(), 1, "nothing of the refused batch was stored");
+    assert_eq!(
+        (
+            points[0].department_code.as_str(),
+            points[0].pushed_by.as_str()
+        ),
+        ("BY.A", "budget-system")
+    );
+    ingest.stop().await;
+}
+
+#[tokio::test]
+async fn the_evaluator_reads_with_its_own_token_and_requires_admin_to_run() {
+    let (ingest, tokens, _temp) = secured().await;
+    let evaluator_tokens = self::tokens();
+    let temp = tempfile::tempdir().unwrap();
+    let config = EvaluatorConfig {
+        listen: "127.0.0.1:0".into(),
+        data_dir: temp.path().to_owned(),
+        ingest_endpoint: format!("http://{}", ingest.address),
+        ingest_token: tokens.reader.clone().into(),
+        auth: evaluator_tokens.config.clone(),
+        schedule: jixiao_evaluator::config::ScheduleConfig {
+            enabled: false,
+            ..Default::default()
+        },
+        ..EvaluatorConfig::default()
+    };
+    let server = EvaluatorServer::build(config.clone()).await.unwrap();
+    let address = server.local_addr();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(server.run_until_stopped(async move {
+        let _ = stopped.await;
+    }));
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{address}"))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let run = || evaluator_pb::RunEvaluationRequest {
+        period: "2022".into(),
+        department_codes: Vec::new(),
+        request_id: String::new(),
+    };
+    let mut reader = EvaluatorServiceClient::with_interceptor(
+        channel.clone(),
+        BearerToken::new(&evaluator_tokens.reader).unwrap(),
+    );
+    let status = reader.run_evaluation(run()).await.unwrap_err();
+    assert_eq!(status.code(), Code::PermissionDenied);
+    let mut admin = EvaluatorServiceClient::with_interceptor(
+        channel,
+        BearerToken::new(&evaluator_tokens.admin).unwrap(),
+    );
+    let answer = admin.run_evaluation(run()).await.unwrap().into_inner();
+    assert_eq!(
+        answer.run.unwrap().status(),
+        evaluator_pb::RunStatus::Succeeded,
+        "the evaluator's token reads the inputs"
+    );
+    stop.send(()).unwrap();
+    task.await.unwrap().unwrap();
+
+    // With a token the ingestion service does not know, runs fail visibly.
+    let wrong = EvaluatorConfig {
+        ingest_token: "jx_wrong".to_owned().into(),
+        auth: AuthConfig::default(),
+        ..config
+    };
+    let server = EvaluatorServer::build(wrong).await.unwrap();
+    let address = server.local_addr();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(server.run_until_stopped(async move {
+        let _ = stopped.await;
+    }));
+    let mut open = EvaluatorServiceClient::connect(format!("http://{address}"))
+        .await
+        .unwrap();
+    let status = open.run_evaluation(run()).await.unwrap_err();
+    assert!(
+        status.message().contains("not known"),
+        "{}",
+        status.message()
+    );
+    stop.send(()).unwrap();
+    task.await.unwrap().unwrap();
+    ingest.stop().await;
+}
