@@ -9,3 +9,4 @@ mod metrics;
 mod streams;
 mod support;
 mod targets;
+mod tls;

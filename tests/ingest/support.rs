@@ -43,6 +43,12 @@ impl TestIngest {
 
     /// Starts a server with `config`.
     pub async fn start_with(config: IngestConfig) -> Self {
+        Self::start_with_tls(config, &jixiao_server::tls::ClientTls::default()).await
+    }
+
+    /// Starts a server with `config`, its client connecting with `tls`.
+    pub async fn start_with_tls(config: IngestConfig, tls: &jixiao_server::tls::ClientTls) -> Self {
+        let scheme = if tls.is_set() { "https" } else { "http" };
         let server = IngestServer::build(config).await.unwrap();
         let address = server.local_addr();
         let (stop, stopped) = oneshot::channel::<()>();
@@ -50,9 +56,15 @@ impl TestIngest {
             let _ = stopped.await;
         }));
         // The listener is bound before the server task runs, so connecting cannot race it.
-        let client = IngestServiceClient::connect(format!("http://{address}"))
+        let endpoint =
+            tonic::transport::Endpoint::from_shared(format!("{scheme}://{address}")).unwrap();
+        let channel = tls
+            .apply(endpoint, "test")
+            .unwrap()
+            .connect()
             .await
             .unwrap();
+        let client = IngestServiceClient::new(channel);
         Self {
             client,
             address,

@@ -4,6 +4,7 @@
 use jixiao::evaluator::v1 as pb;
 use jixiao::evaluator::v1::evaluator_service_client::EvaluatorServiceClient;
 use jixiao_server::auth::BearerToken;
+use jixiao_server::tls::ClientTls;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 
@@ -20,13 +21,30 @@ pub struct Endpoint {
     /// A bearer token (scope read; admin for evaluate), when the evaluator requires one.
     #[arg(long, env = "JIXIAO_TOKEN", hide_env_values = true, default_value = "")]
     token: String,
+    /// With an https:// evaluator: the CA that signed its certificate (PEM).
+    #[arg(long, env = "JIXIAO_CA_FILE")]
+    ca_file: Option<std::path::PathBuf>,
+    /// With an evaluator that requires client certificates: this client's certificate (PEM).
+    #[arg(long, env = "JIXIAO_CERT_FILE")]
+    cert_file: Option<std::path::PathBuf>,
+    /// This client's private key (PEM).
+    #[arg(long, env = "JIXIAO_KEY_FILE")]
+    key_file: Option<std::path::PathBuf>,
 }
 
 type Client = EvaluatorServiceClient<InterceptedService<Channel, BearerToken>>;
 
 async fn connect(endpoint: &Endpoint) -> anyhow::Result<Client> {
-    let channel = Channel::from_shared(endpoint.url.clone())
-        .map_err(|error| anyhow::anyhow!("--evaluator {:?}: {error}", endpoint.url))?
+    let tls = ClientTls {
+        ca_file: endpoint.ca_file.clone(),
+        cert_file: endpoint.cert_file.clone(),
+        key_file: endpoint.key_file.clone(),
+        domain_name: None,
+    };
+    let target = Channel::from_shared(endpoint.url.clone())
+        .map_err(|error| anyhow::anyhow!("--evaluator {:?}: {error}", endpoint.url))?;
+    let channel = tls
+        .apply(target, "--ca-file/--cert-file/--key-file")?
         .connect()
         .await
         .map_err(|error| {

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use jixiao_server::auth::{AuthConfig, Secret};
+use jixiao_server::tls::{ClientTls, ServerTls};
 use serde::{Deserialize, Serialize};
 
 /// Everything the evaluator can be configured with. Every field has a default.
@@ -21,6 +22,8 @@ pub struct EvaluatorConfig {
     pub ingest_timeout_seconds: u64,
     /// The evaluator's own token for the ingestion service (it needs the scope `read`).
     pub ingest_token: Secret,
+    /// TLS towards the ingestion service (use an `https://` endpoint).
+    pub ingest_tls: ClientTls,
     /// A framework file; empty: the shipped `central-2020`. Read again at every run, so that a
     /// broken edit fails runs visibly instead of going unnoticed.
     pub framework_file: Option<PathBuf>,
@@ -30,6 +33,8 @@ pub struct EvaluatorConfig {
     pub schedule: ScheduleConfig,
     /// Bearer tokens of this service; none: it runs open.
     pub auth: AuthConfig,
+    /// TLS of this service; off unless a certificate and key are set.
+    pub tls: ServerTls,
 }
 
 /// When snapshots are made without being asked.
@@ -66,10 +71,12 @@ impl Default for EvaluatorConfig {
             ingest_endpoint: "http://127.0.0.1:50051".to_owned(),
             ingest_timeout_seconds: 600,
             ingest_token: Secret::default(),
+            ingest_tls: ClientTls::default(),
             framework_file: None,
             shutdown_grace_seconds: 30,
             schedule: ScheduleConfig::default(),
             auth: AuthConfig::default(),
+            tls: ServerTls::default(),
         }
     }
 }

@@ -54,6 +54,7 @@ impl EvaluatorServer {
             .map_err(|reason| anyhow::anyhow!("invalid framework: {reason}"))?;
         schedule::Schedules::new(&config.schedule)?;
         Authenticator::new(&config.auth, service::scope_of)?;
+        config.tls.load("tls")?;
         let endpoint = Endpoint::from_shared(config.ingest_endpoint.clone())
             .map_err(|error| {
                 anyhow::anyhow!(
@@ -62,6 +63,7 @@ impl EvaluatorServer {
                 )
             })?
             .connect_timeout(Duration::from_secs(5));
+        let endpoint = config.ingest_tls.apply(endpoint, "ingest_tls")?;
         let token = BearerToken::new(config.ingest_token.expose())?;
         let ingest = IngestServiceClient::with_interceptor(endpoint.connect_lazy(), token)
             .max_decoding_message_size(64 * 1024 * 1024);
@@ -114,10 +116,12 @@ impl EvaluatorServer {
         let (health_reporter, health_service) = tonic_health::server::health_reporter();
         let authenticator = Authenticator::new(&config.auth, service::scope_of)?;
         authenticator.warn_if_open(SERVICE_NAME);
-        let router =
-            jixiao_server::grpc::base_router(health_service)?.add_service(authenticator.protect(
-                EvaluatorServiceServer::new(EvaluatorApi::new(Arc::clone(&engine))),
-            ));
+        let tls = config.tls.load("tls")?;
+        let router = jixiao_server::grpc::base_router(health_service, tls)?.add_service(
+            authenticator.protect(EvaluatorServiceServer::new(EvaluatorApi::new(Arc::clone(
+                &engine,
+            )))),
+        );
         let scheduler = if config.schedule.enabled {
             let scheduler = schedule::Scheduler::new(Arc::clone(&engine), &config.schedule)?;
             let cron = scheduler.start().await?;

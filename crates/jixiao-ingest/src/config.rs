@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use jixiao_domain::{Catalog, GroupWeights, MetricDef};
 use jixiao_server::auth::AuthConfig;
+use jixiao_server::tls::ServerTls;
 use serde::{Deserialize, Serialize};
 
 /// Everything the ingestion service can be configured with. Every field has a default, so an
@@ -29,6 +30,8 @@ pub struct IngestConfig {
     pub metrics: Vec<MetricDef>,
     /// Bearer tokens; none: the service runs open.
     pub auth: AuthConfig,
+    /// TLS; off unless a certificate and key are set.
+    pub tls: ServerTls,
 }
 
 /// Size limits, always on.
@@ -53,6 +56,7 @@ impl Default for IngestConfig {
             group_weights: GroupWeights::default(),
             metrics: Vec::new(),
             auth: AuthConfig::default(),
+            tls: ServerTls::default(),
         }
     }
 }

@@ -42,6 +42,7 @@ impl IngestServer {
         let address = jixiao_server::grpc::parse_address("listen", &config.listen)?;
         config.catalog()?;
         Authenticator::new(&config.auth, service::scope_of)?;
+        config.tls.load("tls")?;
         let store = SqliteStore::open(
             &config.database_path(),
             &StoreOptions {
@@ -93,7 +94,8 @@ impl IngestServer {
         let authenticator = Authenticator::new(&config.auth, service::scope_of)?;
         authenticator.warn_if_open(SERVICE_NAME);
         let max_message_bytes = config.limits.max_message_bytes;
-        let router = jixiao_server::grpc::base_router(health_service)?.add_service(
+        let tls = config.tls.load("tls")?;
+        let router = jixiao_server::grpc::base_router(health_service, tls)?.add_service(
             authenticator.protect(
                 IngestServiceServer::new(api)
                     .max_decoding_message_size(max_message_bytes)

@@ -91,12 +91,22 @@ pub fn reflection() -> anyhow::Result<(
 
 /// A router with what every jixiao service serves besides its own API: one span per request
 /// (named after its method), health, and reflection `v1` and `v1alpha`.
-pub fn base_router<H>(health: HealthServer<H>) -> anyhow::Result<Router>
+/// With `tls`, connections are TLS only.
+pub fn base_router<H>(
+    health: HealthServer<H>,
+    tls: Option<tonic::transport::ServerTlsConfig>,
+) -> anyhow::Result<Router>
 where
     H: tonic_health::pb::health_server::Health,
 {
     let (reflection_v1, reflection_v1alpha) = reflection()?;
-    Ok(Server::builder()
+    let mut server = Server::builder();
+    if let Some(tls) = tls {
+        server = server
+            .tls_config(tls)
+            .map_err(|error| anyhow::anyhow!("invalid TLS configuration: {error}"))?;
+    }
+    Ok(server
         .trace_fn(|request| tracing::info_span!("grpc", method = %request.uri().path()))
         .add_service(health)
         .add_service(reflection_v1)

@@ -11,6 +11,7 @@ pub mod auth;
 pub mod config;
 pub mod grpc;
 pub mod telemetry;
+pub mod tls;
 
 /// Turns a binary's result into its exit code, printing an error as one line of causes
 /// (`error: opening the database …: …`) rather than as a debug dump.
