@@ -5,6 +5,7 @@ mod auth;
 mod departments;
 mod export;
 mod lifecycle;
+mod limits;
 mod metrics;
 mod streams;
 mod support;

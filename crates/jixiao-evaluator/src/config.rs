@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use jixiao_server::auth::{AuthConfig, Secret};
+use jixiao_server::grpc::ConnectionLimits;
 use jixiao_server::tls::{ClientTls, ServerTls};
 use serde::{Deserialize, Serialize};
 
@@ -35,6 +36,8 @@ pub struct EvaluatorConfig {
     pub auth: AuthConfig,
     /// TLS of this service; off unless a certificate and key are set.
     pub tls: ServerTls,
+    /// Per-connection and per-request limits: deadline, HTTP/2 streams, keepalive.
+    pub limits: ConnectionLimits,
 }
 
 /// When snapshots are made without being asked.
@@ -77,6 +80,7 @@ impl Default for EvaluatorConfig {
             schedule: ScheduleConfig::default(),
             auth: AuthConfig::default(),
             tls: ServerTls::default(),
+            limits: ConnectionLimits::default(),
         }
     }
 }

@@ -117,11 +117,12 @@ impl EvaluatorServer {
         let authenticator = Authenticator::new(&config.auth, service::scope_of)?;
         authenticator.warn_if_open(SERVICE_NAME);
         let tls = config.tls.load("tls")?;
-        let router = jixiao_server::grpc::base_router(health_service, tls)?.add_service(
-            authenticator.protect(EvaluatorServiceServer::new(EvaluatorApi::new(Arc::clone(
-                &engine,
-            )))),
-        );
+        let router = jixiao_server::grpc::base_router(health_service, tls, &config.limits)?
+            .add_service(
+                authenticator.protect(EvaluatorServiceServer::new(EvaluatorApi::new(Arc::clone(
+                    &engine,
+                )))),
+            );
         let scheduler = if config.schedule.enabled {
             let scheduler = schedule::Scheduler::new(Arc::clone(&engine), &config.schedule)?;
             let cron = scheduler.start().await?;

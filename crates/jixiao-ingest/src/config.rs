@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use jixiao_domain::{Catalog, GroupWeights, MetricDef};
 use jixiao_server::auth::AuthConfig;
+use jixiao_server::grpc::ConnectionLimits;
 use jixiao_server::tls::ServerTls;
 use serde::{Deserialize, Serialize};
 
@@ -34,14 +35,22 @@ pub struct IngestConfig {
     pub tls: ServerTls,
 }
 
-/// Size limits, always on.
+/// Limits, always on; each refusal says which limit and how to stay within it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Limits {
     /// Most points in one PushMetrics request or one StreamMetrics message.
     pub max_points_per_request: usize,
+    /// Most points in one StreamMetrics stream.
+    pub max_points_per_stream: usize,
     /// Largest gRPC message accepted, in bytes.
     pub max_message_bytes: usize,
+    /// Most requests served at once; more are refused with RESOURCE_EXHAUSTED.
+    pub max_concurrent_requests: usize,
+    /// Most StreamMetrics and ExportInputs streams open at once.
+    pub max_concurrent_streams: usize,
+    /// Per-connection and per-request limits: deadline, HTTP/2 streams, keepalive.
+    pub connection: ConnectionLimits,
 }
 
 impl Default for IngestConfig {
@@ -65,7 +74,11 @@ impl Default for Limits {
     fn default() -> Self {
         Self {
             max_points_per_request: 50_000,
+            max_points_per_stream: 10_000_000,
             max_message_bytes: 16 * 1024 * 1024,
+            max_concurrent_requests: 512,
+            max_concurrent_streams: 32,
+            connection: ConnectionLimits::default(),
         }
     }
 }

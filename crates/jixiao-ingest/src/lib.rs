@@ -95,13 +95,15 @@ impl IngestServer {
         authenticator.warn_if_open(SERVICE_NAME);
         let max_message_bytes = config.limits.max_message_bytes;
         let tls = config.tls.load("tls")?;
-        let router = jixiao_server::grpc::base_router(health_service, tls)?.add_service(
-            authenticator.protect(
-                IngestServiceServer::new(api)
-                    .max_decoding_message_size(max_message_bytes)
-                    .max_encoding_message_size(max_message_bytes),
-            ),
-        );
+        let router =
+            jixiao_server::grpc::base_router(health_service, tls, &config.limits.connection)?
+                .add_service(
+                    authenticator.protect(
+                        IngestServiceServer::new(api)
+                            .max_decoding_message_size(max_message_bytes)
+                            .max_encoding_message_size(max_message_bytes),
+                    ),
+                );
         tracing::info!(
             address = %local_addr,
             database = %store.path().display(),

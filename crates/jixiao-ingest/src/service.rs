@@ -12,6 +12,7 @@ use jixiao_server::auth::{self, Principal};
 use jixiao_storage::{
     ExportItem, Idempotency, IngestStore, PointBatch, PointFilter, PushOutcome, StoreError,
 };
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tonic::{Request, Response, Status, Streaming};
 use tracing::{info, warn};
 
@@ -26,6 +27,8 @@ pub struct IngestApi<S> {
     catalog: Arc<Catalog>,
     group_weights: GroupWeights,
     limits: Limits,
+    requests: Arc<Semaphore>,
+    streams: Arc<Semaphore>,
 }
 
 impl<S: IngestStore> IngestApi<S> {
@@ -35,8 +38,30 @@ impl<S: IngestStore> IngestApi<S> {
             store,
             catalog: Arc::new(catalog),
             group_weights,
+            requests: Arc::new(Semaphore::new(limits.max_concurrent_requests.max(1))),
+            streams: Arc::new(Semaphore::new(limits.max_concurrent_streams.max(1))),
             limits,
         }
+    }
+
+    /// Admits a request, or refuses it when `limits.max_concurrent_requests` are in flight.
+    fn admit(&self) -> Result<OwnedSemaphorePermit, Status> {
+        Arc::clone(&self.requests).try_acquire_owned().map_err(|_| {
+            Status::resource_exhausted(format!(
+                "more than {} requests are in flight (limits.max_concurrent_requests); retry with backoff",
+                self.limits.max_concurrent_requests
+            ))
+        })
+    }
+
+    /// Admits a stream, or refuses it when `limits.max_concurrent_streams` are open.
+    fn admit_stream(&self) -> Result<OwnedSemaphorePermit, Status> {
+        Arc::clone(&self.streams).try_acquire_owned().map_err(|_| {
+            Status::resource_exhausted(format!(
+                "more than {} streams are open (limits.max_concurrent_streams); retry with backoff",
+                self.limits.max_concurrent_streams
+            ))
+        })
     }
 
     fn idempotency(request_id: &str, method: &'static str, digest: String) -> Option<Idempotency> {
@@ -137,6 +162,7 @@ impl<S: IngestStore> IngestService for IngestApi<S> {
         &self,
         request: Request<pb::UpsertDepartmentRequest>,
     ) -> Result<Response<pb::UpsertDepartmentResponse>, Status> {
+        let _permit = self.admit()?;
         let pb::UpsertDepartmentRequest {
             department,
             request_id,
@@ -177,6 +203,7 @@ impl<S: IngestStore> IngestService for IngestApi<S> {
         &self,
         request: Request<pb::ListDepartmentsRequest>,
     ) -> Result<Response<pb::ListDepartmentsResponse>, Status> {
+        let _permit = self.admit()?;
         let pb::ListDepartmentsRequest {
             page_size,
             page_token,
@@ -199,6 +226,7 @@ impl<S: IngestStore> IngestService for IngestApi<S> {
         &self,
         request: Request<pb::SetTargetsRequest>,
     ) -> Result<Response<pb::SetTargetsResponse>, Status> {
+        let _permit = self.admit()?;
         let pb::SetTargetsRequest {
             department_code,
             year,
@@ -255,6 +283,7 @@ impl<S: IngestStore> IngestService for IngestApi<S> {
         &self,
         request: Request<pb::GetTargetsRequest>,
     ) -> Result<Response<pb::GetTargetsResponse>, Status> {
+        let _permit = self.admit()?;
         let pb::GetTargetsRequest {
             department_code,
             year,
@@ -284,6 +313,7 @@ impl<S: IngestStore> IngestService for IngestApi<S> {
         &self,
         request: Request<pb::PushMetricsRequest>,
     ) -> Result<Response<pb::PushMetricsResponse>, Status> {
+        let _permit = self.admit()?;
         let principal = auth::principal(&request);
         let pb::PushMetricsRequest {
             request_id,
@@ -310,9 +340,12 @@ impl<S: IngestStore> IngestService for IngestApi<S> {
         &self,
         request: Request<Streaming<pb::StreamMetricsRequest>>,
     ) -> Result<Response<pb::StreamMetricsResponse>, Status> {
+        let _permit = self.admit()?;
+        let _stream_permit = self.admit_stream()?;
         let principal = auth::principal(&request);
         let mut stream = request.into_inner();
         let mut total = pb::StreamMetricsResponse::default();
+        let mut points_in_stream = 0usize;
         loop {
             let message = match stream.message().await {
                 Ok(Some(message)) => message,
@@ -333,6 +366,17 @@ impl<S: IngestStore> IngestService for IngestApi<S> {
                 points,
             } = message;
             let index = total.messages;
+            points_in_stream += points.len();
+            if points_in_stream > self.limits.max_points_per_stream {
+                warn!(
+                    committed_messages = total.messages,
+                    "metrics stream over its limit; the messages before it stay committed"
+                );
+                return Err(Status::resource_exhausted(format!(
+                    "messages[{index}] takes the stream over {} points (limits.max_points_per_stream); the {index} messages before it were committed; send the rest in another stream",
+                    self.limits.max_points_per_stream
+                )));
+            }
             match self
                 .push(&principal, request_id, source, points, "StreamMetrics")
                 .await
@@ -375,6 +419,7 @@ impl<S: IngestStore> IngestService for IngestApi<S> {
         &self,
         request: Request<pb::ListMetricPointsRequest>,
     ) -> Result<Response<pb::ListMetricPointsResponse>, Status> {
+        let _permit = self.admit()?;
         let pb::ListMetricPointsRequest {
             department_code,
             year,
@@ -420,6 +465,7 @@ impl<S: IngestStore> IngestService for IngestApi<S> {
         &self,
         request: Request<pb::ListMetricDefinitionsRequest>,
     ) -> Result<Response<pb::ListMetricDefinitionsResponse>, Status> {
+        let _permit = self.admit()?;
         let pb::ListMetricDefinitionsRequest {} = request.into_inner();
         Ok(Response::new(pb::ListMetricDefinitionsResponse {
             metrics: self
@@ -436,6 +482,7 @@ impl<S: IngestStore> IngestService for IngestApi<S> {
         &self,
         request: Request<pb::ExportInputsRequest>,
     ) -> Result<Response<Self::ExportInputsStream>, Status> {
+        let stream_permit = self.admit_stream()?;
         let pb::ExportInputsRequest {
             year,
             department_codes,
@@ -463,6 +510,8 @@ impl<S: IngestStore> IngestService for IngestApi<S> {
         let catalog = Arc::clone(&self.catalog);
         let items = self.store.export(year, department_codes).map(move |item| {
             use pb::export_inputs_response::Item;
+            // The stream holds its permit until it is dropped.
+            let _held = &stream_permit;
             let item = match item.map_err(|error| Status::from(IngestError::from(error)))? {
                 ExportItem::Department(department) => {
                     Item::Department(convert::department(department))

@@ -89,18 +89,53 @@ pub fn reflection() -> anyhow::Result<(
     Ok((builder().build_v1()?, builder().build_v1alpha()?))
 }
 
+/// Limits of every connection and request, always on.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConnectionLimits {
+    /// Longest a request may take before it is cut off with DEADLINE_EXCEEDED (a client's own
+    /// shorter `grpc-timeout` is honoured too); a cut-off write leaves nothing behind.
+    pub request_timeout_seconds: u64,
+    /// Most HTTP/2 streams (requests) open at once on one connection.
+    pub max_concurrent_streams_per_connection: u32,
+    /// Interval of HTTP/2 keepalive pings to idle clients.
+    pub keepalive_interval_seconds: u64,
+    /// How long a keepalive ping may go unanswered before the connection is closed.
+    pub keepalive_timeout_seconds: u64,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        Self {
+            request_timeout_seconds: 600,
+            max_concurrent_streams_per_connection: 256,
+            keepalive_interval_seconds: 30,
+            keepalive_timeout_seconds: 20,
+        }
+    }
+}
+
 /// A router with what every jixiao service serves besides its own API: one span per request
-/// (named after its method), health, and reflection `v1` and `v1alpha`.
-/// With `tls`, connections are TLS only.
+/// (named after its method), health, and reflection `v1` and `v1alpha`; with `limits` applied,
+/// and with `tls`, TLS only.
 pub fn base_router<H>(
     health: HealthServer<H>,
     tls: Option<tonic::transport::ServerTlsConfig>,
+    limits: &ConnectionLimits,
 ) -> anyhow::Result<Router>
 where
     H: tonic_health::pb::health_server::Health,
 {
     let (reflection_v1, reflection_v1alpha) = reflection()?;
-    let mut server = Server::builder();
+    let mut server = Server::builder()
+        .timeout(Duration::from_secs(limits.request_timeout_seconds.max(1)))
+        .max_concurrent_streams(limits.max_concurrent_streams_per_connection.max(1))
+        .http2_keepalive_interval(Some(Duration::from_secs(
+            limits.keepalive_interval_seconds.max(1),
+        )))
+        .http2_keepalive_timeout(Some(Duration::from_secs(
+            limits.keepalive_timeout_seconds.max(1),
+        )));
     if let Some(tls) = tls {
         server = server
             .tls_config(tls)
