@@ -196,7 +196,7 @@ pub struct Scheduler {
     engine: Arc<Engine>,
     schedules: Schedules,
     config: ScheduleConfig,
-    /// Periods with a scheduled run queued or going: a fire for one of them is skipped.
+    /// Runs queued or going (period and departments): a fire for one of them is skipped.
     pending: Mutex<HashSet<String>>,
     stop: watch::Sender<bool>,
 }
@@ -219,11 +219,13 @@ impl Scheduler {
         let store = self.engine.store();
         let now = Utc::now();
         let mut queued = HashSet::new();
-        for period in store.periods_to_redo().await? {
+        for (period, department_codes) in store.runs_to_redo().await? {
             if let Ok(period) = period.parse::<Period>() {
-                info!(period = %period, "redoing a scheduled run that failed or was interrupted");
-                queued.insert(period);
-                self.spawn_run(period, Trigger::Retry);
+                info!(period = %period, departments = ?department_codes, "redoing a run that was interrupted, or a scheduled run that failed");
+                if department_codes.is_empty() {
+                    queued.insert(period);
+                }
+                self.spawn_run(period, department_codes, Trigger::Retry);
             }
         }
         for kind in [Kind::Quarterly, Kind::Yearly] {
@@ -234,7 +236,7 @@ impl Scheduler {
             for period in self.schedules.missed_periods(kind, after, now) {
                 if queued.insert(period) {
                     info!(schedule = kind.name(), period = %period, "catching up a run missed while down");
-                    self.spawn_run(period, Trigger::CatchUp);
+                    self.spawn_run(period, Vec::new(), Trigger::CatchUp);
                 }
             }
             store.set_last_fire(kind.name(), now).await?;
@@ -267,37 +269,47 @@ impl Scheduler {
         if let Err(error) = self.engine.store().set_last_fire(kind.name(), at).await {
             error!(error = %error, "recording a schedule fire failed");
         }
-        self.spawn_run(period, Trigger::Schedule);
+        self.spawn_run(period, Vec::new(), Trigger::Schedule);
     }
 
-    /// Runs `period` with retries in the background, unless a scheduled run of it is pending.
-    fn spawn_run(self: &Arc<Self>, period: Period, trigger: Trigger) {
+    /// Runs `period` for `department_codes` (empty: every top-level department) with retries
+    /// in the background, unless such a run is already pending.
+    fn spawn_run(
+        self: &Arc<Self>,
+        period: Period,
+        department_codes: Vec<String>,
+        trigger: Trigger,
+    ) {
+        let key = format!("{period} {}", department_codes.join(","));
         if !self
             .pending
             .lock()
             .expect("never poisoned")
-            .insert(period.to_string())
+            .insert(key.clone())
         {
             tracing::debug!(period = %period, "a scheduled run of this period is already pending");
             return;
         }
         let this = Arc::clone(self);
         tokio::spawn(async move {
-            this.run_with_retries(period, trigger).await;
-            this.pending
-                .lock()
-                .expect("never poisoned")
-                .remove(&period.to_string());
+            this.run_with_retries(period, department_codes, trigger)
+                .await;
+            this.pending.lock().expect("never poisoned").remove(&key);
         });
     }
 
-    async fn run_with_retries(&self, period: Period, first_trigger: Trigger) {
+    async fn run_with_retries(
+        &self,
+        period: Period,
+        department_codes: Vec<String>,
+        first_trigger: Trigger,
+    ) {
         let mut stop = self.stop.subscribe();
         let attempts = self.config.max_attempts.max(1);
         for attempt in 1..=attempts {
             let request = RunRequest {
                 period,
-                department_codes: Vec::new(),
+                department_codes: department_codes.clone(),
                 trigger: if attempt == 1 {
                     first_trigger
                 } else {

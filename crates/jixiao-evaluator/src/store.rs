@@ -485,19 +485,29 @@ impl EvaluatorStore {
         rows.iter().map(run_from_row).collect()
     }
 
-    /// Periods whose latest scheduled run (schedule, catch-up or retry) failed or was
-    /// interrupted, with no success of that period since: they are to be redone.
-    pub async fn periods_to_redo(&self) -> StoreResult<Vec<String>> {
-        Ok(sqlx::query_scalar(
-            "SELECT r.period FROM runs r \
-             WHERE r.trigger != 'manual' AND r.status IN ('failed', 'interrupted') \
-               AND r.id = (SELECT MAX(id) FROM runs x WHERE x.period = r.period AND x.trigger != 'manual') \
+    /// Runs to redo at start: each period and department list whose latest run was
+    /// interrupted (by a crash or a shutdown), or was a scheduled run that failed, with no
+    /// success since.
+    pub async fn runs_to_redo(&self) -> StoreResult<Vec<(String, Vec<String>)>> {
+        let rows = sqlx::query(
+            "SELECT r.period, r.department_codes FROM runs r \
+             WHERE (r.status = 'interrupted' OR (r.status = 'failed' AND r.trigger != 'manual')) \
+               AND r.id = (SELECT MAX(id) FROM runs x WHERE x.period = r.period \
+                             AND x.department_codes = r.department_codes) \
                AND NOT EXISTS (SELECT 1 FROM runs s WHERE s.period = r.period \
                                  AND s.status = 'succeeded' AND s.id > r.id) \
-             ORDER BY r.period",
+             ORDER BY r.id",
         )
         .fetch_all(&self.readers)
-        .await?)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let codes: String = row.get("department_codes");
+                let codes: Vec<String> = serde_json::from_str(&codes)
+                    .map_err(|error| StoreError::Corrupt(format!("department codes: {error}")))?;
+                Ok((row.get("period"), codes))
+            })
+            .collect()
     }
 
     /// A run.

@@ -30,7 +30,11 @@ impl Process {
     /// Starts `binary` with `args`, a fresh data directory passed as `--data-dir`, and waits
     /// (at most 60 s) until its log has named every one of `keys` (as `key=127.0.0.1:port`).
     pub fn start(binary: &str, args: &[&str], keys: &[&str]) -> Self {
-        let data = tempfile::tempdir().unwrap();
+        Self::start_in(binary, args, keys, tempfile::tempdir().unwrap())
+    }
+
+    /// Like [`Process::start`], on an existing data directory (to restart on the same files).
+    pub fn start_in(binary: &str, args: &[&str], keys: &[&str], data: tempfile::TempDir) -> Self {
         let mut child = Command::new(binary)
             .args(args)
             .arg("--data-dir")
@@ -81,6 +85,29 @@ impl Process {
     /// The data directory.
     pub fn data_dir(&self) -> &Path {
         self.data.path()
+    }
+
+    /// Kills the process with SIGKILL, as a crash would, and returns its data directory.
+    pub fn kill(mut self) -> tempfile::TempDir {
+        let mut child = self.child.take().expect("the process is running");
+        let status = Command::new("kill")
+            .args(["-KILL", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let _ = child.wait();
+        self.into_data()
+    }
+
+    /// The data directory of a process that has stopped (it is killed if it has not).
+    pub fn into_data(mut self) -> tempfile::TempDir {
+        if let Some(child) = &mut self.child {
+            let _ = child.kill();
+            let _ = child.wait();
+            self.child = None;
+        }
+        // Hand the directory over; an empty one stays behind to be dropped with `self`.
+        std::mem::replace(&mut self.data, tempfile::tempdir().unwrap())
     }
 
     /// Sends SIGTERM and waits at most `limit` for the exit; true when it exited successfully.
