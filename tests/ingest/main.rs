@@ -2,8 +2,10 @@
 //! temporary SQLite file.
 
 mod auth;
+mod concurrency;
 mod departments;
 mod export;
+mod hostile;
 mod lifecycle;
 mod limits;
 mod metrics;

@@ -18,32 +18,35 @@ use tonic_types::{ErrorDetails, FieldViolation, StatusExt};
 /// `INVALID_ARGUMENT` with a `google.rpc.BadRequest` naming each violation, and the same list
 /// in the message text, since older grpcurl does not print details.
 ///
-/// Both travel in the response's trailers, which HTTP/2 peers limit in size (often 16 KiB), so
-/// at most [`Violation::MAX_LISTED`] violations are sent, each field and description is cut to
-/// a few hundred characters, and the message text to a few thousand.
+/// Both travel in the response's trailers, which HTTP/2 peers limit in size (often 16 KiB, and
+/// the message is percent-encoded, tripling non-ASCII bytes), so the violations are listed
+/// within a byte budget (at most [`Violation::MAX_LISTED`]), each field and description is cut,
+/// and the rest are counted in a last violation.
 pub fn invalid_argument(violations: &[Violation]) -> Status {
-    let listed: Vec<Violation> = violations
-        .iter()
-        .take(Violation::MAX_LISTED)
-        .map(|violation| {
-            Violation::new(
-                shorten(&violation.field, MAX_FIELD_CHARS),
-                shorten(&violation.description, MAX_DESCRIPTION_CHARS),
-            )
-        })
-        .chain((violations.len() > Violation::MAX_LISTED).then(|| {
-            Violation::new(
-                "request",
-                format!(
-                    "{} more violations not listed",
-                    violations.len() - Violation::MAX_LISTED
-                ),
-            )
-        }))
-        .collect();
+    let mut listed = Vec::new();
+    let mut budget = MAX_DETAILS_BYTES;
+    for violation in violations.iter().take(Violation::MAX_LISTED) {
+        let field = shorten(&violation.field, MAX_FIELD_BYTES);
+        let description = shorten(&violation.description, MAX_DESCRIPTION_BYTES);
+        let size = field.len() + description.len();
+        if size > budget {
+            break;
+        }
+        budget -= size;
+        listed.push(Violation::new(field, description));
+    }
+    if listed.len() < violations.len() {
+        listed.push(Violation::new(
+            "request",
+            format!(
+                "{} more violations not listed",
+                violations.len() - listed.len()
+            ),
+        ));
+    }
     let message = shorten(
         &format!("invalid request: {}", Violation::join(&listed)),
-        MAX_MESSAGE_CHARS,
+        MAX_MESSAGE_BYTES,
     );
     let field_violations: Vec<FieldViolation> = listed
         .iter()
@@ -56,18 +59,21 @@ pub fn invalid_argument(violations: &[Violation]) -> Status {
     )
 }
 
-const MAX_FIELD_CHARS: usize = 100;
-const MAX_DESCRIPTION_CHARS: usize = 300;
-const MAX_MESSAGE_CHARS: usize = 3000;
+const MAX_FIELD_BYTES: usize = 120;
+const MAX_DESCRIPTION_BYTES: usize = 300;
+const MAX_DETAILS_BYTES: usize = 3500;
+const MAX_MESSAGE_BYTES: usize = 1500;
 
-/// `text` cut to at most `max_chars` characters, marked with `…` when cut.
-fn shorten(text: &str, max_chars: usize) -> String {
-    if text.chars().count() <= max_chars {
+/// `text` cut to at most `max_bytes` bytes at a character boundary, marked with `…` when cut.
+fn shorten(text: &str, max_bytes: usize) -> String {
+    if text.len() <= max_bytes {
         return text.to_owned();
     }
-    let mut cut: String = text.chars().take(max_chars - 1).collect();
-    cut.push('…');
-    cut
+    let mut end = max_bytes.saturating_sub('…'.len_utf8());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
 }
 
 /// The reflection services, `v1` and `v1alpha` (grpcurl 1.8 speaks only `v1alpha`), knowing
