@@ -157,6 +157,12 @@ impl Authenticator {
             if token.name.trim().is_empty() {
                 anyhow::bail!("every token needs a name");
             }
+            if token.name.chars().any(char::is_control) || token.name.len() > 128 {
+                anyhow::bail!(
+                    "token name {:?} must be at most 128 bytes without control characters",
+                    token.name
+                );
+            }
             if token.scopes.is_empty() {
                 anyhow::bail!("token {:?} has no scopes", token.name);
             }

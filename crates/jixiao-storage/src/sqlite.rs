@@ -869,22 +869,26 @@ async fn export_view(
 
     let mut batch = Vec::with_capacity(EXPORT_BATCH);
     {
-        let mut rows = sqlx::query(
-            "SELECT year, department_code, metric_code, period, project_code, source, value, \
-               value_as_sent, unit_as_sent, note, revision, sequence, received_at, request_id, \
-               pushed_by \
+        // One text column per row: sqlx's SQLite driver pays about a microsecond per column
+        // value, so packing the fields (codes and notes never hold the unit separator, which
+        // validation refuses) reads a year several times faster than fifteen columns.
+        let mut rows = sqlx::query_scalar::<_, String>(
+            "SELECT department_code || char(31) || metric_code || char(31) || period || char(31) || \
+               project_code || char(31) || source || char(31) || value || char(31) || \
+               value_as_sent || char(31) || unit_as_sent || char(31) || note || char(31) || \
+               revision || char(31) || sequence || char(31) || received_at || char(31) || \
+               coalesce(request_id, '') || char(31) || pushed_by \
              FROM current_points WHERE year = ? \
              ORDER BY year, department_code, metric_code, period, project_code, source",
         )
         .bind(year)
         .fetch(&mut *tx);
         while let Some(row) = rows.next().await {
-            let row = row?;
-            let department_code: &str = row.get("department_code");
-            if !wanted.contains(department_code) {
+            let point = unpack_point(&row?)?;
+            if !wanted.contains(point.department_code.as_str()) {
                 continue;
             }
-            batch.push(point_from_row(&row, true)?);
+            batch.push(point);
             if batch.len() == EXPORT_BATCH {
                 counts.2 += batch.len() as i64;
                 let full = std::mem::replace(&mut batch, Vec::with_capacity(EXPORT_BATCH));
@@ -910,6 +914,31 @@ async fn export_view(
         }))
         .await;
     Ok(())
+}
+
+/// A point packed by the export's query: its fields joined by the unit separator.
+fn unpack_point(packed: &str) -> StoreResult<PointRecord> {
+    let corrupt = || StoreError::Corrupt(format!("packed point {packed:?}"));
+    let mut fields = packed.split('\u{1f}');
+    let mut next = || fields.next().ok_or_else(corrupt);
+    let point = PointRecord {
+        department_code: next()?.to_owned(),
+        metric_code: next()?.to_owned(),
+        period: next()?.to_owned(),
+        project_code: next()?.to_owned(),
+        source: next()?.to_owned(),
+        value: next()?.to_owned(),
+        value_as_sent: next()?.to_owned(),
+        unit_as_sent: next()?.to_owned(),
+        note: next()?.to_owned(),
+        revision: next()?.parse().map_err(|_| corrupt())?,
+        sequence: next()?.parse().map_err(|_| corrupt())?,
+        received_at: parse_time(next()?)?,
+        request_id: Some(next()?.to_owned()).filter(|id| !id.is_empty()),
+        pushed_by: next()?.to_owned(),
+        current: true,
+    };
+    Ok(point)
 }
 
 /// The departments in scope, parents before children: all of them when `roots` is empty,

@@ -49,8 +49,13 @@ impl Process {
         let stderr = child.stderr.take().unwrap();
         let (sender, receiver) = mpsc::channel();
         let wanted: Vec<String> = keys.iter().map(|key| format!("{key}=")).collect();
+        // JIXIAO_TEST_LOG=1 shows the process's log, for a look at what it did.
+        let echo = std::env::var_os("JIXIAO_TEST_LOG").is_some();
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if echo {
+                    eprintln!("{line}");
+                }
                 for key in &wanted {
                     if let Some(rest) = line.split(key.as_str()).nth(1) {
                         let address = rest
@@ -75,6 +80,19 @@ impl Process {
             addresses,
             data,
         }
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    /// The peak resident memory of the process so far, in bytes (Linux), if known.
+    pub fn peak_rss_bytes(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()?)).ok()?;
+        let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+        let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kib * 1024)
     }
 
     /// The address logged under `key`.
