@@ -70,6 +70,7 @@ impl From<IngestError> for Status {
                 StoreError::Database(_)
                 | StoreError::Migrate(_)
                 | StoreError::Corrupt(_)
+                | StoreError::Commit(_)
                 | StoreError::Io { .. } => {
                     tracing::error!(error = %store_error, "storage failed");
                     Status::internal("internal storage error; the service log has the cause")

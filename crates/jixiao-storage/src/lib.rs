@@ -52,6 +52,9 @@ pub enum StoreError {
     /// Stored data could not be read back.
     #[error("stored data could not be read: {0}")]
     Corrupt(String),
+    /// A group of writes could not be committed (the database failed for all of them).
+    #[error("the write could not be committed: {0}")]
+    Commit(String),
     /// The data directory could not be prepared.
     #[error("could not prepare {path}: {source}")]
     Io {

@@ -18,7 +18,7 @@ use sqlx::sqlite::{
     SqliteSynchronous,
 };
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::model::{
     DepartmentOutcome, DepartmentRecord, ExportItem, Idempotency, NewDepartment, Page, PointBatch,
@@ -100,22 +100,393 @@ pub async fn open_pools(
     Ok((writer, readers))
 }
 
-/// The SQLite implementation of [`IngestStore`]. Cloning shares the pools.
+/// The SQLite implementation of [`IngestStore`]. Cloning shares the pools and the writer.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     writer: SqlitePool,
     readers: SqlitePool,
     path: PathBuf,
+    pushes: mpsc::Sender<PushJob>,
+}
+
+/// A batch of points waiting for the writer, and where its answer goes.
+#[derive(Debug)]
+struct PushJob {
+    batch: PointBatch,
+    idempotency: Option<Idempotency>,
+    reply: oneshot::Sender<StoreResult<PushOutcome>>,
+}
+
+/// Most batches and points committed together.
+const MAX_GROUP_JOBS: usize = 256;
+const MAX_GROUP_POINTS: usize = 100_000;
+
+/// The writer of point batches: it takes every batch waiting and commits them together in one
+/// transaction, each inside its own savepoint, so that concurrent pushes share one commit (one
+/// fsync) while each stays all or nothing and a refused batch does not affect the others.
+async fn write_pushes(writer: SqlitePool, mut jobs: mpsc::Receiver<PushJob>) {
+    while let Some(first) = jobs.recv().await {
+        let mut points = first.batch.points.len();
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP_JOBS && points < MAX_GROUP_POINTS {
+            match jobs.try_recv() {
+                Ok(job) => {
+                    points += job.batch.points.len();
+                    group.push(job);
+                }
+                Err(_) => break,
+            }
+        }
+        // A client that gave up (a deadline, a disconnect) has nothing stored.
+        group.retain(|job| !job.reply.is_closed());
+        if group.is_empty() {
+            continue;
+        }
+        match commit_group(&writer, &group).await {
+            Ok(results) => {
+                for (job, result) in group.into_iter().zip(results) {
+                    let _ = job.reply.send(result);
+                }
+            }
+            Err(error) => {
+                tracing::error!(error = %error, batches = group.len(), "committing a group of pushes failed");
+                for job in group {
+                    let _ = job.reply.send(Err(StoreError::Commit(error.to_string())));
+                }
+            }
+        }
+    }
+}
+
+/// The key of a point in the current values: (year, department, metric, period, project,
+/// source).
+type CurrentKey = (i32, String, String, String, String, String);
+
+/// Commits a group of batches in one transaction with a fixed number of statements, whatever
+/// the number of batches: earlier answers of request ids and the departments are looked up for
+/// all batches at once; batches that are refused (an unknown department, a reused request id)
+/// get their error and store nothing; the others are decided in order in memory (a batch sees
+/// the batches before it in the group) and written with multi-row statements.
+async fn commit_group(
+    writer: &SqlitePool,
+    group: &[PushJob],
+) -> StoreResult<Vec<StoreResult<PushOutcome>>> {
+    let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
+    let at = now();
+    let received_at = format_time(&at);
+
+    // Earlier answers of the request ids in the group.
+    let request_ids: BTreeSet<&str> = group
+        .iter()
+        .filter_map(|job| job.idempotency.as_ref())
+        .map(|idempotency| idempotency.request_id.as_str())
+        .collect();
+    let mut answered: HashMap<String, (String, String, String)> = HashMap::new();
+    for chunk in request_ids
+        .iter()
+        .copied()
+        .collect::<Vec<_>>()
+        .chunks(ROWS_PER_STATEMENT)
+    {
+        let mut query = QueryBuilder::<Sqlite>::new(
+            "SELECT request_id, method, digest, response FROM requests WHERE request_id IN (",
+        );
+        let mut separated = query.separated(", ");
+        for request_id in chunk {
+            separated.push_bind(request_id.to_string());
+        }
+        query.push(")");
+        for row in query.build().fetch_all(&mut *tx).await? {
+            answered.insert(row.get(0), (row.get(1), row.get(2), row.get(3)));
+        }
+    }
+
+    // Every department of every batch must exist.
+    let codes: BTreeSet<&str> = group
+        .iter()
+        .flat_map(|job| job.batch.points.iter())
+        .map(|point| point.department_code.as_str())
+        .collect();
+    let mut missing: BTreeSet<String> = BTreeSet::new();
+    for chunk in codes
+        .iter()
+        .copied()
+        .collect::<Vec<_>>()
+        .chunks(ROWS_PER_STATEMENT)
+    {
+        let mut query = QueryBuilder::<Sqlite>::new("WITH batch (code) AS (");
+        query.push_values(chunk, |mut row, code| {
+            row.push_bind(code.to_string());
+        });
+        query.push(
+            ") SELECT batch.code FROM batch LEFT JOIN departments d ON d.code = batch.code \
+             WHERE d.code IS NULL",
+        );
+        let rows: Vec<String> = query.build_query_scalar().fetch_all(&mut *tx).await?;
+        missing.extend(rows);
+    }
+
+    // Decide what each batch is: an earlier answer, a refusal, or work to do.
+    let mut results: Vec<Option<StoreResult<PushOutcome>>> = Vec::with_capacity(group.len());
+    let mut accepted = Vec::new();
+    // A request id accepted earlier in this group: a retry answers as that batch will.
+    let mut accepted_ids: HashMap<&str, usize> = HashMap::new();
+    let mut retries: Vec<(usize, usize)> = Vec::new();
+    for (index, job) in group.iter().enumerate() {
+        if let Some(idempotency) = &job.idempotency
+            && let Some(&first) = accepted_ids.get(idempotency.request_id.as_str())
+        {
+            let original = group[first].idempotency.as_ref().expect("it has an id");
+            if original.method == idempotency.method && original.digest == idempotency.digest {
+                retries.push((index, first));
+                results.push(None);
+            } else {
+                results.push(Some(Err(StoreError::RequestIdReused {
+                    request_id: idempotency.request_id.clone(),
+                    method: original.method.to_owned(),
+                })));
+            }
+            continue;
+        }
+        if let Some(idempotency) = &job.idempotency
+            && let Some((method, digest, response)) = answered.get(&idempotency.request_id)
+        {
+            results.push(Some(
+                if method == idempotency.method && *digest == idempotency.digest {
+                    serde_json::from_str(response)
+                        .map_err(|error| StoreError::Corrupt(format!("stored answer: {error}")))
+                } else {
+                    Err(StoreError::RequestIdReused {
+                        request_id: idempotency.request_id.clone(),
+                        method: method.clone(),
+                    })
+                },
+            ));
+            continue;
+        }
+        if let Some(refusal) = unknown_departments(&job.batch, &missing) {
+            results.push(Some(Err(refusal)));
+            continue;
+        }
+        results.push(None);
+        accepted.push(index);
+        if let Some(idempotency) = &job.idempotency {
+            accepted_ids.insert(idempotency.request_id.as_str(), index);
+        }
+    }
+
+    // The current value of every point of the accepted batches.
+    let mut current: HashMap<CurrentKey, (Decimal, String, i64)> = HashMap::new();
+    let keys: Vec<CurrentKey> = accepted
+        .iter()
+        .flat_map(|&index| {
+            let job = &group[index];
+            job.batch.points.iter().map(move |point| {
+                (
+                    point.period.year_number(),
+                    point.department_code.clone(),
+                    point.metric_code.clone(),
+                    point.period.to_string(),
+                    point.project_code.clone(),
+                    job.batch.source.clone(),
+                )
+            })
+        })
+        .collect();
+    for chunk in keys.chunks(ROWS_PER_STATEMENT) {
+        let mut query = QueryBuilder::<Sqlite>::new(
+            "WITH batch (year, department_code, metric_code, period, project_code, source) AS (",
+        );
+        query.push_values(chunk, |mut row, key| {
+            row.push_bind(key.0)
+                .push_bind(key.1.clone())
+                .push_bind(key.2.clone())
+                .push_bind(key.3.clone())
+                .push_bind(key.4.clone())
+                .push_bind(key.5.clone());
+        });
+        query.push(
+            ") SELECT c.year, c.department_code, c.metric_code, c.period, c.project_code, c.source, \
+               c.value, c.note, c.revision FROM batch \
+             JOIN current_points c ON c.year = batch.year \
+               AND c.department_code = batch.department_code \
+               AND c.metric_code = batch.metric_code AND c.period = batch.period \
+               AND c.project_code = batch.project_code AND c.source = batch.source",
+        );
+        for row in query.build().fetch_all(&mut *tx).await? {
+            let value: String = row.get(6);
+            let value = Decimal::from_str(&value)
+                .map_err(|error| StoreError::Corrupt(format!("stored value {value:?}: {error}")))?;
+            current.insert(
+                (
+                    row.get(0),
+                    row.get(1),
+                    row.get(2),
+                    row.get(3),
+                    row.get(4),
+                    row.get(5),
+                ),
+                (value, row.get(7), row.get(8)),
+            );
+        }
+    }
+
+    // Decide every point in order, each batch seeing the batches before it.
+    let mut sequence = read_sequence(&mut tx).await?;
+    let first_sequence = sequence;
+    // (batch index, point, revision, sequence) of every point that changes.
+    let mut changes = Vec::new();
+    let mut remembered = Vec::new();
+    for &index in &accepted {
+        let job = &group[index];
+        let mut outcome = PushOutcome::default();
+        for point in &job.batch.points {
+            let key: CurrentKey = (
+                point.period.year_number(),
+                point.department_code.clone(),
+                point.metric_code.clone(),
+                point.period.to_string(),
+                point.project_code.clone(),
+                job.batch.source.clone(),
+            );
+            let revision = match current.get(&key) {
+                Some((value, note, _)) if *value == point.value && *note == point.note => {
+                    outcome.unchanged += 1;
+                    continue;
+                }
+                Some((_, _, revision)) => {
+                    outcome.revised += 1;
+                    revision + 1
+                }
+                None => 1,
+            };
+            sequence += 1;
+            outcome.stored += 1;
+            current.insert(key, (point.value, point.note.clone(), revision));
+            changes.push((index, point, revision, sequence));
+        }
+        outcome.watermark = sequence;
+        if let Some(idempotency) = &job.idempotency {
+            remembered.push((idempotency, outcome));
+        }
+        results[index] = Some(Ok(outcome));
+    }
+    for (retry, first) in retries {
+        if let Some(Ok(outcome)) = results[first] {
+            results[retry] = Some(Ok(outcome));
+        }
+    }
+
+    for table in ["current_points", "point_revisions"] {
+        for chunk in changes.chunks(ROWS_PER_STATEMENT) {
+            let mut query =
+                QueryBuilder::<Sqlite>::new(format!("INSERT INTO {table} ({POINT_COLUMNS}) "));
+            query.push_values(chunk, |mut row, (index, point, revision, sequence)| {
+                let job = &group[*index];
+                row.push_bind(point.period.year_number())
+                    .push_bind(point.department_code.clone())
+                    .push_bind(point.metric_code.clone())
+                    .push_bind(point.period.to_string())
+                    .push_bind(point.project_code.clone())
+                    .push_bind(job.batch.source.clone())
+                    .push_bind(point.value.to_string())
+                    .push_bind(point.value_as_sent.clone())
+                    .push_bind(point.unit_as_sent.clone())
+                    .push_bind(point.note.clone())
+                    .push_bind(*revision)
+                    .push_bind(*sequence)
+                    .push_bind(received_at.clone())
+                    .push_bind(
+                        job.idempotency
+                            .as_ref()
+                            .map(|idempotency| idempotency.request_id.clone()),
+                    )
+                    .push_bind(job.batch.pushed_by.clone());
+            });
+            if table == "current_points" {
+                query.push(
+                    " ON CONFLICT (year, department_code, metric_code, period, project_code, source) \
+                     DO UPDATE SET value = excluded.value, value_as_sent = excluded.value_as_sent, \
+                       unit_as_sent = excluded.unit_as_sent, note = excluded.note, \
+                       revision = excluded.revision, sequence = excluded.sequence, \
+                       received_at = excluded.received_at, request_id = excluded.request_id, \
+                       pushed_by = excluded.pushed_by",
+                );
+            }
+            query.build().execute(&mut *tx).await?;
+        }
+    }
+    for chunk in remembered.chunks(ROWS_PER_STATEMENT) {
+        let mut query = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO requests (request_id, method, digest, response, created_at) ",
+        );
+        query.push_values(chunk, |mut row, (idempotency, outcome)| {
+            row.push_bind(idempotency.request_id.clone())
+                .push_bind(idempotency.method)
+                .push_bind(idempotency.digest.clone())
+                .push_bind(serde_json::to_string(outcome).expect("answers serialize"))
+                .push_bind(received_at.clone());
+        });
+        query.build().execute(&mut *tx).await?;
+    }
+    if sequence != first_sequence {
+        write_sequence(&mut tx, sequence).await?;
+    }
+    tx.commit().await?;
+    Ok(results
+        .into_iter()
+        .map(|result| result.expect("every batch was decided"))
+        .collect())
+}
+
+/// The refusal of a batch naming unknown departments, if it names any.
+fn unknown_departments(batch: &PointBatch, missing: &BTreeSet<String>) -> Option<StoreError> {
+    let offending: Vec<usize> = batch
+        .points
+        .iter()
+        .enumerate()
+        .filter(|(_, point)| missing.contains(&point.department_code))
+        .map(|(index, _)| index)
+        .collect();
+    if offending.is_empty() {
+        return None;
+    }
+    let mut violations: Vec<Violation> = offending
+        .iter()
+        .take(MAX_VIOLATIONS)
+        .map(|&index| {
+            Violation::new(
+                format!("points[{index}].department_code"),
+                format!(
+                    "unknown department {:?}; upsert it first",
+                    batch.points[index].department_code
+                ),
+            )
+        })
+        .collect();
+    if offending.len() > MAX_VIOLATIONS {
+        violations.push(Violation::new(
+            "points",
+            format!(
+                "{} more points name unknown departments",
+                offending.len() - MAX_VIOLATIONS
+            ),
+        ));
+    }
+    Some(StoreError::Invalid(violations))
 }
 
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     pub async fn open(path: &Path, options: &StoreOptions) -> StoreResult<Self> {
         let (writer, readers) = open_pools(path, options, &MIGRATOR).await?;
+        let (pushes, jobs) = mpsc::channel(MAX_GROUP_JOBS);
+        tokio::spawn(write_pushes(writer.clone(), jobs));
         Ok(Self {
             writer,
             readers,
             path: path.to_owned(),
+            pushes,
         })
     }
 
@@ -519,165 +890,18 @@ impl IngestStore for SqliteStore {
         batch: PointBatch,
         idempotency: Option<Idempotency>,
     ) -> StoreResult<PushOutcome> {
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
-        if let Some(idempotency) = &idempotency
-            && let Some(answer) = replay(&mut tx, idempotency).await?
-        {
-            return Ok(answer);
-        }
-
-        // Every department must exist.
-        let codes: BTreeSet<&str> = batch
-            .points
-            .iter()
-            .map(|point| point.department_code.as_str())
-            .collect();
-        let mut missing: BTreeSet<String> = BTreeSet::new();
-        let codes: Vec<&str> = codes.into_iter().collect();
-        for chunk in codes.chunks(ROWS_PER_STATEMENT) {
-            let mut query = QueryBuilder::<Sqlite>::new("WITH batch (code) AS (");
-            query.push_values(chunk, |mut row, code| {
-                row.push_bind(code.to_string());
-            });
-            query.push(
-                ") SELECT batch.code FROM batch LEFT JOIN departments d ON d.code = batch.code \
-                 WHERE d.code IS NULL",
-            );
-            let rows: Vec<String> = query.build_query_scalar().fetch_all(&mut *tx).await?;
-            missing.extend(rows);
-        }
-        if !missing.is_empty() {
-            let mut violations = Vec::new();
-            let offending: Vec<usize> = batch
-                .points
-                .iter()
-                .enumerate()
-                .filter(|(_, point)| missing.contains(&point.department_code))
-                .map(|(index, _)| index)
-                .collect();
-            for &index in offending.iter().take(MAX_VIOLATIONS) {
-                violations.push(Violation::new(
-                    format!("points[{index}].department_code"),
-                    format!(
-                        "unknown department {:?}; upsert it first",
-                        batch.points[index].department_code
-                    ),
-                ));
-            }
-            if offending.len() > MAX_VIOLATIONS {
-                violations.push(Violation::new(
-                    "points",
-                    format!(
-                        "{} more points name unknown departments",
-                        offending.len() - MAX_VIOLATIONS
-                    ),
-                ));
-            }
-            return Err(StoreError::Invalid(violations));
-        }
-
-        // The current value of each point, to tell unchanged points from new revisions.
-        let mut current: HashMap<usize, (String, String, i64)> = HashMap::new();
-        let indexed: Vec<(usize, &crate::model::NewPoint)> =
-            batch.points.iter().enumerate().collect();
-        for chunk in indexed.chunks(ROWS_PER_STATEMENT) {
-            let mut query = QueryBuilder::<Sqlite>::new(
-                "WITH batch (i, year, department_code, metric_code, period, project_code) AS (",
-            );
-            query.push_values(chunk, |mut row, (index, point)| {
-                row.push_bind(*index as i64)
-                    .push_bind(point.period.year_number())
-                    .push_bind(point.department_code.clone())
-                    .push_bind(point.metric_code.clone())
-                    .push_bind(point.period.to_string())
-                    .push_bind(point.project_code.clone());
-            });
-            query.push(
-                ") SELECT batch.i, c.value, c.note, c.revision FROM batch \
-                 JOIN current_points c ON c.year = batch.year \
-                   AND c.department_code = batch.department_code \
-                   AND c.metric_code = batch.metric_code AND c.period = batch.period \
-                   AND c.project_code = batch.project_code AND c.source = ",
-            );
-            query.push_bind(batch.source.clone());
-            let rows = query.build().fetch_all(&mut *tx).await?;
-            for row in rows {
-                let index: i64 = row.get(0);
-                current.insert(index as usize, (row.get(1), row.get(2), row.get(3)));
-            }
-        }
-
-        let at = now();
-        let received_at = format_time(&at);
-        let request_id = idempotency
-            .as_ref()
-            .map(|idempotency| idempotency.request_id.clone());
-        let mut sequence = read_sequence(&mut tx).await?;
-        let mut outcome = PushOutcome::default();
-        // (point, revision, sequence) of every point that changes.
-        let mut changes = Vec::new();
-        for (index, point) in batch.points.iter().enumerate() {
-            let revision = match current.get(&index) {
-                Some((value, note, revision)) => {
-                    let stored = Decimal::from_str(value).map_err(|error| {
-                        StoreError::Corrupt(format!("stored value {value:?}: {error}"))
-                    })?;
-                    if stored == point.value && *note == point.note {
-                        outcome.unchanged += 1;
-                        continue;
-                    }
-                    outcome.revised += 1;
-                    revision + 1
-                }
-                None => 1,
-            };
-            sequence += 1;
-            outcome.stored += 1;
-            changes.push((point, revision, sequence));
-        }
-        for table in ["current_points", "point_revisions"] {
-            for chunk in changes.chunks(ROWS_PER_STATEMENT) {
-                let mut query =
-                    QueryBuilder::<Sqlite>::new(format!("INSERT INTO {table} ({POINT_COLUMNS}) "));
-                query.push_values(chunk, |mut row, (point, revision, sequence)| {
-                    row.push_bind(point.period.year_number())
-                        .push_bind(point.department_code.clone())
-                        .push_bind(point.metric_code.clone())
-                        .push_bind(point.period.to_string())
-                        .push_bind(point.project_code.clone())
-                        .push_bind(batch.source.clone())
-                        .push_bind(point.value.to_string())
-                        .push_bind(point.value_as_sent.clone())
-                        .push_bind(point.unit_as_sent.clone())
-                        .push_bind(point.note.clone())
-                        .push_bind(*revision)
-                        .push_bind(*sequence)
-                        .push_bind(received_at.clone())
-                        .push_bind(request_id.clone())
-                        .push_bind(batch.pushed_by.clone());
-                });
-                if table == "current_points" {
-                    query.push(
-                        " ON CONFLICT (year, department_code, metric_code, period, project_code, source) \
-                         DO UPDATE SET value = excluded.value, value_as_sent = excluded.value_as_sent, \
-                           unit_as_sent = excluded.unit_as_sent, note = excluded.note, \
-                           revision = excluded.revision, sequence = excluded.sequence, \
-                           received_at = excluded.received_at, request_id = excluded.request_id, \
-                           pushed_by = excluded.pushed_by",
-                    );
-                }
-                query.build().execute(&mut *tx).await?;
-            }
-        }
-        if !changes.is_empty() {
-            write_sequence(&mut tx, sequence).await?;
-        }
-        outcome.watermark = sequence;
-        if let Some(idempotency) = &idempotency {
-            remember(&mut tx, idempotency, &outcome, &at).await?;
-        }
-        tx.commit().await?;
-        Ok(outcome)
+        let (reply, answer) = oneshot::channel();
+        self.pushes
+            .send(PushJob {
+                batch,
+                idempotency,
+                reply,
+            })
+            .await
+            .map_err(|_| StoreError::Commit("the writer has stopped".to_owned()))?;
+        answer
+            .await
+            .map_err(|_| StoreError::Commit("the writer has stopped".to_owned()))?
     }
 
     async fn list_points(

@@ -1,0 +1,108 @@
+//! Concurrent pushes share commits: each batch stays all or nothing, a refused batch does not
+//! affect the others committed with it, and retries in one group count once.
+
+use jixiao_storage::{
+    Idempotency, IngestStore, NewDepartment, NewPoint, PointBatch, PointFilter, SqliteStore,
+    StoreError, StoreOptions,
+};
+
+fn batch(department: &str, project: &str, value: &str) -> PointBatch {
+    PointBatch {
+        source: "land".into(),
+        points: (1..=3)
+            .map(|month| NewPoint {
+                department_code: department.into(),
+                metric_code: "land.supply.parcels".into(),
+                period: format!("2022-{month:02}").parse().unwrap(),
+                value: value.parse().unwrap(),
+                value_as_sent: value.into(),
+                unit_as_sent: "宗".into(),
+                project_code: project.into(),
+                note: String::new(),
+            })
+            .collect(),
+        pushed_by: String::new(),
+    }
+}
+
+fn id(request_id: &str, digest: &str) -> Option<Idempotency> {
+    Some(Idempotency {
+        request_id: request_id.into(),
+        method: "PushMetrics",
+        digest: digest.into(),
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_batches_commit_together_and_stay_all_or_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("ingest.sqlite"), &StoreOptions::default())
+        .await
+        .unwrap();
+    store
+        .upsert_department(
+            NewDepartment {
+                code: "A".into(),
+                name: "甲".into(),
+                parent_code: None,
+            },
+            None,
+        )
+        .await
+        .unwrap();
+
+    let mut tasks = Vec::new();
+    for index in 0..64 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let (batch, idempotency) = match index % 4 {
+                // A refused batch among accepted ones.
+                0 => (batch("NOBODY", &format!("P{index}"), "1"), None),
+                // The same request sent eight times at once.
+                1 => (batch("A", "RETRIED", "7"), id("same-request", "d1")),
+                // The same id with other content.
+                2 if index == 2 => (batch("A", "OTHER", "8"), id("same-request", "d2")),
+                _ => (batch("A", &format!("P{index}"), "2"), None),
+            };
+            (index, store.push_points(batch, idempotency).await)
+        }));
+    }
+    let mut stored = 0;
+    let mut retried = Vec::new();
+    for task in tasks {
+        let (index, result) = task.await.unwrap();
+        match (index % 4, result) {
+            (0, Err(StoreError::Invalid(violations))) => {
+                assert!(violations[0].description.contains("NOBODY"));
+            }
+            (1, Ok(outcome)) => retried.push(outcome),
+            (2, Err(StoreError::RequestIdReused { .. })) if index == 2 => {}
+            (2 | 3, Ok(outcome)) => stored += outcome.stored,
+            (kind, result) => panic!("batch {index} (kind {kind}) answered {result:?}"),
+        }
+    }
+    assert!(
+        retried.windows(2).all(|pair| pair[0] == pair[1]),
+        "retries answer alike: {retried:?}"
+    );
+    assert_eq!(retried[0].stored, 3);
+    let page = store
+        .list_points(
+            PointFilter {
+                include_history: true,
+                ..PointFilter::default()
+            },
+            "",
+            1000,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        page.items.len() as i64,
+        stored + 3,
+        "the refused batches stored nothing"
+    );
+    assert!(page.items.iter().all(|point| point.department_code == "A"));
+    assert!(page.items.iter().all(|point| point.project_code != "OTHER"));
+    store.close().await;
+}
