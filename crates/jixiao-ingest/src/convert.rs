@@ -10,7 +10,9 @@ use jixiao_domain::department::{validate_code, validate_text};
 use jixiao_domain::{
     Catalog, MetricDef, Period, Target, TargetInput, Unit, Violation, parse_plain_decimal,
 };
-use jixiao_storage::{DepartmentRecord, NewDepartment, NewPoint, PointRecord, TargetSetRecord};
+use jixiao_storage::{
+    DepartmentRecord, ExportPoint, NewDepartment, NewPoint, PointRecord, TargetSetRecord,
+};
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 
@@ -429,6 +431,34 @@ pub fn stored_point(record: PointRecord, catalog: &Catalog) -> pb::StoredMetricP
         request_id: request_id.unwrap_or_default(),
         current,
         pushed_by,
+    }
+}
+
+/// An exported point as sent: the audit fields stay empty (ListMetricPoints has them).
+pub fn exported_point(point: ExportPoint) -> pb::StoredMetricPoint {
+    let ExportPoint {
+        department_code,
+        metric_code,
+        period,
+        value,
+        source,
+        project_code,
+        note,
+        revision,
+        sequence,
+    } = point;
+    pb::StoredMetricPoint {
+        department_code,
+        metric_code,
+        period,
+        value,
+        source,
+        project_code,
+        note,
+        revision,
+        sequence,
+        current: true,
+        ..pb::StoredMetricPoint::default()
     }
 }
 

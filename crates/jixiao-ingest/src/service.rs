@@ -520,10 +520,7 @@ impl<S: IngestStore> IngestService for IngestApi<S> {
                     Item::TargetSet(convert::target_set(target_set, &catalog))
                 }
                 ExportItem::Points(points) => Item::Points(pb::MetricPointBatch {
-                    points: points
-                        .into_iter()
-                        .map(|point| convert::stored_point(point, &catalog))
-                        .collect(),
+                    points: points.into_iter().map(convert::exported_point).collect(),
                 }),
                 ExportItem::End {
                     watermark,

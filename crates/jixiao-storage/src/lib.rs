@@ -19,8 +19,9 @@ use std::future::Future;
 use futures::stream::BoxStream;
 
 pub use model::{
-    DepartmentOutcome, DepartmentRecord, ExportItem, Idempotency, NewDepartment, NewPoint, Page,
-    PointBatch, PointFilter, PointRecord, PushOutcome, TargetSetRecord, TargetsOutcome,
+    DepartmentOutcome, DepartmentRecord, ExportItem, ExportPoint, Idempotency, NewDepartment,
+    NewPoint, Page, PointBatch, PointFilter, PointRecord, PushOutcome, TargetSetRecord,
+    TargetsOutcome,
 };
 pub use sqlite::{SqliteStore, StoreOptions, open_pools};
 

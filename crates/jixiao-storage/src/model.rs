@@ -153,6 +153,30 @@ pub struct PointRecord {
     pub current: bool,
 }
 
+/// A current point as exported: what an evaluation needs, without the audit fields (value and
+/// unit as sent, when, by which request and token), which ListMetricPoints has.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportPoint {
+    /// Department.
+    pub department_code: String,
+    /// Metric.
+    pub metric_code: String,
+    /// Period as text.
+    pub period: String,
+    /// Value in the canonical unit, as stored.
+    pub value: String,
+    /// Source.
+    pub source: String,
+    /// Project, empty for department-level figures.
+    pub project_code: String,
+    /// Note.
+    pub note: String,
+    /// Revision, from 1.
+    pub revision: i64,
+    /// Sequence number of the change.
+    pub sequence: i64,
+}
+
 /// Which points to list.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PointFilter {
@@ -183,7 +207,7 @@ pub enum ExportItem {
     /// The current target set of a department in scope.
     TargetSet(TargetSetRecord),
     /// Current points of departments in scope.
-    Points(Vec<PointRecord>),
+    Points(Vec<ExportPoint>),
     /// The end of the export.
     End {
         /// The watermark of the view read.

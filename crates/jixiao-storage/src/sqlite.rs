@@ -21,8 +21,8 @@ use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::model::{
-    DepartmentOutcome, DepartmentRecord, ExportItem, Idempotency, NewDepartment, Page, PointBatch,
-    PointFilter, PointRecord, PushOutcome, TargetSetRecord, TargetsOutcome,
+    DepartmentOutcome, DepartmentRecord, ExportItem, ExportPoint, Idempotency, NewDepartment, Page,
+    PointBatch, PointFilter, PointRecord, PushOutcome, TargetSetRecord, TargetsOutcome,
 };
 use crate::{IngestStore, StoreError, StoreResult};
 
@@ -1099,9 +1099,7 @@ async fn export_view(
         let mut rows = sqlx::query_scalar::<_, String>(
             "SELECT department_code || char(31) || metric_code || char(31) || period || char(31) || \
                project_code || char(31) || source || char(31) || value || char(31) || \
-               value_as_sent || char(31) || unit_as_sent || char(31) || note || char(31) || \
-               revision || char(31) || sequence || char(31) || received_at || char(31) || \
-               coalesce(request_id, '') || char(31) || pushed_by \
+               revision || char(31) || sequence || char(31) || note \
              FROM current_points WHERE year = ? \
              ORDER BY year, department_code, metric_code, period, project_code, source",
         )
@@ -1140,29 +1138,23 @@ async fn export_view(
     Ok(())
 }
 
-/// A point packed by the export's query: its fields joined by the unit separator.
-fn unpack_point(packed: &str) -> StoreResult<PointRecord> {
+/// A point packed by the export's query: its fields joined by the unit separator, the note
+/// last.
+fn unpack_point(packed: &str) -> StoreResult<ExportPoint> {
     let corrupt = || StoreError::Corrupt(format!("packed point {packed:?}"));
-    let mut fields = packed.split('\u{1f}');
+    let mut fields = packed.splitn(9, '\u{1f}');
     let mut next = || fields.next().ok_or_else(corrupt);
-    let point = PointRecord {
+    Ok(ExportPoint {
         department_code: next()?.to_owned(),
         metric_code: next()?.to_owned(),
         period: next()?.to_owned(),
         project_code: next()?.to_owned(),
         source: next()?.to_owned(),
         value: next()?.to_owned(),
-        value_as_sent: next()?.to_owned(),
-        unit_as_sent: next()?.to_owned(),
-        note: next()?.to_owned(),
         revision: next()?.parse().map_err(|_| corrupt())?,
         sequence: next()?.parse().map_err(|_| corrupt())?,
-        received_at: parse_time(next()?)?,
-        request_id: Some(next()?.to_owned()).filter(|id| !id.is_empty()),
-        pushed_by: next()?.to_owned(),
-        current: true,
-    };
-    Ok(point)
+        note: next()?.to_owned(),
+    })
 }
 
 /// The departments in scope, parents before children: all of them when `roots` is empty,
