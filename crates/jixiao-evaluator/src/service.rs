@@ -159,11 +159,8 @@ impl EvaluatorService for EvaluatorApi {
                 "request id {id:?} was already used by a different request; use a new request_id for a new request"
             ))),
             Err(RunError::Store(error)) => Err(internal(error)),
-            Err(error @ RunError::Failed { .. }) => {
-                let RunError::Failed { kind, .. } = &error else {
-                    unreachable!()
-                };
-                let message = error.to_string();
+            Err(RunError::Failed { run, reason, kind }) => {
+                let message = format!("run {} of {} failed: {reason}", run.id, run.period);
                 Err(match kind {
                     FailureKind::Refused => invalid(&[Violation::new("department_codes", message)]),
                     FailureKind::Unavailable | FailureKind::Interrupted => {
