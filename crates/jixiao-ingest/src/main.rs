@@ -24,6 +24,9 @@ struct Args {
     /// Any other setting, as key=value (for example limits.max_points_per_request=1000).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     settings: Vec<String>,
+    /// Log lines as text or as JSON.
+    #[arg(long, env = "JIXIAO_LOG_FORMAT", value_enum, default_value_t)]
+    log_format: jixiao_server::telemetry::LogFormat,
 }
 
 #[tokio::main]
@@ -32,8 +35,8 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn run() -> anyhow::Result<()> {
-    jixiao_server::telemetry::init();
     let args = Args::parse();
+    jixiao_server::telemetry::init(args.log_format);
     let env: HashMap<String, String> = std::env::vars().collect();
     let mut overrides = jixiao_server::config::parse_settings(&args.settings)?;
     if let Some(listen) = args.listen {

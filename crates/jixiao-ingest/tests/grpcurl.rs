@@ -76,3 +76,54 @@ fn grpcurl_lists_describes_pushes_and_reads_back() {
         "SIGTERM stops it cleanly"
     );
 }
+
+#[test]
+fn json_logs_carry_the_request_id_of_each_request() {
+    let service = Process::start(
+        env!("CARGO_BIN_EXE_jixiao-ingest"),
+        &["--listen", "127.0.0.1:0", "--log-format", "json"],
+        &["address"],
+    );
+    let address = service.address("address").to_owned();
+    let (ok, answer) = grpcurl(&[
+        "-plaintext",
+        "-rpc-header",
+        "x-request-id: trace-42",
+        "-d",
+        r#"{"department": {"code": "A", "name": "甲"}}"#,
+        &address,
+        &format!("{SERVICE}/UpsertDepartment"),
+    ]);
+    assert!(ok, "{answer}");
+    let line = service
+        .wait_for_log(
+            &["department upserted", r#""request_id":"trace-42""#],
+            Duration::from_secs(10),
+        )
+        .expect("a JSON line with the request id");
+    assert!(line.starts_with('{') && line.ends_with('}'), "{line}");
+    assert!(
+        line.contains(r#""method":"/jixiao.ingest.v1.IngestService/UpsertDepartment""#),
+        "{line}"
+    );
+
+    // Without the header, the service makes one up.
+    let (ok, answer) = call(&address, &format!("{SERVICE}/ListDepartments"), "{}");
+    assert!(ok, "{answer}");
+    let (ok, answer) = call(
+        &address,
+        &format!("{SERVICE}/UpsertDepartment"),
+        r#"{"department": {"code": "B", "name": "乙"}}"#,
+    );
+    assert!(ok, "{answer}");
+    let line = service
+        .wait_for_log(
+            &["department upserted", r#""code":"B""#],
+            Duration::from_secs(10),
+        )
+        .expect("a JSON line of the second upsert");
+    assert!(
+        line.contains(r#""request_id":""#) && !line.contains("trace-42"),
+        "{line}"
+    );
+}

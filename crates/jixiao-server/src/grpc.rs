@@ -122,7 +122,7 @@ impl Default for ConnectionLimits {
 }
 
 /// A router with what every jixiao service serves besides its own API: one span per request
-/// (named after its method), health, and reflection `v1` and `v1alpha`; with `limits` applied,
+/// (with its method and request id, from `x-request-id` or new), health, and reflection `v1` and `v1alpha`; with `limits` applied,
 /// and with `tls`, TLS only.
 pub fn base_router<H>(
     health: HealthServer<H>,
@@ -148,7 +148,10 @@ where
             .map_err(|error| anyhow::anyhow!("invalid TLS configuration: {error}"))?;
     }
     Ok(server
-        .trace_fn(|request| tracing::info_span!("grpc", method = %request.uri().path()))
+        .trace_fn(|request| {
+            let request_id = crate::telemetry::request_id(request.headers());
+            tracing::info_span!("grpc", method = %request.uri().path(), request_id = %request_id)
+        })
         .add_service(health)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha))

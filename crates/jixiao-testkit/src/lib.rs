@@ -12,6 +12,7 @@ use std::time::Duration;
 #[derive(Debug)]
 pub struct Process {
     child: Option<Child>,
+    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
     /// `key=address` pairs read from its log, for the keys asked for.
     pub addresses: HashMap<String, String>,
     data: tempfile::TempDir,
@@ -48,22 +49,31 @@ impl Process {
             .unwrap_or_else(|error| panic!("starting {binary}: {error}"));
         let stderr = child.stderr.take().unwrap();
         let (sender, receiver) = mpsc::channel();
-        let wanted: Vec<String> = keys.iter().map(|key| format!("{key}=")).collect();
+        let wanted: Vec<String> = keys.iter().map(|key| (*key).to_owned()).collect();
         // JIXIAO_TEST_LOG=1 shows the process's log, for a look at what it did.
         let echo = std::env::var_os("JIXIAO_TEST_LOG").is_some();
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let kept = std::sync::Arc::clone(&log);
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 if echo {
                     eprintln!("{line}");
                 }
+                kept.lock()
+                    .expect("the log is never poisoned")
+                    .push(line.clone());
                 for key in &wanted {
-                    if let Some(rest) = line.split(key.as_str()).nth(1) {
-                        let address = rest
-                            .split_whitespace()
-                            .next()
-                            .unwrap_or_default()
-                            .to_owned();
-                        let _ = sender.send((key.trim_end_matches('=').to_owned(), address));
+                    // `key=value` in text logs, `"key":"value"` in JSON logs.
+                    let text = line
+                        .split(&format!("{key}="))
+                        .nth(1)
+                        .and_then(|rest| rest.split_whitespace().next());
+                    let json = line
+                        .split(&format!("\"{key}\":\""))
+                        .nth(1)
+                        .and_then(|rest| rest.split('"').next());
+                    if let Some(address) = text.or(json) {
+                        let _ = sender.send((key.clone(), address.to_owned()));
                     }
                 }
             }
@@ -77,8 +87,28 @@ impl Process {
         }
         Self {
             child: Some(child),
+            log,
             addresses,
             data,
+        }
+    }
+
+    /// Waits at most `limit` for a log line containing every one of `needles`; returns it.
+    pub fn wait_for_log(&self, needles: &[&str], limit: Duration) -> Option<String> {
+        let deadline = std::time::Instant::now() + limit;
+        loop {
+            let found = self
+                .log
+                .lock()
+                .expect("the log is never poisoned")
+                .iter()
+                .find(|line| needles.iter().all(|needle| line.contains(needle)))
+                .cloned();
+            if found.is_some() || std::time::Instant::now() >= deadline {
+                return found;
+            }
+            // Poll the log the reader thread fills; the interval only paces the polling.
+            std::thread::park_timeout(Duration::from_millis(20));
         }
     }
 
