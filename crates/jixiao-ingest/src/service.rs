@@ -82,13 +82,18 @@ impl<S: IngestStore> IngestApi<S> {
         points: Vec<pb::MetricPoint>,
         method: &'static str,
     ) -> Result<PushOutcome, IngestError> {
-        let digest = convert::digest(&pb::PushMetricsRequest {
-            request_id: String::new(),
-            source: source.clone(),
-            points: points.clone(),
-        });
+        // Only a request that can be retried needs the digest of its content.
+        let digest = if request_id.is_empty() {
+            String::new()
+        } else {
+            convert::digest(&pb::PushMetricsRequest {
+                request_id: String::new(),
+                source: source.clone(),
+                points: points.clone(),
+            })
+        };
         let mut violations = Violations::default();
-        check_request_id(&request_id, &mut violations);
+        convert::check_request_id(&request_id, &mut violations);
         if let Err(reason) = validate_code(&source) {
             violations.push(
                 "source",
@@ -150,10 +155,6 @@ pub fn scope_of(method: &str) -> auth::Scope {
     }
 }
 
-fn check_request_id(request_id: &str, violations: &mut Violations) {
-    convert::check_request_id(request_id, violations);
-}
-
 type ExportStream = Pin<Box<dyn Stream<Item = Result<pb::ExportInputsResponse, Status>> + Send>>;
 
 #[tonic::async_trait]
@@ -172,7 +173,7 @@ impl<S: IngestStore> IngestService for IngestApi<S> {
             request_id: String::new(),
         });
         let mut violations = Violations::default();
-        check_request_id(&request_id, &mut violations);
+        convert::check_request_id(&request_id, &mut violations);
         let new_department = convert::new_department(department);
         let new_department = match (new_department, violations.into_result(())) {
             (Ok(department), Ok(())) => department,
@@ -240,7 +241,7 @@ impl<S: IngestStore> IngestService for IngestApi<S> {
             request_id: String::new(),
         });
         let mut violations = Violations::default();
-        check_request_id(&request_id, &mut violations);
+        convert::check_request_id(&request_id, &mut violations);
         if let Err(reason) = validate_code(&department_code) {
             violations.push("department_code", reason);
         }
