@@ -75,6 +75,59 @@ pub struct Sources<'a> {
     pub overrides: Vec<(String, String)>,
 }
 
+/// The flags every single-service binary takes.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServiceArgs {
+    /// TOML configuration file (its keys at the top level, or under the service's table).
+    #[arg(long, env = "JIXIAO_CONFIG")]
+    pub config: Option<std::path::PathBuf>,
+    /// Address to serve on, for example 0.0.0.0:50051.
+    #[arg(long)]
+    pub listen: Option<String>,
+    /// Directory of the SQLite file.
+    #[arg(long)]
+    pub data_dir: Option<std::path::PathBuf>,
+    /// Any other setting, as key=value (for example limits.max_points_per_request=1000).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub settings: Vec<String>,
+    /// Log lines as text or as JSON.
+    #[arg(long, env = "JIXIAO_LOG_FORMAT", value_enum, default_value_t)]
+    pub log_format: crate::telemetry::LogFormat,
+}
+
+impl ServiceArgs {
+    /// The configuration: defaults, then the file (the `table` section of an all-in-one file,
+    /// or the whole file), then the process environment under `env_prefix`, then these flags
+    /// and `more` overrides.
+    pub fn load<T: Serialize + DeserializeOwned + Default>(
+        &self,
+        table: &str,
+        env_prefix: &str,
+        more: Vec<(String, String)>,
+    ) -> anyhow::Result<T> {
+        let env: HashMap<String, String> = std::env::vars().collect();
+        let mut overrides = parse_settings(&self.settings)?;
+        if let Some(listen) = &self.listen {
+            overrides.push(("listen".to_owned(), listen.clone()));
+        }
+        if let Some(data_dir) = &self.data_dir {
+            overrides.push(("data_dir".to_owned(), data_dir.display().to_string()));
+        }
+        overrides.extend(more);
+        let file_table = match &self.config {
+            Some(path) => detect_table(path, table)?,
+            None => None,
+        };
+        load(&Sources {
+            file: self.config.as_deref(),
+            file_table,
+            env: &env,
+            env_prefix,
+            overrides,
+        })
+    }
+}
+
 /// Parses `--set key=value` flags.
 pub fn parse_settings(settings: &[String]) -> anyhow::Result<Vec<(String, String)>> {
     settings
