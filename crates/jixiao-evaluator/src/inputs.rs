@@ -1,6 +1,8 @@
 //! Reading a year's inputs from the ingestion service's `ExportInputs`, into the scoring
 //! crate's [`Inputs`].
 
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -67,6 +69,16 @@ pub async fn fetch(
         .into_inner();
     let mut inputs = Inputs::default();
     let mut counts = ExportCounts::default();
+    // A year repeats a few thousand codes a million times: each is kept once.
+    let mut codes: HashMap<String, Arc<str>> = HashMap::new();
+    let mut intern = move |code: String| -> Arc<str> {
+        if let Some(shared) = codes.get(&code) {
+            return Arc::clone(shared);
+        }
+        let shared: Arc<str> = Arc::from(code.as_str());
+        codes.insert(code, Arc::clone(&shared));
+        shared
+    };
     let mut ended = false;
     while let Some(message) = stream.next().await {
         let item = message
@@ -105,7 +117,7 @@ pub async fn fetch(
             Item::Points(batch) => {
                 for point in batch.points {
                     counts.points += 1;
-                    inputs.add_point(point_from(point)?);
+                    inputs.add_point(point_from(point, &mut intern)?);
                 }
             }
             Item::End(end) => {
@@ -185,7 +197,10 @@ fn target_set_from(target_set: pb::TargetSet) -> Result<TargetSet, InputsError> 
     Ok(TargetSet { revision, targets })
 }
 
-fn point_from(point: pb::StoredMetricPoint) -> Result<Point, InputsError> {
+fn point_from(
+    point: pb::StoredMetricPoint,
+    intern: &mut impl FnMut(String) -> Arc<str>,
+) -> Result<Point, InputsError> {
     let pb::StoredMetricPoint {
         department_code,
         metric_code,
@@ -209,10 +224,10 @@ fn point_from(point: pb::StoredMetricPoint) -> Result<Point, InputsError> {
             .parse::<Period>()
             .map_err(|error| malformed(error.to_string()))?,
         value: decimal("value", &value)?,
-        department_code,
-        metric_code,
-        source,
-        project_code,
+        department_code: intern(department_code),
+        metric_code: intern(metric_code),
+        source: intern(source),
+        project_code: intern(project_code),
         note,
         sequence,
     })

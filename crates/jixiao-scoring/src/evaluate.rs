@@ -378,11 +378,11 @@ impl<'a> Context<'a> {
                 if group.iter().any(|point| point.value != winner.value) {
                     let mut figures: Vec<(&str, String)> = group
                         .iter()
-                        .map(|point| (point.source.as_str(), show(point.value)))
+                        .map(|point| (&*point.source, show(point.value)))
                         .collect();
                     figures.push(("department", code.to_owned()));
                     figures.push(("period", first.period.to_string()));
-                    figures.push(("counted", winner.source.clone()));
+                    figures.push(("counted", winner.source.to_string()));
                     let message = format!(
                         "{} of {code} for {}: sources report different values; {} (priority {}, received last among equals) counts",
                         first.metric_code,
@@ -393,7 +393,7 @@ impl<'a> Context<'a> {
                     self.flag("source_conflict", &first.metric_code, message, figures);
                 }
                 self.figures
-                    .entry((code, first.metric_code.as_str()))
+                    .entry((code, &*first.metric_code))
                     .or_default()
                     .push(Figure {
                         period: first.period,

@@ -1,6 +1,7 @@
 //! What an evaluation reads: one year of departments, target sets and points.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use jixiao_domain::{Comparator, Level1, Period, Temporal};
 use rust_decimal::Decimal;
@@ -60,18 +61,19 @@ pub struct TargetSet {
 /// The current revision of a point from one source.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Point {
-    /// Department.
-    pub department_code: String,
+    /// Department. Codes are shared (`Arc<str>`): a year holds a million points over a few
+    /// thousand codes.
+    pub department_code: Arc<str>,
     /// Metric.
-    pub metric_code: String,
+    pub metric_code: Arc<str>,
     /// Period.
     pub period: Period,
     /// Canonical value.
     pub value: Decimal,
     /// Source.
-    pub source: String,
+    pub source: Arc<str>,
     /// Project; points with one never count into a department's figure.
-    pub project_code: String,
+    pub project_code: Arc<str>,
     /// Note (an explanation).
     pub note: String,
     /// The ingestion sequence of this revision: a higher one was received later.
@@ -85,7 +87,7 @@ pub struct Inputs {
     departments: HashMap<String, Department>,
     children: HashMap<String, Vec<String>>,
     target_sets: HashMap<String, TargetSet>,
-    points_by_department: HashMap<String, Vec<Point>>,
+    points_by_department: HashMap<Arc<str>, Vec<Point>>,
     /// The ingestion watermark of the view the inputs were read from.
     pub watermark: i64,
 }
@@ -139,7 +141,7 @@ impl Inputs {
     /// Adds a point.
     pub fn add_point(&mut self, point: Point) {
         self.points_by_department
-            .entry(point.department_code.clone())
+            .entry(Arc::clone(&point.department_code))
             .or_default()
             .push(point);
     }

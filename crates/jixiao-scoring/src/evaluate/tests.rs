@@ -59,7 +59,7 @@ impl Given {
             period: period.parse().unwrap(),
             value: d(value),
             source: source.into(),
-            project_code: String::new(),
+            project_code: "".into(),
             note: note.into(),
             sequence: self.sequence,
         });
