@@ -13,6 +13,9 @@ use serde::{Deserialize, Serialize};
 pub struct EvaluatorConfig {
     /// Address to serve gRPC on.
     pub listen: String,
+    /// Address of the Prometheus metrics endpoint (`GET /metrics`), for example
+    /// 127.0.0.1:9152; empty: off.
+    pub metrics_listen: String,
     /// Directory of the SQLite file.
     pub data_dir: PathBuf,
     /// Name of the SQLite file inside `data_dir`.
@@ -69,6 +72,7 @@ impl Default for EvaluatorConfig {
     fn default() -> Self {
         Self {
             listen: "127.0.0.1:50052".to_owned(),
+            metrics_listen: String::new(),
             data_dir: PathBuf::from("./data"),
             database_file: "evaluator.sqlite".to_owned(),
             ingest_endpoint: "http://127.0.0.1:50051".to_owned(),

@@ -15,6 +15,7 @@ use tokio::sync::Notify;
 use tracing::{info, warn};
 
 use crate::inputs::{self, IngestClient, InputsError};
+use crate::metrics::{EvaluatorMetrics, Outcome};
 use crate::store::{
     EvaluatorStore, RunRecord, RunStart, RunStatus, SnapshotSummary, StoreError, Trigger,
 };
@@ -121,17 +122,21 @@ pub struct Engine {
     active: Mutex<HashSet<i64>>,
     idle: Notify,
     stopping: AtomicBool,
+    metrics: EvaluatorMetrics,
 }
 
 impl Engine {
-    /// An engine storing into `store` and reading inputs through `ingest`.
+    /// An engine storing into `store` and reading inputs through `ingest`, counting its runs
+    /// into `metrics`.
     pub fn new(
         store: EvaluatorStore,
         ingest: IngestClient,
         framework: FrameworkSource,
         ingest_timeout: Duration,
+        metrics: EvaluatorMetrics,
     ) -> Self {
         Self {
+            metrics,
             store,
             ingest,
             framework,
@@ -205,6 +210,7 @@ impl Engine {
         };
         self.active.lock().expect("never poisoned").insert(run.id);
         let started = Instant::now();
+        self.metrics.run_started();
         info!(
             run_id = run.id,
             period = %period,
@@ -215,8 +221,17 @@ impl Engine {
         let outcome = self.execute(&run, request.period).await;
         self.active.lock().expect("never poisoned").remove(&run.id);
         self.idle.notify_waiters();
+        let ended = |outcome| {
+            self.metrics
+                .run_ended(run.trigger, outcome, started.elapsed())
+        };
         match outcome {
             Ok(Some((run, snapshots))) => {
+                ended(Outcome::Succeeded);
+                self.metrics.snapshots_stored(
+                    u64::try_from(run.snapshots_created).unwrap_or(0),
+                    u64::try_from(run.snapshots_reused).unwrap_or(0),
+                );
                 info!(
                     run_id = run.id,
                     period = %period,
@@ -228,11 +243,13 @@ impl Engine {
                 Ok(RunReport { run, snapshots })
             }
             Ok(None) => {
+                ended(Outcome::Interrupted);
                 let reason = "the evaluator shut down during the run".to_owned();
                 warn!(run_id = run.id, period = %period, "evaluation run interrupted");
                 Err(self.failed(run, reason, FailureKind::Interrupted).await)
             }
             Err((reason, kind)) => {
+                ended(Outcome::Failed);
                 warn!(run_id = run.id, period = %period, error = %reason, "evaluation run failed");
                 self.store
                     .end_run(run.id, RunStatus::Failed, &reason)

@@ -11,6 +11,7 @@ pub mod config;
 mod convert;
 pub mod engine;
 pub mod inputs;
+pub mod metrics;
 pub mod schedule;
 mod service;
 pub mod store;
@@ -23,11 +24,14 @@ use std::time::Duration;
 use jixiao::evaluator::v1::evaluator_service_server::EvaluatorServiceServer;
 use jixiao::ingest::v1::ingest_service_client::IngestServiceClient;
 use jixiao_server::auth::{Authenticator, BearerToken};
+use jixiao_server::metrics::{GrpcMetrics, MetricsEndpoint};
+use prometheus_client::registry::Registry;
 use tokio::net::TcpListener;
 use tonic::transport::Endpoint;
 
 pub use config::EvaluatorConfig;
 pub use engine::{Engine, FrameworkSource};
+pub use metrics::EvaluatorMetrics;
 pub use service::EvaluatorApi;
 pub use store::EvaluatorStore;
 
@@ -41,6 +45,8 @@ pub struct EvaluatorServer {
     engine: Arc<Engine>,
     listener: TcpListener,
     local_addr: SocketAddr,
+    metrics_endpoint: Option<MetricsEndpoint>,
+    metrics: (Registry, GrpcMetrics, EvaluatorMetrics),
 }
 
 impl EvaluatorServer {
@@ -81,25 +87,38 @@ impl EvaluatorServer {
         {
             tracing::warn!(run_id = run.id, period = %run.period, "a run cut off by the last stop is recorded as interrupted");
         }
+        let (registry, grpc_metrics, evaluator_metrics) = EvaluatorMetrics::registry();
         let engine = Arc::new(Engine::new(
             store,
             ingest,
             framework,
             Duration::from_secs(config.ingest_timeout_seconds),
+            evaluator_metrics.clone(),
         ));
         let listener = jixiao_server::grpc::bind(address).await?;
         let local_addr = listener.local_addr()?;
+        let metrics_endpoint =
+            MetricsEndpoint::bind("metrics_listen", &config.metrics_listen).await?;
         Ok(Self {
             config,
             engine,
             listener,
             local_addr,
+            metrics_endpoint,
+            metrics: (registry, grpc_metrics, evaluator_metrics),
         })
     }
 
     /// The address actually bound.
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// The address of the metrics endpoint, when it is on.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_endpoint
+            .as_ref()
+            .map(MetricsEndpoint::local_addr)
     }
 
     /// Starts the schedule (when enabled) and serves until `shutdown` resolves.
@@ -112,17 +131,33 @@ impl EvaluatorServer {
             engine,
             listener,
             local_addr,
+            metrics_endpoint,
+            metrics: (registry, grpc_metrics, evaluator_metrics),
         } = self;
+        let schedules = if config.schedule.enabled {
+            Some(schedule::Schedules::new(&config.schedule)?)
+        } else {
+            None
+        };
+        let metrics_server = metrics_endpoint.map(|endpoint| {
+            endpoint.spawn(
+                registry,
+                evaluator_metrics.refresh(
+                    engine.store().clone(),
+                    config.database_path(),
+                    schedules,
+                ),
+            )
+        });
         let (health_reporter, health_service) = tonic_health::server::health_reporter();
         let authenticator = Authenticator::new(&config.auth, service::scope_of)?;
         authenticator.warn_if_open(SERVICE_NAME);
         let tls = config.tls.load("tls")?;
-        let router = jixiao_server::grpc::base_router(health_service, tls, &config.limits)?
-            .add_service(
-                authenticator.protect(EvaluatorServiceServer::new(EvaluatorApi::new(Arc::clone(
-                    &engine,
-                )))),
-            );
+        let router =
+            jixiao_server::grpc::base_router(health_service, tls, &config.limits, &grpc_metrics)?
+                .add_service(authenticator.protect(EvaluatorServiceServer::new(
+                    EvaluatorApi::new(Arc::clone(&engine)),
+                )));
         let scheduler = if config.schedule.enabled {
             let scheduler = schedule::Scheduler::new(Arc::clone(&engine), &config.schedule)?;
             let cron = scheduler.start().await?;
@@ -157,6 +192,9 @@ impl EvaluatorServer {
             SERVICE_NAME,
         )
         .await;
+        if let Some(metrics_server) = metrics_server {
+            metrics_server.stop().await;
+        }
         engine.store().close().await;
         tracing::info!("evaluator service stopped");
         result

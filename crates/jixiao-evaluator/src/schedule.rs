@@ -91,6 +91,15 @@ impl Schedules {
         }
     }
 
+    /// The first fire of `kind` after `now`.
+    pub fn next_fire(&self, kind: Kind, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.cron(kind)
+            .1
+            .find_next_occurrence(&now.with_timezone(&self.timezone), false)
+            .ok()
+            .map(|fire| fire.with_timezone(&Utc))
+    }
+
     /// The period a fire at `at` is for.
     pub fn period_for(&self, kind: Kind, at: DateTime<Utc>) -> Period {
         let local = at.with_timezone(&self.timezone);

@@ -280,6 +280,13 @@ impl EvaluatorStore {
         Ok(Self { writer, readers })
     }
 
+    /// How many snapshots are stored.
+    pub async fn count_snapshots(&self) -> StoreResult<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM snapshots")
+            .fetch_one(&self.readers)
+            .await?)
+    }
+
     /// Closes the pools.
     pub async fn close(&self) {
         self.readers.close().await;

@@ -15,6 +15,9 @@ use serde::{Deserialize, Serialize};
 pub struct IngestConfig {
     /// Address to serve gRPC on.
     pub listen: String,
+    /// Address of the Prometheus metrics endpoint (`GET /metrics`), for example
+    /// 127.0.0.1:9151; empty: off.
+    pub metrics_listen: String,
     /// Directory of the SQLite file.
     pub data_dir: PathBuf,
     /// Name of the SQLite file inside `data_dir`.
@@ -57,6 +60,7 @@ impl Default for IngestConfig {
     fn default() -> Self {
         Self {
             listen: "127.0.0.1:50051".to_owned(),
+            metrics_listen: String::new(),
             data_dir: PathBuf::from("./data"),
             database_file: "ingest.sqlite".to_owned(),
             durable: true,

@@ -8,6 +8,7 @@
 pub mod config;
 pub mod convert;
 mod error;
+pub mod metrics;
 mod service;
 
 use std::future::Future;
@@ -16,11 +17,13 @@ use std::time::Duration;
 
 use jixiao::ingest::v1::ingest_service_server::IngestServiceServer;
 use jixiao_server::auth::Authenticator;
+use jixiao_server::metrics::MetricsEndpoint;
 use jixiao_storage::{SqliteStore, StoreOptions};
 use tokio::net::TcpListener;
 
 pub use config::IngestConfig;
 pub use error::IngestError;
+pub use metrics::IngestMetrics;
 pub use service::IngestApi;
 
 /// The fully qualified name of the service, as health checks know it.
@@ -33,6 +36,7 @@ pub struct IngestServer {
     store: SqliteStore,
     listener: TcpListener,
     local_addr: SocketAddr,
+    metrics: Option<MetricsEndpoint>,
 }
 
 impl IngestServer {
@@ -59,17 +63,24 @@ impl IngestServer {
         })?;
         let listener = jixiao_server::grpc::bind(address).await?;
         let local_addr = listener.local_addr()?;
+        let metrics = MetricsEndpoint::bind("metrics_listen", &config.metrics_listen).await?;
         Ok(Self {
             config,
             store,
             listener,
             local_addr,
+            metrics,
         })
     }
 
     /// The address actually bound.
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// The address of the metrics endpoint, when it is on.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().map(MetricsEndpoint::local_addr)
     }
 
     /// Serves until `shutdown` resolves, then drains requests in flight for at most the
@@ -83,27 +94,37 @@ impl IngestServer {
             store,
             listener,
             local_addr,
+            metrics,
         } = self;
+        let (registry, grpc_metrics, ingest_metrics) = IngestMetrics::registry();
+        let metrics = metrics.map(|endpoint| {
+            endpoint.spawn(registry, ingest_metrics.refresh(store.path().to_path_buf()))
+        });
         let api = IngestApi::new(
             store.clone(),
             config.catalog()?,
             config.group_weights.clone(),
             config.limits.clone(),
+            ingest_metrics,
         );
         let (health_reporter, health_service) = tonic_health::server::health_reporter();
         let authenticator = Authenticator::new(&config.auth, service::scope_of)?;
         authenticator.warn_if_open(SERVICE_NAME);
         let max_message_bytes = config.limits.max_message_bytes;
         let tls = config.tls.load("tls")?;
-        let router =
-            jixiao_server::grpc::base_router(health_service, tls, &config.limits.connection)?
-                .add_service(
-                    authenticator.protect(
-                        IngestServiceServer::new(api)
-                            .max_decoding_message_size(max_message_bytes)
-                            .max_encoding_message_size(max_message_bytes),
-                    ),
-                );
+        let router = jixiao_server::grpc::base_router(
+            health_service,
+            tls,
+            &config.limits.connection,
+            &grpc_metrics,
+        )?
+        .add_service(
+            authenticator.protect(
+                IngestServiceServer::new(api)
+                    .max_decoding_message_size(max_message_bytes)
+                    .max_encoding_message_size(max_message_bytes),
+            ),
+        );
         tracing::info!(
             address = %local_addr,
             database = %store.path().display(),
@@ -118,6 +139,9 @@ impl IngestServer {
             SERVICE_NAME,
         )
         .await;
+        if let Some(metrics) = metrics {
+            metrics.stop().await;
+        }
         store.close().await;
         tracing::info!("ingestion service stopped");
         result

@@ -19,6 +19,7 @@ use tracing::{info, warn};
 use crate::config::Limits;
 use crate::convert::{self, Violations};
 use crate::error::IngestError;
+use crate::metrics::{IngestMetrics, Refusal};
 
 /// The ingestion service over a store.
 #[derive(Debug)]
@@ -29,12 +30,21 @@ pub struct IngestApi<S> {
     limits: Limits,
     requests: Arc<Semaphore>,
     streams: Arc<Semaphore>,
+    metrics: IngestMetrics,
 }
 
 impl<S: IngestStore> IngestApi<S> {
     /// A service storing into `store`, validating against `catalog` and `group_weights`.
-    pub fn new(store: S, catalog: Catalog, group_weights: GroupWeights, limits: Limits) -> Self {
+    /// Points stored and refused are counted into `metrics`.
+    pub fn new(
+        store: S,
+        catalog: Catalog,
+        group_weights: GroupWeights,
+        limits: Limits,
+        metrics: IngestMetrics,
+    ) -> Self {
         Self {
+            metrics,
             store,
             catalog: Arc::new(catalog),
             group_weights,
@@ -73,8 +83,29 @@ impl<S: IngestStore> IngestApi<S> {
     }
 
     /// Validates and stores one batch of points (a PushMetrics request or a stream message)
-    /// for `principal`.
+    /// for `principal`, and counts the points stored or refused.
     async fn push(
+        &self,
+        principal: &Principal,
+        request_id: String,
+        source: String,
+        points: Vec<pb::MetricPoint>,
+        method: &'static str,
+    ) -> Result<PushOutcome, IngestError> {
+        let count = points.len();
+        let result = self
+            .validate_and_store(principal, request_id, source, points, method)
+            .await;
+        match &result {
+            Ok(outcome) => self
+                .metrics
+                .stored(outcome.stored as u64, outcome.unchanged as u64),
+            Err(error) => self.metrics.refused(count, error),
+        }
+        result
+    }
+
+    async fn validate_and_store(
         &self,
         principal: &Principal,
         request_id: String,
@@ -143,6 +174,18 @@ impl<S: IngestStore> IngestApi<S> {
             "points pushed"
         );
         Ok(outcome)
+    }
+}
+
+/// Counts a stream's points when it ends, however it ends.
+struct StreamSize<'a> {
+    metrics: &'a IngestMetrics,
+    points: usize,
+}
+
+impl Drop for StreamSize<'_> {
+    fn drop(&mut self) {
+        self.metrics.stream_ended(self.points);
     }
 }
 
@@ -346,7 +389,10 @@ impl<S: IngestStore> IngestService for IngestApi<S> {
         let principal = auth::principal(&request);
         let mut stream = request.into_inner();
         let mut total = pb::StreamMetricsResponse::default();
-        let mut points_in_stream = 0usize;
+        let mut points_in_stream = StreamSize {
+            metrics: &self.metrics,
+            points: 0,
+        };
         loop {
             let message = match stream.message().await {
                 Ok(Some(message)) => message,
@@ -367,8 +413,9 @@ impl<S: IngestStore> IngestService for IngestApi<S> {
                 points,
             } = message;
             let index = total.messages;
-            points_in_stream += points.len();
-            if points_in_stream > self.limits.max_points_per_stream {
+            points_in_stream.points += points.len();
+            if points_in_stream.points > self.limits.max_points_per_stream {
+                self.metrics.refused_for(points.len(), Refusal::OverLimit);
                 warn!(
                     committed_messages = total.messages,
                     "metrics stream over its limit; the messages before it stay committed"

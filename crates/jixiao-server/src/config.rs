@@ -87,6 +87,9 @@ pub struct ServiceArgs {
     /// Directory of the SQLite file.
     #[arg(long)]
     pub data_dir: Option<std::path::PathBuf>,
+    /// Address of the Prometheus metrics endpoint, for example 127.0.0.1:9151.
+    #[arg(long)]
+    pub metrics_listen: Option<String>,
     /// Any other setting, as key=value (for example limits.max_points_per_request=1000).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub settings: Vec<String>,
@@ -109,6 +112,9 @@ impl ServiceArgs {
         let mut overrides = parse_settings(&self.settings)?;
         if let Some(listen) = &self.listen {
             overrides.push(("listen".to_owned(), listen.clone()));
+        }
+        if let Some(metrics_listen) = &self.metrics_listen {
+            overrides.push(("metrics_listen".to_owned(), metrics_listen.clone()));
         }
         if let Some(data_dir) = &self.data_dir {
             overrides.push(("data_dir".to_owned(), data_dir.display().to_string()));

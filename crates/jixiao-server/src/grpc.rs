@@ -10,6 +10,9 @@ use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::Server;
 use tonic::transport::server::Router;
 use tonic::{Code, Status};
+use tower_layer::{Identity, Stack};
+
+use crate::metrics::{GrpcMetrics, GrpcMetricsLayer};
 use tonic_health::ServingStatus;
 use tonic_health::pb::health_server::HealthServer;
 use tonic_health::server::HealthReporter;
@@ -122,14 +125,19 @@ impl Default for ConnectionLimits {
     }
 }
 
+/// A router whose requests are counted into [`GrpcMetrics`].
+pub type ServiceRouter = Router<Stack<GrpcMetricsLayer, Identity>>;
+
 /// A router with what every jixiao service serves besides its own API: one span per request
-/// (with its method and request id, from `x-request-id` or new), health, and reflection `v1` and `v1alpha`; with `limits` applied,
-/// and with `tls`, TLS only.
+/// (with its method and request id, from `x-request-id` or new), health, and reflection `v1`
+/// and `v1alpha`; with `limits` applied, every request counted into `metrics`, and with
+/// `tls`, TLS only.
 pub fn base_router<H>(
     health: HealthServer<H>,
     tls: Option<tonic::transport::ServerTlsConfig>,
     limits: &ConnectionLimits,
-) -> anyhow::Result<Router>
+    metrics: &GrpcMetrics,
+) -> anyhow::Result<ServiceRouter>
 where
     H: tonic_health::pb::health_server::Health,
 {
@@ -149,6 +157,7 @@ where
             .map_err(|error| anyhow::anyhow!("invalid TLS configuration: {error}"))?;
     }
     Ok(server
+        .layer(metrics.layer())
         .trace_fn(|request| {
             let request_id = crate::telemetry::request_id(request.headers());
             tracing::info_span!("grpc", method = %request.uri().path(), request_id = %request_id)
@@ -169,7 +178,7 @@ pub async fn bind(address: SocketAddr) -> anyhow::Result<TcpListener> {
 /// NOT_SERVING, stops accepting, and waits at most `grace` for requests and streams in flight
 /// before cutting them off.
 pub async fn serve_until(
-    router: Router,
+    router: ServiceRouter,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send,
     grace: Duration,

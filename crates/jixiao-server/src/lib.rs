@@ -5,11 +5,14 @@
 //! - [`telemetry`]: tracing logs, human-readable or JSON;
 //! - [`grpc`]: health and reflection (`v1` and `v1alpha`), the mapping of validation errors to
 //!   `INVALID_ARGUMENT` with `google.rpc.BadRequest`, and serving with a bounded graceful
-//!   shutdown.
+//!   shutdown;
+//! - [`metrics`]: Prometheus metrics on an HTTP port of their own, gRPC requests counted by a
+//!   layer.
 
 pub mod auth;
 pub mod config;
 pub mod grpc;
+pub mod metrics;
 pub mod telemetry;
 pub mod tls;
 

@@ -208,3 +208,89 @@ pub fn run(binary: impl AsRef<Path>, args: &[&str]) -> (bool, String) {
     );
     (output.status.success(), text)
 }
+
+/// The samples of one scrape of a Prometheus endpoint, as `name{labels}` and value.
+#[derive(Debug, Clone)]
+pub struct Scrape {
+    /// The response's `Content-Type`.
+    pub content_type: String,
+    /// Every sample line, parsed.
+    pub samples: Vec<(String, f64)>,
+}
+
+impl Scrape {
+    /// The sum of the samples named `name` that carry every one of `labels` (0 when none do).
+    pub fn sum(&self, name: &str, labels: &[(&str, &str)]) -> f64 {
+        self.matching(name, labels).map(|(_, value)| value).sum()
+    }
+
+    /// Whether any sample named `name` carries every one of `labels`.
+    pub fn has(&self, name: &str, labels: &[(&str, &str)]) -> bool {
+        self.matching(name, labels).next().is_some()
+    }
+
+    fn matching<'a>(
+        &'a self,
+        name: &'a str,
+        labels: &'a [(&'a str, &'a str)],
+    ) -> impl Iterator<Item = (&'a str, f64)> + 'a {
+        self.samples.iter().filter_map(move |(series, value)| {
+            let (series_name, series_labels) = match series.split_once('{') {
+                Some((series_name, rest)) => (series_name, rest.trim_end_matches('}')),
+                None => (series.as_str(), ""),
+            };
+            let wanted = series_name == name
+                && labels.iter().all(|(key, label_value)| {
+                    series_labels
+                        .split(',')
+                        .any(|pair| pair == format!("{key}=\"{label_value}\""))
+                });
+            wanted.then_some((series.as_str(), *value))
+        })
+    }
+}
+
+/// Scrapes `http://address/metrics` with a plain HTTP/1.1 GET; panics unless it answers 200.
+pub fn scrape(address: &str) -> Scrape {
+    use std::io::{Read, Write};
+    let mut connection = std::net::TcpStream::connect(address).expect("the metrics port answers");
+    connection
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    write!(
+        connection,
+        "GET /metrics HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    connection.read_to_string(&mut response).unwrap();
+    let (head, body) = response
+        .split_once("\r\n\r\n")
+        .expect("an HTTP response has a head");
+    assert!(head.starts_with("HTTP/1.1 200"), "scrape failed: {head}");
+    let content_type = head
+        .lines()
+        .find_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            name.eq_ignore_ascii_case("content-type")
+                .then(|| value.trim().to_owned())
+        })
+        .unwrap_or_default();
+    let samples = body
+        .lines()
+        .filter(|line| !line.starts_with('#') && !line.trim().is_empty())
+        .map(|line| {
+            let (series, value) = line
+                .rsplit_once(' ')
+                .unwrap_or_else(|| panic!("a sample line has a value: {line:?}"));
+            let value = value
+                .parse::<f64>()
+                .unwrap_or_else(|_| panic!("a sample value is a number: {line:?}"));
+            (series.to_owned(), value)
+        })
+        .collect();
+    Scrape {
+        content_type,
+        samples,
+    }
+}
