@@ -309,3 +309,37 @@ pub async fn runs(endpoint: &Endpoint, limit: i32) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// Asks the server at `url` for the health of `service`; fails unless it is SERVING.
+pub async fn health(url: &str, service: &str, tls: &ClientTls) -> anyhow::Result<()> {
+    use tonic_health::pb::health_check_response::ServingStatus;
+    use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
+    let target = Channel::from_shared(url.to_owned())
+        .map_err(|error| anyhow::anyhow!("{url:?} is not a URL: {error}"))?
+        .connect_timeout(std::time::Duration::from_secs(5))
+        .timeout(std::time::Duration::from_secs(10));
+    let channel = tls
+        .apply(target, "--ca-file/--cert-file/--key-file")?
+        .connect()
+        .await
+        .map_err(|error| anyhow::anyhow!("cannot reach {url}: {error}"))?;
+    let answer = HealthClient::new(channel)
+        .check(HealthCheckRequest {
+            service: service.to_owned(),
+        })
+        .await
+        .map_err(failed)?
+        .into_inner();
+    let status = ServingStatus::try_from(answer.status).unwrap_or(ServingStatus::Unknown);
+    let name = if service.is_empty() {
+        "server"
+    } else {
+        service
+    };
+    println!("{name}: {}", status.as_str_name());
+    if status == ServingStatus::Serving {
+        Ok(())
+    } else {
+        anyhow::bail!("{name} is {}", status.as_str_name())
+    }
+}

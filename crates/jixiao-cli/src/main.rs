@@ -1,5 +1,6 @@
-//! `jixiao`: the whole system in one process (`jixiao serve`), and the administration of a
-//! running evaluator (`evaluate`, `score`, `explain`, `runs`).
+//! `jixiao`: the whole system in one process (`jixiao serve`), the administration of a
+//! running evaluator (`evaluate`, `score`, `explain`, `runs`), and operations (`health`,
+//! `backup`, `restore`, `token`).
 
 mod admin;
 
@@ -65,6 +66,41 @@ enum Command {
         #[arg(long = "department", value_name = "PREFIX")]
         departments: Vec<String>,
     },
+    /// Checks a service's health (grpc.health.v1): prints its status and exits with 0 only
+    /// when it is SERVING. For container health checks and scripts.
+    Health {
+        /// The service's address, for example http://127.0.0.1:50051.
+        url: String,
+        /// The service to ask about (jixiao.ingest.v1.IngestService,
+        /// jixiao.evaluator.v1.EvaluatorService); empty: the server as a whole.
+        #[arg(long, default_value = "")]
+        service: String,
+        /// With an https:// address: the CA that signed its certificate (PEM).
+        #[arg(long, env = "JIXIAO_CA_FILE")]
+        ca_file: Option<PathBuf>,
+        /// With a server that requires client certificates: this client's certificate (PEM).
+        #[arg(long, env = "JIXIAO_CERT_FILE")]
+        cert_file: Option<PathBuf>,
+        /// This client's private key (PEM).
+        #[arg(long, env = "JIXIAO_KEY_FILE")]
+        key_file: Option<PathBuf>,
+    },
+    /// Copies a service's SQLite file while the service runs (SQLite `VACUUM INTO`: the
+    /// database as of one commit), checks the copy and only then gives it its name.
+    Backup {
+        /// The database, for example data/ingest.sqlite.
+        database: PathBuf,
+        /// The backup file to write; it must not exist.
+        destination: PathBuf,
+    },
+    /// Puts a backup in place of a service's SQLite file. Stop the service first; the file it
+    /// replaces is kept as <DATABASE>.before-restore.
+    Restore {
+        /// The backup file.
+        backup: PathBuf,
+        /// The database to replace, for example data/ingest.sqlite.
+        database: PathBuf,
+    },
     /// Lists the latest evaluation runs.
     Runs {
         /// How many runs.
@@ -118,6 +154,44 @@ async fn run() -> anyhow::Result<()> {
         } => admin::score(&endpoint, department, period).await,
         Command::Explain { target, endpoint } => admin::explain(&endpoint, target).await,
         Command::Runs { limit, endpoint } => admin::runs(&endpoint, limit).await,
+        Command::Health {
+            url,
+            service,
+            ca_file,
+            cert_file,
+            key_file,
+        } => {
+            let tls = jixiao_server::tls::ClientTls {
+                ca_file,
+                cert_file,
+                key_file,
+                domain_name: None,
+            };
+            admin::health(&url, &service, &tls).await
+        }
+        Command::Backup {
+            database,
+            destination,
+        } => {
+            let report = jixiao_storage::backup::backup(&database, &destination).await?;
+            println!(
+                "backed up {} to {} ({} bytes, integrity checked)",
+                database.display(),
+                report.path.display(),
+                report.bytes
+            );
+            Ok(())
+        }
+        Command::Restore { backup, database } => {
+            let report = jixiao_storage::backup::restore(&backup, &database).await?;
+            println!(
+                "restored {} to {} ({} bytes); start the service again",
+                backup.display(),
+                report.path.display(),
+                report.bytes
+            );
+            Ok(())
+        }
         Command::Token {
             name,
             scopes,

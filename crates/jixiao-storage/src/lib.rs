@@ -11,6 +11,7 @@
 //! - every change to the inputs takes the next number of one sequence, whose last committed
 //!   value is the watermark; a point equal to its current value takes none.
 
+pub mod backup;
 mod model;
 mod sqlite;
 
