@@ -125,9 +125,9 @@ struct ServeArgs {
     /// An evaluator setting, as key=value (for example schedule.enabled=false).
     #[arg(long = "evaluator-set", value_name = "KEY=VALUE")]
     evaluator_settings: Vec<String>,
-    /// Log lines as text or as JSON.
-    #[arg(long, env = "JIXIAO_LOG_FORMAT", value_enum, default_value_t)]
-    log_format: jixiao_server::telemetry::LogFormat,
+    /// Logs and traces.
+    #[command(flatten)]
+    telemetry: jixiao_server::telemetry::TelemetryArgs,
 }
 
 #[tokio::main]
@@ -139,8 +139,10 @@ async fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve(args) => {
-            jixiao_server::telemetry::init(args.log_format);
-            serve(args).await
+            let telemetry = jixiao_server::telemetry::init(&args.telemetry, "jixiao")?;
+            let result = serve(args).await;
+            telemetry.shutdown();
+            result
         }
         Command::Evaluate {
             period,

@@ -23,15 +23,20 @@ async fn main() -> std::process::ExitCode {
 
 async fn run() -> anyhow::Result<()> {
     let args = Args::parse();
-    jixiao_server::telemetry::init(args.service.log_format);
+    let telemetry = jixiao_server::telemetry::init(&args.service.telemetry, "jixiao-evaluator")?;
     let more = args
         .ingest_endpoint
         .map(|endpoint| ("ingest_endpoint".to_owned(), endpoint))
         .into_iter()
         .collect();
     let config: EvaluatorConfig = args.service.load("evaluator", "JIXIAO_EVALUATOR_", more)?;
-    EvaluatorServer::build(config)
-        .await?
-        .run_until_stopped(jixiao_server::grpc::shutdown_signal())
-        .await
+    let result = async {
+        EvaluatorServer::build(config)
+            .await?
+            .run_until_stopped(jixiao_server::grpc::shutdown_signal())
+            .await
+    }
+    .await;
+    telemetry.shutdown();
+    result
 }

@@ -20,10 +20,15 @@ async fn main() -> std::process::ExitCode {
 
 async fn run() -> anyhow::Result<()> {
     let args = Args::parse();
-    jixiao_server::telemetry::init(args.service.log_format);
+    let telemetry = jixiao_server::telemetry::init(&args.service.telemetry, "jixiao-ingest")?;
     let config: IngestConfig = args.service.load("ingest", "JIXIAO_INGEST_", Vec::new())?;
-    IngestServer::build(config)
-        .await?
-        .run_until_stopped(jixiao_server::grpc::shutdown_signal())
-        .await
+    let result = async {
+        IngestServer::build(config)
+            .await?
+            .run_until_stopped(jixiao_server::grpc::shutdown_signal())
+            .await
+    }
+    .await;
+    telemetry.shutdown();
+    result
 }

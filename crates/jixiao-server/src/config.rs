@@ -93,9 +93,9 @@ pub struct ServiceArgs {
     /// Any other setting, as key=value (for example limits.max_points_per_request=1000).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub settings: Vec<String>,
-    /// Log lines as text or as JSON.
-    #[arg(long, env = "JIXIAO_LOG_FORMAT", value_enum, default_value_t)]
-    pub log_format: crate::telemetry::LogFormat,
+    /// Logs and traces.
+    #[command(flatten)]
+    pub telemetry: crate::telemetry::TelemetryArgs,
 }
 
 impl ServiceArgs {

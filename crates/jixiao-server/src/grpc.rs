@@ -160,7 +160,16 @@ where
         .layer(metrics.layer())
         .trace_fn(|request| {
             let request_id = crate::telemetry::request_id(request.headers());
-            tracing::info_span!("grpc", method = %request.uri().path(), request_id = %request_id)
+            let span = tracing::info_span!(
+                "grpc",
+                otel.name = %request.uri().path(),
+                otel.kind = "server",
+                rpc.system = "grpc",
+                method = %request.uri().path(),
+                request_id = %request_id
+            );
+            crate::telemetry::continue_trace(&span, request.headers());
+            span
         })
         .add_service(health)
         .add_service(reflection_v1)
