@@ -99,3 +99,79 @@ fn the_readme_walk_through_runs_as_written() {
     }
     assert!(system.terminate(Duration::from_secs(30)));
 }
+
+/// Every `cargo run`/`cargo build` of the README names binaries that cargo builds from the
+/// repository's root (the workspace's default members), so that the commands work as written.
+#[test]
+fn the_readme_cargo_commands_name_binaries_built_at_the_root() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let output = Command::new(env!("CARGO"))
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ])
+        .current_dir(&root)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let metadata: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let default_members: Vec<&str> = metadata["workspace_default_members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|id| id.as_str().unwrap())
+        .collect();
+    let mut built_at_root = std::collections::BTreeSet::new();
+    for package in metadata["packages"].as_array().unwrap() {
+        if !default_members.contains(&package["id"].as_str().unwrap()) {
+            continue;
+        }
+        for target in package["targets"].as_array().unwrap() {
+            if target["kind"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|kind| kind == "bin")
+            {
+                built_at_root.insert(target["name"].as_str().unwrap().to_owned());
+            }
+        }
+    }
+    let readme = include_str!("../../../README.md");
+    let mut named = Vec::new();
+    for line in readme.lines().filter(|line| line.contains("cargo ")) {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        for pair in words.windows(2) {
+            if pair[0] == "--bin" {
+                named.push(pair[1].trim_matches(['`', ',', '.']).to_owned());
+            }
+        }
+        // `cargo build --release --bins && target/release/X`.
+        if let Some(rest) = line.split("target/release/").nth(1)
+            && line.contains("--bins")
+        {
+            named.push(
+                rest.split_whitespace()
+                    .next()
+                    .unwrap()
+                    .trim_matches('`')
+                    .to_owned(),
+            );
+        }
+    }
+    assert!(named.contains(&"jixiao".to_owned()), "{named:?}");
+    assert!(named.contains(&"jixiao-bench".to_owned()), "{named:?}");
+    for binary in &named {
+        assert!(
+            built_at_root.contains(binary),
+            "the README runs {binary}, which `cargo` at the root does not build ({built_at_root:?})"
+        );
+    }
+}
