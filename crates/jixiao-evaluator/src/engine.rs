@@ -283,6 +283,7 @@ impl Engine {
                 FailureKind::Framework,
             )
         })?;
+        let reading = Instant::now();
         let (inputs, counts) = inputs::fetch(
             &self.ingest,
             period.year_number(),
@@ -303,8 +304,10 @@ impl Engine {
             target_sets = counts.target_sets,
             points = counts.points,
             watermark = counts.watermark,
+            seconds = reading.elapsed().as_secs_f64(),
             "inputs read"
         );
+        let scoring = Instant::now();
         let department_codes = run.department_codes.clone();
         let watermark = inputs.watermark;
         // Scoring a large year is CPU work: keep it off the async workers.
@@ -314,13 +317,39 @@ impl Engine {
             } else {
                 department_codes
             };
-            codes
-                .iter()
-                .map(|code| evaluate(&framework, &inputs, code, period))
-                .collect()
+            // Departments are scored independently: one share of them per core.
+            let threads = std::thread::available_parallelism()
+                .map_or(1, usize::from)
+                .min(codes.len())
+                .max(1);
+            let share = codes.len().div_ceil(threads).max(1);
+            std::thread::scope(|scope| {
+                let workers: Vec<_> = codes
+                    .chunks(share)
+                    .map(|chunk| {
+                        let (framework, inputs) = (&framework, &inputs);
+                        scope.spawn(move || {
+                            chunk
+                                .iter()
+                                .map(|code| evaluate(framework, inputs, code, period))
+                                .collect::<Vec<_>>()
+                        })
+                    })
+                    .collect();
+                workers
+                    .into_iter()
+                    .flat_map(|worker| worker.join().expect("scoring never panics"))
+                    .collect()
+            })
         })
         .await
         .map_err(|error| (format!("scoring failed: {error}"), FailureKind::Internal))?;
+        info!(
+            run_id = run.id,
+            departments = evaluations.len(),
+            seconds = scoring.elapsed().as_secs_f64(),
+            "departments scored"
+        );
         self.store
             .finish_run(run, &evaluations, watermark)
             .await

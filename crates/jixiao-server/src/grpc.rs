@@ -164,7 +164,6 @@ where
                 "grpc",
                 otel.name = %request.uri().path(),
                 otel.kind = "server",
-                rpc.system = "grpc",
                 method = %request.uri().path(),
                 request_id = %request_id
             );
