@@ -139,10 +139,8 @@ async fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve(args) => {
-            let telemetry = jixiao_server::telemetry::init(&args.telemetry, "jixiao")?;
-            let result = serve(args).await;
-            telemetry.shutdown();
-            result
+            let telemetry = args.telemetry.clone();
+            jixiao_server::telemetry::run_with(&telemetry, "jixiao", serve(args)).await
         }
         Command::Evaluate {
             period,

@@ -23,20 +23,17 @@ async fn main() -> std::process::ExitCode {
 
 async fn run() -> anyhow::Result<()> {
     let args = Args::parse();
-    let telemetry = jixiao_server::telemetry::init(&args.service.telemetry, "jixiao-evaluator")?;
     let more = args
         .ingest_endpoint
         .map(|endpoint| ("ingest_endpoint".to_owned(), endpoint))
         .into_iter()
         .collect();
     let config: EvaluatorConfig = args.service.load("evaluator", "JIXIAO_EVALUATOR_", more)?;
-    let result = async {
+    jixiao_server::telemetry::run_with(&args.service.telemetry, "jixiao-evaluator", async {
         EvaluatorServer::build(config)
             .await?
             .run_until_stopped(jixiao_server::grpc::shutdown_signal())
             .await
-    }
-    .await;
-    telemetry.shutdown();
-    result
+    })
+    .await
 }

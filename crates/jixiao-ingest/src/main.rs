@@ -20,15 +20,12 @@ async fn main() -> std::process::ExitCode {
 
 async fn run() -> anyhow::Result<()> {
     let args = Args::parse();
-    let telemetry = jixiao_server::telemetry::init(&args.service.telemetry, "jixiao-ingest")?;
     let config: IngestConfig = args.service.load("ingest", "JIXIAO_INGEST_", Vec::new())?;
-    let result = async {
+    jixiao_server::telemetry::run_with(&args.service.telemetry, "jixiao-ingest", async {
         IngestServer::build(config)
             .await?
             .run_until_stopped(jixiao_server::grpc::shutdown_signal())
             .await
-    }
-    .await;
-    telemetry.shutdown();
-    result
+    })
+    .await
 }

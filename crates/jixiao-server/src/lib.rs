@@ -2,7 +2,7 @@
 //!
 //! - [`config`]: defaults, then a TOML file, then `JIXIAO_*` environment variables, then
 //!   command-line flags, merged into a typed configuration;
-//! - [`telemetry`]: tracing logs, human-readable or JSON;
+//! - [`telemetry`]: tracing logs, human-readable or JSON, and optional OTLP trace export;
 //! - [`grpc`]: health and reflection (`v1` and `v1alpha`), the mapping of validation errors to
 //!   `INVALID_ARGUMENT` with `google.rpc.BadRequest`, and serving with a bounded graceful
 //!   shutdown;

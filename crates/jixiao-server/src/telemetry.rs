@@ -112,6 +112,18 @@ pub fn init(args: &TelemetryArgs, service_name: &str) -> anyhow::Result<Telemetr
     Ok(Telemetry { provider })
 }
 
+/// Sets up logs and traces as [`init`] does, runs `serve`, then flushes the traces.
+pub async fn run_with(
+    args: &TelemetryArgs,
+    service_name: &str,
+    serve: impl std::future::Future<Output = anyhow::Result<()>>,
+) -> anyhow::Result<()> {
+    let telemetry = init(args, service_name)?;
+    let result = serve.await;
+    telemetry.shutdown();
+    result
+}
+
 /// Makes `span` a child of the trace named by the request's `traceparent` header, if any.
 pub fn continue_trace(span: &tracing::Span, headers: &HeaderMap) {
     if headers.get("traceparent").is_none() {
