@@ -48,12 +48,30 @@ async fn connect(endpoint: &Endpoint) -> anyhow::Result<Client> {
         .connect()
         .await
         .map_err(|error| {
-            anyhow::anyhow!("cannot reach the evaluator at {}: {error}", endpoint.url)
+            anyhow::anyhow!(
+                "cannot reach the evaluator at {}: {}",
+                endpoint.url,
+                with_causes(&error)
+            )
         })?;
     Ok(EvaluatorServiceClient::with_interceptor(
         channel,
         BearerToken::new(&endpoint.token)?,
     ))
+}
+
+/// An error with its causes, as `transport error: tcp connect error: Connection refused`.
+fn with_causes(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(inner) = cause {
+        let more = inner.to_string();
+        if !text.ends_with(&more) {
+            text = format!("{text}: {more}");
+        }
+        cause = inner.source();
+    }
+    text
 }
 
 fn failed(status: tonic::Status) -> anyhow::Error {
@@ -322,7 +340,7 @@ pub async fn health(url: &str, service: &str, tls: &ClientTls) -> anyhow::Result
         .apply(target, "--ca-file/--cert-file/--key-file")?
         .connect()
         .await
-        .map_err(|error| anyhow::anyhow!("cannot reach {url}: {error}"))?;
+        .map_err(|error| anyhow::anyhow!("cannot reach {url}: {}", with_causes(&error)))?;
     let answer = HealthClient::new(channel)
         .check(HealthCheckRequest {
             service: service.to_owned(),

@@ -18,26 +18,26 @@ use sqlx::{ConnectOptions, Connection};
 #[derive(Debug, thiserror::Error)]
 pub enum BackupError {
     /// A file could not be read, written or moved.
-    #[error("{path}: {source}")]
+    #[error("{}: {reason}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
         /// Why.
-        source: std::io::Error,
+        reason: std::io::Error,
     },
     /// SQLite refused.
-    #[error("{path}: {source}")]
+    #[error("{}: {reason}", path.display())]
     Database {
         /// The database.
         path: PathBuf,
         /// Why.
-        source: sqlx::Error,
+        reason: sqlx::Error,
     },
     /// The request cannot be carried out as asked.
     #[error("{0}")]
     Refused(String),
     /// The copy is damaged.
-    #[error("{path} failed the integrity check: {report}")]
+    #[error("{} failed the integrity check: {report}", path.display())]
     Damaged {
         /// The damaged file.
         path: PathBuf,
@@ -56,16 +56,16 @@ pub struct BackupReport {
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> BackupError + '_ {
-    move |source| BackupError::Io {
+    move |reason| BackupError::Io {
         path: path.to_owned(),
-        source,
+        reason,
     }
 }
 
 fn database(path: &Path) -> impl FnOnce(sqlx::Error) -> BackupError + '_ {
-    move |source| BackupError::Database {
+    move |reason| BackupError::Database {
         path: path.to_owned(),
-        source,
+        reason,
     }
 }
 
@@ -129,6 +129,14 @@ pub async fn backup(source: &Path, destination: &Path) -> Result<BackupReport, B
         return Err(BackupError::Refused(format!(
             "{} exists; a backup never overwrites a file",
             destination.display()
+        )));
+    }
+    if let Some(parent) = destination.parent().filter(|p| !p.as_os_str().is_empty())
+        && !parent.is_dir()
+    {
+        return Err(BackupError::Refused(format!(
+            "the directory {} does not exist",
+            parent.display()
         )));
     }
     let partial = with_suffix(destination, ".partial");
@@ -244,6 +252,10 @@ mod tests {
         assert!(again.to_string().contains("never overwrites"), "{again}");
         assert!(!with_suffix(&copy, ".partial").exists());
 
+        let nowhere = backup(&source, &dir.path().join("no/such/dir.sqlite"))
+            .await
+            .unwrap_err();
+        assert!(nowhere.to_string().contains("does not exist"), "{nowhere}");
         let missing = backup(&dir.path().join("none.sqlite"), &dir.path().join("x"))
             .await
             .unwrap_err();
