@@ -3,7 +3,6 @@
 //! before the backup began is in it, and every batch in it is whole.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use jixiao::ingest::v1 as pb;
@@ -107,29 +106,35 @@ async fn a_backup_taken_during_pushes_restores_to_a_consistent_state() {
         .await
         .unwrap();
 
-    // One writer pushes batches one after another and notes each acknowledgement.
-    let acknowledged = Arc::new(Mutex::new(0usize));
+    // One writer pushes batches one after another and announces each acknowledgement.
+    let (acknowledged, mut acknowledgements) = tokio::sync::watch::channel(0usize);
     let (stop, mut stopped) = tokio::sync::watch::channel(false);
     let writer = tokio::spawn({
-        let acknowledged = Arc::clone(&acknowledged);
         let mut ingest = ingest.clone();
         async move {
             let mut number = 0;
             while !*stopped.borrow_and_update() {
                 ingest.push_metrics(batch(number)).await.unwrap();
                 number += 1;
-                *acknowledged.lock().unwrap() = number;
+                acknowledged.send_replace(number);
             }
             number
         }
     });
-    while *acknowledged.lock().unwrap() < 20 {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let mut wait_for = async |count: usize| {
+        tokio::time::timeout(
+            Duration::from_secs(60),
+            acknowledgements.wait_for(|&acknowledged| acknowledged >= count),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("{count} batches were not acknowledged within 60 s"))
+        .map(|acknowledged| *acknowledged)
+        .unwrap()
+    };
+    let acknowledged_before = wait_for(20).await;
 
     let backups = tempfile::tempdir().unwrap();
     let copy = backups.path().join("ingest-backup.sqlite");
-    let acknowledged_before = *acknowledged.lock().unwrap();
     let output = tokio::task::spawn_blocking({
         let database = data.join("ingest.sqlite");
         let copy = copy.clone();
@@ -137,12 +142,10 @@ async fn a_backup_taken_during_pushes_restores_to_a_consistent_state() {
     })
     .await
     .unwrap();
-    let acknowledged_after = *acknowledged.lock().unwrap();
+    let acknowledged_after = wait_for(0).await;
     assert!(output.contains("integrity checked"), "{output}");
     // The pushes went on: the backup did not stop the writer.
-    while *acknowledged.lock().unwrap() < acknowledged_after + 10 {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_for(acknowledged_after + 10).await;
     stop.send(true).unwrap();
     let pushed = writer.await.unwrap();
     assert_eq!(points_by_batch(&mut ingest).await.len(), pushed);
