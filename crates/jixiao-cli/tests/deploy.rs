@@ -169,6 +169,24 @@ fn systemd_units_verify_and_their_commands_start_the_services() {
         output.trim().is_empty(),
         "systemd-analyze verify:\n{output}"
     );
+    // The user the units run as, from the sysusers.d file, on an empty root.
+    let root = tempfile::tempdir().unwrap();
+    let sysusers = deploy()
+        .join("systemd/jixiao.sysusers")
+        .canonicalize()
+        .unwrap();
+    let output = tool(
+        "systemd-sysusers",
+        &[
+            "--dry-run",
+            &format!("--root={}", root.path().display()),
+            sysusers.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        output.contains("Creating user 'jixiao'") && !output.contains("ignoring"),
+        "systemd-sysusers:\n{output}"
+    );
 
     for (unit, service, extra) in [
         (
