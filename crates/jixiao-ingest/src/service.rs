@@ -97,6 +97,8 @@ impl<S: IngestStore> IngestApi<S> {
             .validate_and_store(principal, request_id, source, points, method)
             .await;
         match &result {
+            // A retry answered from the request log wrote nothing now.
+            Ok(outcome) if outcome.replayed => {}
             Ok(outcome) => self
                 .metrics
                 .stored(outcome.stored as u64, outcome.unchanged as u64),
@@ -369,6 +371,7 @@ impl<S: IngestStore> IngestService for IngestApi<S> {
             unchanged,
             revised,
             watermark,
+            replayed: _,
         } = self
             .push(&principal, request_id, source, points, "PushMetrics")
             .await?;

@@ -33,14 +33,14 @@ fn the_metrics_endpoint_counts_requests_points_refusals_and_streams() {
         r#"{"department": {"code": "BY-LAND", "name": "广州市白云区土地资源利用和保护中心"}}"#,
     );
     assert!(ok, "{answer}");
-    let (ok, answer) = call(
-        &address,
-        &method("PushMetrics"),
-        r#"{"source": "land", "points": [
+    let two_points = r#"{"requestId": "metrics-1", "source": "land", "points": [
             {"departmentCode": "BY-LAND", "metricCode": "land.supply.area", "period": "2022", "value": "420.58", "unit": "公顷"},
-            {"departmentCode": "BY-LAND", "metricCode": "land.transfer.revenue", "period": "2022", "value": "205.55", "unit": "亿元"}]}"#,
-    );
+            {"departmentCode": "BY-LAND", "metricCode": "land.transfer.revenue", "period": "2022", "value": "205.55", "unit": "亿元"}]}"#;
+    let (ok, answer) = call(&address, &method("PushMetrics"), two_points);
     assert!(ok, "{answer}");
+    // A retry is answered from the request log: it stores nothing and counts nothing.
+    let (ok, retried) = call(&address, &method("PushMetrics"), two_points);
+    assert!(ok && retried == answer, "{retried}");
     // The same figures again: nothing new is stored.
     let (ok, answer) = call(
         &address,
@@ -88,7 +88,7 @@ fn the_metrics_endpoint_counts_requests_points_refusals_and_streams() {
             ],
         )
     };
-    assert_eq!(handled("PushMetrics", "OK"), 2.0);
+    assert_eq!(handled("PushMetrics", "OK"), 3.0);
     assert_eq!(handled("PushMetrics", "INVALID_ARGUMENT"), 1.0);
     assert_eq!(handled("StreamMetrics", "OK"), 1.0);
     assert_eq!(handled("UpsertDepartment", "OK"), 1.0);
@@ -107,14 +107,14 @@ fn the_metrics_endpoint_counts_requests_points_refusals_and_streams() {
             "grpc_server_started_total",
             &[("grpc_service", SERVICE), ("grpc_method", "PushMetrics")]
         ),
-        3.0
+        4.0
     );
     assert_eq!(
         after.sum(
             "grpc_server_handling_seconds_count",
             &[("grpc_service", SERVICE), ("grpc_method", "PushMetrics")]
         ),
-        3.0
+        4.0
     );
     assert!(after.has(
         "grpc_server_handling_seconds_bucket",

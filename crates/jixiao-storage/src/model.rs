@@ -116,6 +116,10 @@ pub struct PushOutcome {
     pub revised: i64,
     /// The watermark after the batch.
     pub watermark: i64,
+    /// Whether this is the answer to an earlier request with the same request id, which
+    /// stored nothing now (not part of the stored answer).
+    #[serde(skip)]
+    pub replayed: bool,
 }
 
 /// A stored point revision.

@@ -254,6 +254,10 @@ async fn commit_group(
             results.push(Some(
                 if method == idempotency.method && *digest == idempotency.digest {
                     serde_json::from_str(response)
+                        .map(|outcome| PushOutcome {
+                            replayed: true,
+                            ..outcome
+                        })
                         .map_err(|error| StoreError::Corrupt(format!("stored answer: {error}")))
                 } else {
                     Err(StoreError::RequestIdReused {
@@ -373,7 +377,10 @@ async fn commit_group(
     }
     for (retry, first) in retries {
         if let Some(Ok(outcome)) = results[first] {
-            results[retry] = Some(Ok(outcome));
+            results[retry] = Some(Ok(PushOutcome {
+                replayed: true,
+                ..outcome
+            }));
         }
     }
 
