@@ -2,8 +2,8 @@
 //! affect the others committed with it, and retries in one group count once.
 
 use jixiao_storage::{
-    Idempotency, IngestStore, NewDepartment, NewPoint, PointBatch, PointFilter, SqliteStore,
-    StoreError, StoreOptions,
+    Idempotency, IngestStore, NewDepartment, NewPoint, PointBatch, PointFilter, PushOutcome,
+    SqliteStore, StoreError, StoreOptions,
 };
 
 fn batch(department: &str, project: &str, value: &str) -> PointBatch {
@@ -102,8 +102,17 @@ async fn concurrent_batches_commit_together_and_stay_all_or_nothing() {
             Err(error) => panic!("{error:?}"),
         }
     }
+    // Every copy gets the same answer; exactly one of them stored it, the others are replays.
+    let stored_once = answers.iter().filter(|outcome| !outcome.replayed).count();
+    assert_eq!(stored_once, 1, "one copy stores: {answers:?}");
     assert!(
-        answers.windows(2).all(|pair| pair[0] == pair[1]),
+        answers.windows(2).all(|pair| PushOutcome {
+            replayed: false,
+            ..pair[0]
+        } == PushOutcome {
+            replayed: false,
+            ..pair[1]
+        }),
         "copies answer alike: {answers:?}"
     );
     assert_eq!(answers[0].stored, 3);
