@@ -114,13 +114,6 @@ impl EvaluatorServer {
         self.local_addr
     }
 
-    /// The address of the metrics endpoint, when it is on.
-    pub fn metrics_addr(&self) -> Option<SocketAddr> {
-        self.metrics_endpoint
-            .as_ref()
-            .map(MetricsEndpoint::local_addr)
-    }
-
     /// Starts the schedule (when enabled) and serves until `shutdown` resolves.
     pub async fn run_until_stopped(
         self,

@@ -78,11 +78,6 @@ impl IngestServer {
         self.local_addr
     }
 
-    /// The address of the metrics endpoint, when it is on.
-    pub fn metrics_addr(&self) -> Option<SocketAddr> {
-        self.metrics.as_ref().map(MetricsEndpoint::local_addr)
-    }
-
     /// Serves until `shutdown` resolves, then drains requests in flight for at most the
     /// configured grace period and closes the store.
     pub async fn run_until_stopped(

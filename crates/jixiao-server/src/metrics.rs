@@ -48,11 +48,6 @@ pub fn seconds_family() -> HistogramFamily {
 /// A refresh run before each scrape, to read values that are not counted as they change.
 pub type Refresh = Arc<dyn Fn() -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
 
-/// A refresh that does nothing.
-pub fn no_refresh() -> Refresh {
-    Arc::new(|| Box::pin(async {}))
-}
-
 /// Counts of gRPC requests by method and status code, and their durations.
 #[derive(Debug, Clone)]
 pub struct GrpcMetrics {
