@@ -182,15 +182,29 @@ async fn a_backup_taken_during_pushes_restores_to_a_consistent_state() {
     );
     assert!(!ok && output.contains("stop its service"), "{output}");
     assert!(system.terminate(Duration::from_secs(30)));
-
-    // Restore into a fresh data directory and serve it.
-    let restored = tempfile::tempdir().unwrap();
+    let data_dir = system.into_data();
+    let database = data_dir.path().join("ingest.sqlite");
+    // A backup of the stopped service's database leaves nothing behind that blocks a restore.
     jixiao(&[
+        "backup",
+        database.to_str().unwrap(),
+        backups.path().join("at-stop.sqlite").to_str().unwrap(),
+    ]);
+
+    // Restore in place of the stopped service's database and serve it again.
+    let output = jixiao(&[
         "restore",
         copy.to_str().unwrap(),
-        restored.path().join("ingest.sqlite").to_str().unwrap(),
+        database.to_str().unwrap(),
     ]);
-    let system = serve(restored);
+    assert!(output.contains("restored"), "{output}");
+    assert!(
+        data_dir
+            .path()
+            .join("ingest.sqlite.before-restore")
+            .is_file()
+    );
+    let system = serve(data_dir);
     let mut ingest = client(&system).await;
     let counts = points_by_batch(&mut ingest).await;
     let batches = counts.len();

@@ -1,6 +1,6 @@
 //! Online backup and offline restore of a service's SQLite file.
 //!
-//! A backup is taken with `VACUUM INTO` on a read-only connection: one read transaction, so
+//! A backup is taken with `VACUUM INTO`, which only reads: one read transaction, so
 //! the copy is the database as of one commit, while the service goes on writing (WAL mode lets
 //! readers and the writer work side by side). The copy is written under a temporary name,
 //! synced, checked with `PRAGMA integrity_check` and only then renamed into place, so that a
@@ -77,6 +77,12 @@ fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
 }
 
 async fn open_read_only(path: &Path) -> Result<SqliteConnection, BackupError> {
+    open(path, true).await
+}
+
+/// Opens an existing database. A read-only connection that is the last one to close leaves a
+/// WAL database's `-wal` and `-shm` files behind; a writable one removes them.
+async fn open(path: &Path, read_only: bool) -> Result<SqliteConnection, BackupError> {
     if !path.is_file() {
         return Err(BackupError::Refused(format!(
             "{} is not a database file",
@@ -85,7 +91,7 @@ async fn open_read_only(path: &Path) -> Result<SqliteConnection, BackupError> {
     }
     SqliteConnectOptions::new()
         .filename(path)
-        .read_only(true)
+        .read_only(read_only)
         .create_if_missing(false)
         .busy_timeout(Duration::from_secs(30))
         .connect()
@@ -142,7 +148,9 @@ pub async fn backup(source: &Path, destination: &Path) -> Result<BackupReport, B
     let partial = with_suffix(destination, ".partial");
     let _ = std::fs::remove_file(&partial);
     let result = async {
-        let mut connection = open_read_only(source).await?;
+        // Writable, though it only reads: when the service is stopped this is the last
+        // connection, and it must leave no `-wal` file behind that would block a restore.
+        let mut connection = open(source, false).await?;
         let target = partial
             .to_str()
             .ok_or_else(|| BackupError::Refused(format!("{} is not UTF-8", partial.display())))?;
