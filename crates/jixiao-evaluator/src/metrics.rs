@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use jixiao_server::metrics::{
-    GrpcMetrics, HistogramFamily, Labels, Refresh, database_bytes, seconds_family,
+    GrpcMetrics, HistogramFamily, Labels, Refresh, seconds_family, set_database_size,
 };
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -172,13 +172,7 @@ impl EvaluatorMetrics {
                         }
                     }
                 }
-                let database = database.clone();
-                let bytes = tokio::task::spawn_blocking(move || database_bytes(&database))
-                    .await
-                    .unwrap_or(0);
-                metrics
-                    .database_bytes
-                    .set(i64::try_from(bytes).unwrap_or(i64::MAX));
+                set_database_size(&metrics.database_bytes, database.clone()).await;
             })
         })
     }

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use jixiao_domain::Violation;
-use jixiao_server::metrics::{GrpcMetrics, Labels, Refresh, database_bytes};
+use jixiao_server::metrics::{GrpcMetrics, Labels, Refresh, set_database_size};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
@@ -149,12 +149,7 @@ impl IngestMetrics {
         Arc::new(move || {
             let gauge = gauge.clone();
             let database = Arc::clone(&database);
-            Box::pin(async move {
-                let bytes = tokio::task::spawn_blocking(move || database_bytes(&database))
-                    .await
-                    .unwrap_or(0);
-                gauge.set(i64::try_from(bytes).unwrap_or(i64::MAX));
-            })
+            Box::pin(async move { set_database_size(&gauge, database.to_path_buf()).await })
         })
     }
 }

@@ -19,6 +19,7 @@ use bytes::Bytes;
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 use tokio::net::TcpListener;
@@ -265,12 +266,18 @@ pub fn code_name(code: Code) -> &'static str {
     }
 }
 
-/// The size of an SQLite database on disk: the file and its write-ahead log.
-pub fn database_bytes(path: &std::path::Path) -> u64 {
-    let size = |path: &std::path::Path| std::fs::metadata(path).map_or(0, |meta| meta.len());
-    let mut wal = path.as_os_str().to_owned();
-    wal.push("-wal");
-    size(path) + size(std::path::Path::new(&wal))
+/// Sets `gauge` to the size of the SQLite database at `path` on disk: the file and its
+/// write-ahead log (0 for a file that cannot be read).
+pub async fn set_database_size(gauge: &Gauge, path: std::path::PathBuf) {
+    let bytes = tokio::task::spawn_blocking(move || {
+        let size = |path: &std::path::Path| std::fs::metadata(path).map_or(0, |meta| meta.len());
+        let mut wal = path.as_os_str().to_owned();
+        wal.push("-wal");
+        size(&path) + size(std::path::Path::new(&wal))
+    })
+    .await
+    .unwrap_or(0);
+    gauge.set(i64::try_from(bytes).unwrap_or(i64::MAX));
 }
 
 /// The metrics endpoint of a service: a bound listener, not yet serving.
