@@ -10,13 +10,13 @@ use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::Server;
 use tonic::transport::server::Router;
 use tonic::{Code, Status};
-use tower_layer::{Identity, Stack};
-
-use crate::metrics::{GrpcMetrics, GrpcMetricsLayer};
 use tonic_health::ServingStatus;
 use tonic_health::pb::health_server::HealthServer;
 use tonic_health::server::HealthReporter;
 use tonic_types::{ErrorDetails, FieldViolation, StatusExt};
+use tower_layer::{Identity, Stack};
+
+use crate::metrics::{GrpcMetrics, GrpcMetricsLayer};
 
 /// `INVALID_ARGUMENT` with a `google.rpc.BadRequest` naming each violation, and the same list
 /// in the message text, since older grpcurl does not print details.
