@@ -263,3 +263,31 @@ async fn the_evaluator_reads_with_its_own_token_and_requires_admin_to_run() {
     task.await.unwrap().unwrap();
     ingest.stop().await;
 }
+
+#[test]
+fn every_rpc_of_both_services_has_an_explicit_scope() {
+    use prost::Message;
+    let set = prost_types::FileDescriptorSet::decode(jixiao::FILE_DESCRIPTOR_SET).unwrap();
+    let mut checked = 0;
+    for file in &set.file {
+        for service in &file.service {
+            let scope_of: fn(&str) -> Option<Scope> = match (file.package(), service.name()) {
+                ("jixiao.ingest.v1", "IngestService") => jixiao_ingest::scope_of,
+                ("jixiao.evaluator.v1", "EvaluatorService") => jixiao_evaluator::scope_of,
+                (package, name) => panic!("{package}.{name} has no scope table"),
+            };
+            for method in &service.method {
+                assert!(
+                    scope_of(method.name()).is_some(),
+                    "{}.{}/{} has no explicit scope",
+                    file.package(),
+                    service.name(),
+                    method.name()
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 15, "only {checked} methods found");
+    assert!(jixiao_ingest::scope_of("NotAMethod").is_none());
+}

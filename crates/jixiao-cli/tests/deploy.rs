@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use jixiao_evaluator::EvaluatorConfig;
 use jixiao_ingest::IngestConfig;
-use jixiao_server::config::{Sources, load};
+use jixiao_server::config::{Sources, load_reporting_ignored};
 use jixiao_testkit::{Process, run, scrape};
 
 const JIXIAO: &str = env!("CARGO_BIN_EXE_jixiao");
@@ -113,16 +113,19 @@ fn env_list(scalars: &[(String, String)], prefix: &str) -> HashMap<String, Strin
 /// service does; panics with the reason if it is not valid.
 fn config<T>(file: Option<&Path>, env: &HashMap<String, String>, prefix: &str) -> T
 where
-    T: serde::Serialize + serde::de::DeserializeOwned + Default,
+    T: serde::Serialize + serde::de::DeserializeOwned + Default + jixiao_server::config::Validate,
 {
-    load(&Sources {
+    let (config, ignored) = load_reporting_ignored(&Sources {
         file,
         file_table: None,
         env,
         env_prefix: prefix,
         overrides: Vec::new(),
     })
-    .unwrap_or_else(|error| panic!("{error:#}"))
+    .unwrap_or_else(|error| panic!("{error:#}"));
+    // The services would start, but a variable of ours that names no setting is a typo.
+    assert!(ignored.is_empty(), "no such settings: {ignored:?}");
+    config
 }
 
 fn check_container_settings(ingest: &IngestConfig, evaluator: &EvaluatorConfig) {

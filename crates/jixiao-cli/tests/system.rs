@@ -174,3 +174,49 @@ fn the_whole_system_scores_the_source_report_and_explains_it_over_grpcurl() {
         "SIGTERM stops both services cleanly"
     );
 }
+
+#[test]
+fn the_system_starts_whatever_else_the_environment_holds() {
+    // Kubernetes' service links for both Services, and the command-line tool's own variable
+    // that the README tells users to export.
+    let env = [
+        ("JIXIAO_INGEST_PORT", "tcp://10.96.0.10:50051"),
+        ("JIXIAO_INGEST_PORT_50051_TCP", "tcp://10.96.0.10:50051"),
+        ("JIXIAO_INGEST_SERVICE_HOST", "10.96.0.10"),
+        ("JIXIAO_INGEST_SERVICE_PORT", "50051"),
+        ("JIXIAO_EVALUATOR_PORT", "tcp://10.96.0.11:50052"),
+        ("JIXIAO_EVALUATOR_SERVICE_HOST", "10.96.0.11"),
+        ("JIXIAO_EVALUATOR_URL", "http://localhost:50052"),
+    ];
+    let system = Process::start_with_env(
+        JIXIAO,
+        &[
+            "serve",
+            "--ingest-set",
+            "listen=127.0.0.1:0",
+            "--evaluator-set",
+            "listen=127.0.0.1:0",
+            "--evaluator-set",
+            "schedule.enabled=false",
+        ],
+        &env,
+        &["ingest", "evaluator"],
+        tempfile::tempdir().unwrap(),
+    );
+    ok(call(
+        system.address("ingest"),
+        &format!("{INGEST}/ListDepartments"),
+        "{}",
+    ));
+    let warning = system
+        .wait_for_log(&["JIXIAO_EVALUATOR_URL"], Duration::from_secs(10))
+        .expect("the ignored variables are logged");
+    assert!(warning.contains("name no setting"), "{warning}");
+    // A misspelt key in a flag is still an error naming it.
+    let (started, output) = run(
+        JIXIAO,
+        &["serve", "--evaluator-set", "schedule.enabeld=false"],
+    );
+    assert!(!started, "{output}");
+    assert!(output.contains("schedule.enabeld"), "{output}");
+}

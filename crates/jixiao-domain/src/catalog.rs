@@ -35,7 +35,6 @@ impl fmt::Display for Temporal {
 
 /// One catalog metric.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct MetricDef {
     /// Dotted code, for example `budget.executed`.
     pub code: String,

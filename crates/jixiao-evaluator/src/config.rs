@@ -3,13 +3,14 @@
 use std::path::PathBuf;
 
 use jixiao_server::auth::{AuthConfig, Secret};
+use jixiao_server::config::{Validate, check_range};
 use jixiao_server::grpc::ConnectionLimits;
 use jixiao_server::tls::{ClientTls, ServerTls};
 use serde::{Deserialize, Serialize};
 
 /// Everything the evaluator can be configured with. Every field has a default.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(default)]
 pub struct EvaluatorConfig {
     /// Address to serve gRPC on.
     pub listen: String,
@@ -45,7 +46,7 @@ pub struct EvaluatorConfig {
 
 /// When snapshots are made without being asked.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(default)]
 pub struct ScheduleConfig {
     /// Whether the schedule runs at all.
     pub enabled: bool,
@@ -104,6 +105,44 @@ impl Default for ScheduleConfig {
     }
 }
 
+impl Validate for EvaluatorConfig {
+    /// The ranges of the numeric settings.
+    fn validate(&self) -> anyhow::Result<()> {
+        const DAY: u64 = 86_400;
+        check_range(
+            "ingest_timeout_seconds",
+            self.ingest_timeout_seconds,
+            1..=DAY,
+        )?;
+        check_range(
+            "shutdown_grace_seconds",
+            self.shutdown_grace_seconds,
+            0..=3_600,
+        )?;
+        let schedule = &self.schedule;
+        check_range(
+            "schedule.catch_up_days",
+            schedule.catch_up_days,
+            0..=MAX_CATCH_UP_DAYS,
+        )?;
+        check_range("schedule.max_attempts", schedule.max_attempts, 1..=100)?;
+        check_range(
+            "schedule.retry_initial_seconds",
+            schedule.retry_initial_seconds,
+            1..=DAY,
+        )?;
+        check_range(
+            "schedule.retry_max_seconds",
+            schedule.retry_max_seconds,
+            schedule.retry_initial_seconds..=7 * DAY,
+        )?;
+        self.limits.validate("limits.")
+    }
+}
+
+/// The longest catch-up window, in days: ten years of missed fires.
+pub const MAX_CATCH_UP_DAYS: u32 = 3_660;
+
 impl EvaluatorConfig {
     /// The SQLite file.
     pub fn database_path(&self) -> PathBuf {
@@ -124,8 +163,57 @@ mod tests {
 
     #[test]
     fn the_sample_configuration_in_deploy_is_valid() {
-        let text = include_str!("../../../deploy/evaluator.toml");
-        let config: EvaluatorConfig = toml::from_str(text).unwrap();
+        // Through the services' loader, which refuses unknown keys and checks ranges.
+        let file =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/evaluator.toml");
+        let env = std::collections::HashMap::new();
+        let config: EvaluatorConfig =
+            jixiao_server::config::load(&jixiao_server::config::Sources {
+                file: Some(&file),
+                file_table: None,
+                env: &env,
+                env_prefix: "JIXIAO_EVALUATOR_",
+                overrides: Vec::new(),
+            })
+            .unwrap();
         crate::schedule::Schedules::new(&config.schedule).unwrap();
+    }
+
+    #[test]
+    fn out_of_range_schedule_settings_are_refused_naming_the_key_and_the_range() {
+        let env = std::collections::HashMap::new();
+        for (key, value, expected) in [
+            (
+                "schedule.catch_up_days",
+                "100000000",
+                "schedule.catch_up_days = 100000000: out of range, expected 0 to 3660",
+            ),
+            (
+                "schedule.max_attempts",
+                "0",
+                "schedule.max_attempts = 0: out of range, expected 1 to 100",
+            ),
+            (
+                "limits.request_timeout_seconds",
+                "0",
+                "limits.request_timeout_seconds = 0: out of range, expected 1 to 86400",
+            ),
+            (
+                "schedule.retry_max_seconds",
+                "1",
+                "schedule.retry_max_seconds = 1: out of range, expected 60 to 604800",
+            ),
+        ] {
+            let error =
+                jixiao_server::config::load::<EvaluatorConfig>(&jixiao_server::config::Sources {
+                    file: None,
+                    file_table: None,
+                    env: &env,
+                    env_prefix: "JIXIAO_EVALUATOR_",
+                    overrides: vec![(key.to_owned(), value.to_owned())],
+                })
+                .unwrap_err();
+            assert_eq!(format!("{error:#}"), expected);
+        }
     }
 }

@@ -32,7 +32,7 @@ use tonic::transport::Endpoint;
 pub use config::EvaluatorConfig;
 pub use engine::{Engine, FrameworkSource};
 pub use metrics::EvaluatorMetrics;
-pub use service::EvaluatorApi;
+pub use service::{EvaluatorApi, scope_of};
 pub use store::EvaluatorStore;
 
 /// The fully qualified name of the service, as health checks know it.

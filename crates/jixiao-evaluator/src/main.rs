@@ -28,8 +28,9 @@ async fn run() -> anyhow::Result<()> {
         .map(|endpoint| ("ingest_endpoint".to_owned(), endpoint))
         .into_iter()
         .collect();
-    let config: EvaluatorConfig = args.service.load("evaluator", "JIXIAO_EVALUATOR_", more)?;
     jixiao_server::telemetry::run_with(&args.service.telemetry, "jixiao-evaluator", async {
+        // Loaded once logging is up, so that ignored variables are logged.
+        let config: EvaluatorConfig = args.service.load("evaluator", "JIXIAO_EVALUATOR_", more)?;
         EvaluatorServer::build(config)
             .await?
             .run_until_stopped(jixiao_server::grpc::shutdown_signal())

@@ -100,8 +100,11 @@ impl Schedules {
             .map(|fire| fire.with_timezone(&Utc))
     }
 
-    /// The period a fire at `at` is for.
-    pub fn period_for(&self, kind: Kind, at: DateTime<Utc>) -> Period {
+    /// The period a fire at `at` is for: the last quarter that ended before it, or the year
+    /// before its own, in the schedule's time zone. It depends on the date only, never on the
+    /// time of day the cron names. `None` when that period is outside the years jixiao holds
+    /// ([`jixiao_domain::period::MIN_YEAR`] to `MAX_YEAR`).
+    pub fn period_for(&self, kind: Kind, at: DateTime<Utc>) -> Option<Period> {
         let local = at.with_timezone(&self.timezone);
         let year = local.year();
         match kind {
@@ -112,14 +115,16 @@ impl Schedules {
                 } else {
                     (year, quarter - 1)
                 };
-                Period::quarter(year, quarter).unwrap_or_else(|_| fallback_period(year))
+                Period::quarter(year, quarter).ok()
             }
-            Kind::Yearly => Period::year(year - 1).unwrap_or_else(|_| fallback_period(year)),
+            Kind::Yearly => Period::year(year - 1).ok(),
         }
     }
 
-    /// The start of a month in the schedule's time zone.
-    fn month_start(&self, year: i32, month: u32) -> Option<DateTime<Utc>> {
+    /// The start of the month after `period` ends, in the schedule's time zone: the first
+    /// instant at which a fire is for `period`.
+    fn end_of(&self, period: Period) -> Option<DateTime<Utc>> {
+        let (year, month) = (period.year_number(), u32::from(period.end_month()) + 1);
         let (year, month) = if month > 12 {
             (year + 1, month - 12)
         } else {
@@ -131,9 +136,10 @@ impl Schedules {
             .map(|time| time.with_timezone(&Utc))
     }
 
-    /// The periods of fires in `(after, now]`: a period is missed when the cron fired at least
-    /// once between the end of that period and the end of the next one (the fires that are
-    /// for it).
+    /// The periods of the fires in `(after, now]`, oldest first, each once, each exactly the
+    /// period [`Schedules::period_for`] gives its fire. One cron look-up per period: after a
+    /// fire for period P, the next fire that can be for another period is at the end of the
+    /// period after P.
     pub fn missed_periods(
         &self,
         kind: Kind,
@@ -142,47 +148,29 @@ impl Schedules {
     ) -> Vec<Period> {
         let cron = &self.cron(kind).1;
         let mut periods = Vec::new();
-        let mut candidate = self.period_for(kind, after);
-        loop {
-            let (year, end_month) = (candidate.year_number(), u32::from(candidate.end_month()));
-            let Some(own_end) = self.month_start(year, end_month + 1) else {
-                break;
-            };
-            if own_end > now {
+        let (mut from, mut inclusive) = (after, false);
+        while let Ok(fire) =
+            cron.find_next_occurrence(&from.with_timezone(&self.timezone), inclusive)
+        {
+            let fire = fire.with_timezone(&Utc);
+            if fire > now {
                 break;
             }
-            let next_end_month = match kind {
-                Kind::Quarterly => end_month + 4,
-                Kind::Yearly => end_month + 13,
+            let Some(period) = self.period_for(kind, fire) else {
+                // Before the years jixiao holds: the fires of later periods may still be.
+                from = fire;
+                inclusive = false;
+                continue;
             };
-            let next_end = if next_end_month > 12 {
-                self.month_start(year + 1, next_end_month - 12)
-            } else {
-                self.month_start(year, next_end_month)
+            periods.push(period);
+            let Some(next_from) = next_period(kind, period).and_then(|next| self.end_of(next))
+            else {
+                break;
             };
-            let Some(next_end) = next_end else { break };
-            let from = own_end.max(after).with_timezone(&self.timezone);
-            let until = next_end.min(now);
-            if let Ok(fire) = cron.find_next_occurrence(&from, false)
-                && fire.with_timezone(&Utc) <= until
-            {
-                periods.push(candidate);
-            }
-            candidate = match next_period(kind, candidate) {
-                Some(next) => next,
-                None => break,
-            };
+            (from, inclusive) = (next_from, true);
         }
         periods
     }
-}
-
-fn fallback_period(year: i32) -> Period {
-    Period::year(year.clamp(
-        jixiao_domain::period::MIN_YEAR,
-        jixiao_domain::period::MAX_YEAR,
-    ))
-    .expect("a clamped year is valid")
 }
 
 fn next_period(kind: Kind, period: Period) -> Option<Period> {
@@ -274,11 +262,15 @@ impl Scheduler {
         if *self.stop.borrow() {
             return;
         }
-        let period = self.schedules.period_for(kind, at);
         if let Err(error) = self.engine.store().set_last_fire(kind.name(), at).await {
             error!(error = %error, "recording a schedule fire failed");
         }
-        self.spawn_run(period, Vec::new(), Trigger::Schedule);
+        match self.schedules.period_for(kind, at) {
+            Some(period) => self.spawn_run(period, Vec::new(), Trigger::Schedule),
+            None => {
+                warn!(schedule = kind.name(), at = %at, "a fire for a period outside the years jixiao holds; skipped")
+            }
+        }
     }
 
     /// Runs `period` for `department_codes` (empty: every top-level department) with retries
@@ -388,18 +380,21 @@ mod tests {
         assert_eq!(
             schedules
                 .period_for(Kind::Quarterly, shanghai("2023-01-01 02:00:00"))
+                .unwrap()
                 .to_string(),
             "2022-Q4"
         );
         assert_eq!(
             schedules
                 .period_for(Kind::Quarterly, shanghai("2022-07-01 02:00:00"))
+                .unwrap()
                 .to_string(),
             "2022-Q2"
         );
         assert_eq!(
             schedules
                 .period_for(Kind::Quarterly, shanghai("2022-11-28 12:00:00"))
+                .unwrap()
                 .to_string(),
             "2022-Q3"
         );
@@ -408,12 +403,14 @@ mod tests {
         assert_eq!(
             schedules
                 .period_for(Kind::Quarterly, utc_evening)
+                .unwrap()
                 .to_string(),
             "2022-Q4"
         );
         assert_eq!(
             schedules
                 .period_for(Kind::Yearly, shanghai("2023-03-01 03:00:00"))
+                .unwrap()
                 .to_string(),
             "2022"
         );
@@ -476,5 +473,93 @@ mod tests {
         })
         .unwrap_err();
         assert!(error.to_string().contains("schedule.timezone"), "{error}");
+    }
+
+    fn names(periods: Vec<Period>) -> Vec<String> {
+        periods.iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn catch_up_gives_the_same_periods_whatever_time_of_day_the_crons_name() {
+        // Started on 2026-11-30 with 400 days to catch up: at midnight, at 02:00/03:00, and
+        // one second before midnight, the fires are for the same periods.
+        let now = shanghai("2026-11-30 10:00:00");
+        let after = now - chrono::Duration::days(400);
+        for (quarterly, yearly) in [
+            ("0 0 0 1 1,4,7,10 *", "0 0 0 1 1 *"),
+            ("0 0 2 1 1,4,7,10 *", "0 0 3 1 3 *"),
+            ("59 59 23 1 1,4,7,10 *", "59 59 23 1 1 *"),
+        ] {
+            let schedules = schedules(quarterly, yearly);
+            assert_eq!(
+                names(schedules.missed_periods(Kind::Quarterly, after, now)),
+                ["2025-Q4", "2026-Q1", "2026-Q2", "2026-Q3"],
+                "{quarterly}"
+            );
+            assert_eq!(
+                names(schedules.missed_periods(Kind::Yearly, after, now)),
+                ["2025"],
+                "{yearly}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_fire_at_a_periods_end_one_second_after_and_inside_the_next_is_for_that_period() {
+        let schedules = schedules("0 0 0 1 1,4,7,10 *", "0 0 0 1 1 *");
+        for at in [
+            "2026-10-01 00:00:00",
+            "2026-10-01 00:00:01",
+            "2026-11-15 12:00:00",
+            "2026-12-31 23:59:59",
+        ] {
+            assert_eq!(
+                schedules
+                    .period_for(Kind::Quarterly, shanghai(at))
+                    .unwrap()
+                    .to_string(),
+                "2026-Q3",
+                "{at}"
+            );
+        }
+        assert_eq!(
+            schedules
+                .period_for(Kind::Quarterly, shanghai("2026-09-30 23:59:59"))
+                .unwrap()
+                .to_string(),
+            "2026-Q2"
+        );
+        // Catching up from exactly a fire excludes it; from one second before includes it.
+        let fire = shanghai("2026-10-01 00:00:00");
+        let now = shanghai("2026-11-30 00:00:00");
+        assert!(
+            schedules
+                .missed_periods(Kind::Quarterly, fire, now)
+                .is_empty()
+        );
+        assert_eq!(
+            names(schedules.missed_periods(
+                Kind::Quarterly,
+                fire - chrono::Duration::seconds(1),
+                now
+            )),
+            ["2026-Q3"]
+        );
+    }
+
+    #[test]
+    fn fires_for_periods_before_the_years_jixiao_holds_are_skipped_never_turned_into_years() {
+        let schedules = schedules("0 0 2 1 1,4,7,10 *", "0 0 3 1 3 *");
+        let now = shanghai("2001-02-01 00:00:00");
+        let after = shanghai("1999-06-01 00:00:00");
+        assert_eq!(
+            names(schedules.missed_periods(Kind::Quarterly, after, now)),
+            ["2000-Q1", "2000-Q2", "2000-Q3", "2000-Q4"]
+        );
+        assert!(
+            schedules
+                .period_for(Kind::Quarterly, shanghai("2000-02-01 02:00:00"))
+                .is_none()
+        );
     }
 }

@@ -29,10 +29,14 @@ impl EvaluatorApi {
 }
 
 /// The scope each EvaluatorService method needs.
-pub fn scope_of(method: &str) -> jixiao_server::auth::Scope {
+pub fn scope_of(method: &str) -> Option<jixiao_server::auth::Scope> {
+    use jixiao_server::auth::Scope;
     match method {
-        "RunEvaluation" => jixiao_server::auth::Scope::Admin,
-        _ => jixiao_server::auth::Scope::Read,
+        "RunEvaluation" => Some(Scope::Admin),
+        "GetScore" | "GetSnapshot" | "ListSnapshots" | "ListRuns" | "GetFramework" => {
+            Some(Scope::Read)
+        }
+        _ => None,
     }
 }
 

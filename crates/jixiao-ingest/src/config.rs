@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use jixiao_domain::{Catalog, GroupWeights, MetricDef};
 use jixiao_server::auth::AuthConfig;
+use jixiao_server::config::{Validate, check_range};
 use jixiao_server::grpc::ConnectionLimits;
 use jixiao_server::tls::ServerTls;
 use serde::{Deserialize, Serialize};
@@ -11,7 +12,7 @@ use serde::{Deserialize, Serialize};
 /// Everything the ingestion service can be configured with. Every field has a default, so an
 /// empty file is a valid configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(default)]
 pub struct IngestConfig {
     /// Address to serve gRPC on.
     pub listen: String,
@@ -40,7 +41,7 @@ pub struct IngestConfig {
 
 /// Limits, always on; each refusal says which limit and how to stay within it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(default)]
 pub struct Limits {
     /// Most points in one PushMetrics request or one StreamMetrics message.
     pub max_points_per_request: usize,
@@ -87,6 +88,57 @@ impl Default for Limits {
     }
 }
 
+impl Validate for IngestConfig {
+    /// The ranges of the numeric settings; the weights of `group_weights` must lie in
+    /// [0, 100] percent points.
+    fn validate(&self) -> anyhow::Result<()> {
+        check_range(
+            "shutdown_grace_seconds",
+            self.shutdown_grace_seconds,
+            0..=3_600,
+        )?;
+        let limits = &self.limits;
+        check_range(
+            "limits.max_points_per_request",
+            limits.max_points_per_request,
+            1..=1_000_000,
+        )?;
+        check_range(
+            "limits.max_points_per_stream",
+            limits.max_points_per_stream,
+            1..=1_000_000_000,
+        )?;
+        check_range(
+            "limits.max_message_bytes",
+            limits.max_message_bytes,
+            64 * 1024..=1024 * 1024 * 1024,
+        )?;
+        check_range(
+            "limits.max_concurrent_requests",
+            limits.max_concurrent_requests,
+            1..=100_000,
+        )?;
+        check_range(
+            "limits.max_concurrent_streams",
+            limits.max_concurrent_streams,
+            1..=10_000,
+        )?;
+        limits.connection.validate("limits.connection.")?;
+        let hundred = rust_decimal::Decimal::ONE_HUNDRED;
+        for (key, weight) in [
+            ("group_weights.output", self.group_weights.output),
+            ("group_weights.outcome", self.group_weights.outcome),
+            (
+                "group_weights.satisfaction",
+                self.group_weights.satisfaction,
+            ),
+        ] {
+            check_range(key, weight, rust_decimal::Decimal::ZERO..=hundred)?;
+        }
+        Ok(())
+    }
+}
+
 impl IngestConfig {
     /// The SQLite file.
     pub fn database_path(&self) -> PathBuf {
@@ -118,8 +170,18 @@ mod tests {
 
     #[test]
     fn the_sample_configuration_in_deploy_is_valid() {
-        let text = include_str!("../../../deploy/ingest.toml");
-        let config: IngestConfig = toml::from_str(text).unwrap();
+        // Through the services' loader, which refuses unknown keys and checks ranges.
+        let file =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/ingest.toml");
+        let env = std::collections::HashMap::new();
+        let config: IngestConfig = jixiao_server::config::load(&jixiao_server::config::Sources {
+            file: Some(&file),
+            file_table: None,
+            env: &env,
+            env_prefix: "JIXIAO_INGEST_",
+            overrides: Vec::new(),
+        })
+        .unwrap();
         config.catalog().unwrap();
     }
 }

@@ -24,7 +24,7 @@ use tokio::net::TcpListener;
 pub use config::IngestConfig;
 pub use error::IngestError;
 pub use metrics::IngestMetrics;
-pub use service::IngestApi;
+pub use service::{IngestApi, scope_of};
 
 /// The fully qualified name of the service, as health checks know it.
 pub const SERVICE_NAME: &str = "jixiao.ingest.v1.IngestService";

@@ -20,8 +20,9 @@ async fn main() -> std::process::ExitCode {
 
 async fn run() -> anyhow::Result<()> {
     let args = Args::parse();
-    let config: IngestConfig = args.service.load("ingest", "JIXIAO_INGEST_", Vec::new())?;
     jixiao_server::telemetry::run_with(&args.service.telemetry, "jixiao-ingest", async {
+        // Loaded once logging is up, so that ignored variables are logged.
+        let config: IngestConfig = args.service.load("ingest", "JIXIAO_INGEST_", Vec::new())?;
         IngestServer::build(config)
             .await?
             .run_until_stopped(jixiao_server::grpc::shutdown_signal())

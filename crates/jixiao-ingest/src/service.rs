@@ -192,11 +192,16 @@ impl Drop for StreamSize<'_> {
 }
 
 /// The scope each IngestService method needs.
-pub fn scope_of(method: &str) -> auth::Scope {
+pub fn scope_of(method: &str) -> Option<auth::Scope> {
     match method {
-        "UpsertDepartment" | "SetTargets" => auth::Scope::Admin,
-        "PushMetrics" | "StreamMetrics" => auth::Scope::Push,
-        _ => auth::Scope::Read,
+        "UpsertDepartment" | "SetTargets" => Some(auth::Scope::Admin),
+        "PushMetrics" | "StreamMetrics" => Some(auth::Scope::Push),
+        "ListDepartments"
+        | "GetTargets"
+        | "ListMetricPoints"
+        | "ListMetricDefinitions"
+        | "ExportInputs" => Some(auth::Scope::Read),
+        _ => None,
     }
 }
 
@@ -360,7 +365,7 @@ impl<S: IngestStore> IngestService for IngestApi<S> {
         request: Request<pb::PushMetricsRequest>,
     ) -> Result<Response<pb::PushMetricsResponse>, Status> {
         let _permit = self.admit()?;
-        let principal = auth::principal(&request);
+        let principal = auth::principal(&request)?;
         let pb::PushMetricsRequest {
             request_id,
             source,
@@ -389,7 +394,7 @@ impl<S: IngestStore> IngestService for IngestApi<S> {
     ) -> Result<Response<pb::StreamMetricsResponse>, Status> {
         let _permit = self.admit()?;
         let _stream_permit = self.admit_stream()?;
-        let principal = auth::principal(&request);
+        let principal = auth::principal(&request)?;
         let mut stream = request.into_inner();
         let mut total = pb::StreamMetricsResponse::default();
         let mut points_in_stream = StreamSize {

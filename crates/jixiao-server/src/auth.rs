@@ -45,7 +45,6 @@ impl fmt::Display for Scope {
 
 /// A configured token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct TokenConfig {
     /// The token's name, recorded with what it pushes.
     pub name: String,
@@ -60,7 +59,7 @@ pub struct TokenConfig {
 
 /// The tokens of a service.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(default)]
 pub struct AuthConfig {
     /// Tokens; none: the service runs open.
     pub tokens: Vec<TokenConfig>,
@@ -90,16 +89,19 @@ impl Principal {
     }
 }
 
-/// The principal of a request (the open principal when no authenticator ran, as in tests that
-/// build a service without one).
-pub fn principal<T>(request: &Request<T>) -> Principal {
+/// The principal of a request, as the [`Authenticator`] established it.
+///
+/// # Errors
+///
+/// `PERMISSION_DENIED` when no authenticator ran for the request: a service served without
+/// one grants nothing, rather than everything.
+pub fn principal<T>(request: &Request<T>) -> Result<Principal, Status> {
     request
         .extensions()
         .get::<Principal>()
         .cloned()
-        .unwrap_or(Principal {
-            name: String::new(),
-            departments: Vec::new(),
+        .ok_or_else(|| {
+            Status::permission_denied("no authenticator established who made this request; refused")
         })
 }
 
@@ -116,7 +118,7 @@ struct Token {
 #[derive(Clone)]
 pub struct Authenticator {
     tokens: Arc<Vec<Token>>,
-    scope_of: fn(&str) -> Scope,
+    scope_of: fn(&str) -> Option<Scope>,
 }
 
 impl fmt::Debug for Authenticator {
@@ -150,8 +152,10 @@ fn constant_time_eq(left: &[u8; 32], right: &[u8; 32]) -> bool {
 }
 
 impl Authenticator {
-    /// An authenticator for `config`; `scope_of` maps a method name to the scope it needs.
-    pub fn new(config: &AuthConfig, scope_of: fn(&str) -> Scope) -> anyhow::Result<Self> {
+    /// An authenticator for `config`; `scope_of` maps a method name to the scope it needs, and
+    /// `None` for a method it does not know, which is then refused to every token (deny by
+    /// default: a method added to the API without a scope is nobody's).
+    pub fn new(config: &AuthConfig, scope_of: fn(&str) -> Option<Scope>) -> anyhow::Result<Self> {
         let mut tokens = Vec::new();
         for token in &config.tokens {
             if token.name.trim().is_empty() {
@@ -207,7 +211,11 @@ impl Authenticator {
                 departments: Vec::new(),
             });
         }
-        let needed = (self.scope_of)(method);
+        let Some(needed) = (self.scope_of)(method) else {
+            return Err(Status::permission_denied(format!(
+                "{method} has no scope in this service's scope table; refused to every token"
+            )));
+        };
         let Some(presented) = presented else {
             return Err(Status::unauthenticated(format!(
                 "{method} needs a bearer token with the scope {needed} (metadata authorization: Bearer <token>)"
@@ -390,11 +398,12 @@ fn hex(bytes: &[u8]) -> String {
 mod tests {
     use super::*;
 
-    fn scope_of(method: &str) -> Scope {
+    fn scope_of(method: &str) -> Option<Scope> {
         match method {
-            "Push" => Scope::Push,
-            "Admin" => Scope::Admin,
-            _ => Scope::Read,
+            "Push" => Some(Scope::Push),
+            "Admin" => Some(Scope::Admin),
+            "Read" => Some(Scope::Read),
+            _ => None,
         }
     }
 
@@ -443,6 +452,36 @@ mod tests {
             "{}",
             unscoped.message()
         );
+    }
+
+    #[test]
+    fn a_method_without_a_scope_is_refused_to_every_token() {
+        let (token, hash) = new_token().unwrap();
+        let config = AuthConfig {
+            tokens: vec![TokenConfig {
+                name: "root".into(),
+                sha256: hash,
+                scopes: vec![Scope::Push, Scope::Read, Scope::Admin],
+                departments: Vec::new(),
+            }],
+        };
+        let authenticator = Authenticator::new(&config, scope_of).unwrap();
+        let refused = authenticator
+            .authenticate(Some(&token), "Forgotten")
+            .unwrap_err();
+        assert_eq!(refused.code(), tonic::Code::PermissionDenied);
+        assert!(
+            refused.message().contains("Forgotten"),
+            "{}",
+            refused.message()
+        );
+        assert!(authenticator.authenticate(Some(&token), "Read").is_ok());
+    }
+
+    #[test]
+    fn a_request_no_authenticator_saw_has_no_principal() {
+        let refused = principal(&Request::new(())).unwrap_err();
+        assert_eq!(refused.code(), tonic::Code::PermissionDenied);
     }
 
     #[test]

@@ -102,7 +102,7 @@ impl ServiceArgs {
     /// The configuration: defaults, then the file (the `table` section of an all-in-one file,
     /// or the whole file), then the process environment under `env_prefix`, then these flags
     /// and `more` overrides.
-    pub fn load<T: Serialize + DeserializeOwned + Default>(
+    pub fn load<T: Serialize + DeserializeOwned + Default + Validate>(
         &self,
         table: &str,
         env_prefix: &str,
@@ -158,9 +158,72 @@ pub fn detect_table<'a>(path: &Path, table: &'a str) -> anyhow::Result<Option<&'
     Ok(matches!(file.get(table), Some(Value::Table(_))).then_some(table))
 }
 
-/// Builds a configuration from its defaults and the sources, and refuses unknown keys.
-pub fn load<T: Serialize + DeserializeOwned + Default>(sources: &Sources<'_>) -> anyhow::Result<T> {
-    let mut table = Table::try_from(T::default()).context("serializing the defaults")?;
+/// A configuration whose values are checked once all its sources are merged.
+pub trait Validate {
+    /// Checks every value that types alone do not bound (ranges of numbers, non-empty
+    /// names); the error names the key, the value and what is allowed.
+    fn validate(&self) -> anyhow::Result<()>;
+}
+
+/// Checks that the setting `key` lies in `range`; the error names the key, the value and the
+/// range, for example `schedule.catch_up_days = 100000000: out of range, expected 0 to 3660`.
+pub fn check_range<N>(key: &str, value: N, range: std::ops::RangeInclusive<N>) -> anyhow::Result<()>
+where
+    N: PartialOrd + std::fmt::Display,
+{
+    if range.contains(&value) {
+        Ok(())
+    } else {
+        bail!(
+            "{key} = {value}: out of range, expected {} to {}",
+            range.start(),
+            range.end()
+        )
+    }
+}
+
+/// The dotted paths of `table` that `T` has no field for, found with `serde_ignored` (the
+/// configuration types accept unknown fields so that this loader can tell where each came
+/// from), and the deserialized value.
+fn deserialize_reporting_unknown<T: DeserializeOwned>(
+    table: Table,
+) -> anyhow::Result<(T, Vec<String>)> {
+    let mut unknown = Vec::new();
+    let value: T =
+        serde_ignored::deserialize(Value::Table(table), |path| unknown.push(path.to_string()))
+            .context(
+                "invalid configuration (defaults, file, JIXIAO_* environment and flags merged)",
+            )?;
+    Ok((value, unknown))
+}
+
+/// Builds a configuration from its defaults and the sources, then checks its values.
+///
+/// A key of the file or of a flag that names no setting is an error naming it. An environment
+/// variable under the prefix that names no setting is ignored with a warning: the environment
+/// holds variables this service does not own (Kubernetes' service links such as
+/// `JIXIAO_INGEST_PORT=tcp://10.96.0.10:50051`, the command-line tool's
+/// `JIXIAO_EVALUATOR_URL`), and they must not stop it.
+pub fn load<T: Serialize + DeserializeOwned + Default + Validate>(
+    sources: &Sources<'_>,
+) -> anyhow::Result<T> {
+    let (config, ignored) = load_reporting_ignored(sources)?;
+    if !ignored.is_empty() {
+        tracing::warn!(
+            variables = %ignored.join(", "),
+            "ignoring environment variables under {} that name no setting",
+            sources.env_prefix
+        );
+    }
+    Ok(config)
+}
+
+/// [`load`], returning with the configuration the names of the environment variables under the
+/// prefix that it ignored because they name no setting (sorted), instead of logging them.
+pub fn load_reporting_ignored<T: Serialize + DeserializeOwned + Default + Validate>(
+    sources: &Sources<'_>,
+) -> anyhow::Result<(T, Vec<String>)> {
+    let mut base = Table::try_from(T::default()).context("serializing the defaults")?;
     if let Some(path) = sources.file {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("reading the configuration file {}", path.display()))?;
@@ -175,7 +238,25 @@ pub fn load<T: Serialize + DeserializeOwned + Default>(sources: &Sources<'_>) ->
             },
             None => file,
         };
-        merge(&mut table, file);
+        merge(&mut base, file);
+    }
+    let apply_overrides = |table: &mut Table| -> anyhow::Result<()> {
+        for (key, value) in &sources.overrides {
+            let path: Vec<String> = key.split('.').map(str::to_owned).collect();
+            set_path(table, &path, parse_value(value))
+                .with_context(|| format!("flag setting {key}"))?;
+        }
+        Ok(())
+    };
+    // Unknown keys of the file and the flags, without the environment: errors.
+    let mut without_env = base.clone();
+    apply_overrides(&mut without_env)?;
+    let (_, unknown) = deserialize_reporting_unknown::<T>(without_env)?;
+    if !unknown.is_empty() {
+        bail!(
+            "unknown setting {} (in the configuration file or a flag)",
+            unknown.join(", ")
+        );
     }
     let mut env: Vec<(&String, &String)> = sources
         .env
@@ -183,23 +264,37 @@ pub fn load<T: Serialize + DeserializeOwned + Default>(sources: &Sources<'_>) ->
         .filter(|(key, _)| key.starts_with(sources.env_prefix))
         .collect();
     env.sort();
+    let mut table = base;
+    let mut env_paths = Vec::new();
+    let mut ignored = Vec::new();
     for (key, value) in env {
         let path: Vec<String> = key[sources.env_prefix.len()..]
             .to_ascii_lowercase()
             .split("__")
             .map(str::to_owned)
             .collect();
-        set_path(&mut table, &path, parse_value(value))
-            .with_context(|| format!("environment variable {key}"))?;
+        // A variable that would nest below a plain value names no setting.
+        match set_path(&mut table, &path, parse_value(value)) {
+            Ok(()) => env_paths.push((key.as_str(), path.join("."))),
+            Err(_) => ignored.push(key.clone()),
+        }
     }
-    for (key, value) in &sources.overrides {
-        let path: Vec<String> = key.split('.').map(str::to_owned).collect();
-        set_path(&mut table, &path, parse_value(value))
-            .with_context(|| format!("flag setting {key}"))?;
+    apply_overrides(&mut table)?;
+    let (config, unknown) = deserialize_reporting_unknown::<T>(table)?;
+    for (key, path) in &env_paths {
+        let names_no_setting = unknown.iter().any(|unknown| {
+            path == unknown
+                || path
+                    .strip_prefix(unknown.as_str())
+                    .is_some_and(|rest| rest.starts_with('.'))
+        });
+        if names_no_setting {
+            ignored.push((*key).to_owned());
+        }
     }
-    Value::Table(table)
-        .try_into()
-        .context("invalid configuration (defaults, file, JIXIAO_* environment and flags merged)")
+    ignored.sort();
+    config.validate()?;
+    Ok((config, ignored))
 }
 
 #[cfg(test)]
@@ -208,14 +303,14 @@ mod tests {
     use serde::Deserialize;
 
     #[derive(Debug, Serialize, Deserialize, PartialEq)]
-    #[serde(deny_unknown_fields, default)]
+    #[serde(default)]
     struct Example {
         listen: String,
         limits: Limits,
     }
 
     #[derive(Debug, Serialize, Deserialize, PartialEq)]
-    #[serde(deny_unknown_fields, default)]
+    #[serde(default)]
     struct Limits {
         max_points: u32,
         strict: bool,
@@ -227,6 +322,12 @@ mod tests {
                 listen: "127.0.0.1:1".into(),
                 limits: Limits::default(),
             }
+        }
+    }
+
+    impl Validate for Example {
+        fn validate(&self) -> anyhow::Result<()> {
+            check_range("limits.max_points", self.limits.max_points, 1..=100)
         }
     }
 
@@ -270,19 +371,104 @@ mod tests {
         std::fs::remove_dir_all(&directory).unwrap();
     }
 
-    #[test]
-    fn unknown_keys_are_refused() {
-        let env: HashMap<String, String> = [("JIXIAO_SVC_LISTN".to_owned(), "x".to_owned())]
-            .into_iter()
-            .collect();
-        let sources = Sources {
-            file: None,
+    fn sources_with<'a>(
+        env: &'a HashMap<String, String>,
+        file: Option<&'a Path>,
+        overrides: &[(&str, &str)],
+    ) -> Sources<'a> {
+        Sources {
+            file,
             file_table: None,
-            env: &env,
+            env,
             env_prefix: "JIXIAO_SVC_",
-            overrides: Vec::new(),
-        };
-        let error = load::<Example>(&sources).unwrap_err();
-        assert!(format!("{error:#}").contains("listn"), "{error:#}");
+            overrides: overrides
+                .iter()
+                .map(|(key, value)| ((*key).to_owned(), (*value).to_owned()))
+                .collect(),
+        }
+    }
+
+    fn env_of(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(key, value)| ((*key).to_owned(), (*value).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn environment_variables_that_name_no_setting_are_ignored() {
+        // Kubernetes' service links and the command-line tool's own variables share the
+        // prefix; a variable that would nest below a plain value names no setting either.
+        let env = env_of(&[
+            ("JIXIAO_SVC_PORT", "tcp://10.96.0.10:50051"),
+            ("JIXIAO_SVC_PORT_50051_TCP_ADDR", "10.96.0.10"),
+            ("JIXIAO_SVC_SERVICE_HOST", "10.96.0.10"),
+            ("JIXIAO_SVC_URL", "http://localhost:50052"),
+            ("JIXIAO_SVC_LISTEN__HOST", "x"),
+            ("JIXIAO_SVC_LIMITS__UNKNOWN", "1"),
+            ("JIXIAO_SVC_LIMITS__MAX_POINTS", "7"),
+        ]);
+        let (config, ignored): (Example, _) =
+            load_reporting_ignored(&sources_with(&env, None, &[])).unwrap();
+        assert_eq!(
+            ignored,
+            [
+                "JIXIAO_SVC_LIMITS__UNKNOWN",
+                "JIXIAO_SVC_LISTEN__HOST",
+                "JIXIAO_SVC_PORT",
+                "JIXIAO_SVC_PORT_50051_TCP_ADDR",
+                "JIXIAO_SVC_SERVICE_HOST",
+                "JIXIAO_SVC_URL"
+            ]
+        );
+        assert_eq!(config.limits.max_points, 7);
+        assert_eq!(config.listen, "127.0.0.1:1");
+    }
+
+    #[test]
+    fn a_known_environment_variable_with_a_wrong_type_is_still_an_error() {
+        let env = env_of(&[("JIXIAO_SVC_LIMITS__MAX_POINTS", "many")]);
+        let error = load::<Example>(&sources_with(&env, None, &[])).unwrap_err();
+        assert!(format!("{error:#}").contains("max_points"), "{error:#}");
+    }
+
+    #[test]
+    fn out_of_range_values_are_refused_naming_the_key_and_the_range() {
+        let env = HashMap::new();
+        let error =
+            load::<Example>(&sources_with(&env, None, &[("limits.max_points", "0")])).unwrap_err();
+        assert_eq!(
+            format!("{error:#}"),
+            "limits.max_points = 0: out of range, expected 1 to 100"
+        );
+        let env = env_of(&[("JIXIAO_SVC_LIMITS__MAX_POINTS", "100000000")]);
+        let error = load::<Example>(&sources_with(&env, None, &[])).unwrap_err();
+        assert!(format!("{error:#}").contains("limits.max_points = 100000000"));
+    }
+
+    #[test]
+    fn unknown_keys_of_a_file_or_a_flag_are_refused_naming_them() {
+        let env = HashMap::new();
+        let error =
+            load::<Example>(&sources_with(&env, None, &[("limits.max_pointz", "3")])).unwrap_err();
+        assert!(
+            format!("{error:#}").contains("limits.max_pointz"),
+            "{error:#}"
+        );
+        let file = tempfile_with("listen = \"a\"\n[limits]\nstrikt = true\n");
+        let error = load::<Example>(&sources_with(&env, Some(&file), &[])).unwrap_err();
+        assert!(format!("{error:#}").contains("limits.strikt"), "{error:#}");
+        std::fs::remove_file(&file).unwrap();
+    }
+
+    fn tempfile_with(text: &str) -> std::path::PathBuf {
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let path = std::env::temp_dir().join(format!(
+            "jixiao-config-{}-{}.toml",
+            std::process::id(),
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+        ));
+        std::fs::write(&path, text).unwrap();
+        path
     }
 }

@@ -100,7 +100,7 @@ pub fn reflection() -> anyhow::Result<(
 
 /// Limits of every connection and request, always on.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(default)]
 pub struct ConnectionLimits {
     /// Longest a request may take before it is cut off with DEADLINE_EXCEEDED (a client's own
     /// shorter `grpc-timeout` is honoured too); a cut-off write is stored whole or not at
@@ -122,6 +122,36 @@ impl Default for ConnectionLimits {
             keepalive_interval_seconds: 30,
             keepalive_timeout_seconds: 20,
         }
+    }
+}
+
+impl ConnectionLimits {
+    /// Checks each limit against its range; `prefix` is where the table sits in the
+    /// configuration (`limits.connection.` in the ingestion service, `limits.` in the
+    /// evaluator), so that the error names the key as the operator writes it.
+    pub fn validate(&self, prefix: &str) -> anyhow::Result<()> {
+        use crate::config::check_range;
+        const DAY: u64 = 86_400;
+        check_range(
+            &format!("{prefix}request_timeout_seconds"),
+            self.request_timeout_seconds,
+            1..=DAY,
+        )?;
+        check_range(
+            &format!("{prefix}max_concurrent_streams_per_connection"),
+            self.max_concurrent_streams_per_connection,
+            1..=100_000,
+        )?;
+        check_range(
+            &format!("{prefix}keepalive_interval_seconds"),
+            self.keepalive_interval_seconds,
+            1..=DAY,
+        )?;
+        check_range(
+            &format!("{prefix}keepalive_timeout_seconds"),
+            self.keepalive_timeout_seconds,
+            1..=3_600,
+        )
     }
 }
 

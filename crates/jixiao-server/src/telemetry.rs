@@ -60,11 +60,19 @@ impl Telemetry {
     }
 }
 
+/// The log filter when `RUST_LOG` is unset: `info` for jixiao; the cron scheduler's own
+/// bookkeeping (`Uninited`, `Job creator created`) only from `warn` on.
+pub const DEFAULT_FILTER: &str = "info,tokio_cron_scheduler=warn";
+
+fn default_filter() -> EnvFilter {
+    EnvFilter::new(DEFAULT_FILTER)
+}
+
 /// Installs the global subscriber: logs as `args` say, and traces to the OTLP endpoint when
 /// one is set, named `service_name` (unless `OTEL_SERVICE_NAME` names it). Call it inside the
 /// tokio runtime; a second call changes nothing.
 pub fn init(args: &TelemetryArgs, service_name: &str) -> anyhow::Result<Telemetry> {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| default_filter());
     let provider = match args.otlp_endpoint.as_deref().filter(|url| !url.is_empty()) {
         Some(endpoint) => {
             let exporter = opentelemetry_otlp::SpanExporter::builder()
@@ -160,4 +168,45 @@ pub fn request_id(headers: &HeaderMap) -> String {
             let _ = getrandom::fill(&mut bytes);
             bytes.iter().map(|byte| format!("{byte:02x}")).collect()
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Clone, Default)]
+    struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Buffer {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn the_default_filter_keeps_the_cron_schedulers_bookkeeping_out() {
+        let buffer = Buffer::default();
+        let writer = buffer.clone();
+        let subscriber = tracing_subscriber::registry().with(default_filter()).with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(move || writer.clone())
+                .with_ansi(false),
+        );
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::info!(target: "tokio_cron_scheduler::job_scheduler", "Uninited");
+            tracing::info!(target: "tokio_cron_scheduler::job::creator", "Job creator created");
+            tracing::warn!(target: "tokio_cron_scheduler::job_scheduler", "a real problem");
+            tracing::info!(target: "jixiao_evaluator::schedule", "schedule armed");
+        });
+        let text = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+        assert!(!text.contains("Uninited"), "{text}");
+        assert!(!text.contains("Job creator"), "{text}");
+        assert!(text.contains("a real problem"), "{text}");
+        assert!(text.contains("schedule armed"), "{text}");
+    }
 }

@@ -8,7 +8,7 @@ use tonic::transport::{Certificate, ClientTlsConfig, Endpoint, Identity, ServerT
 
 /// A service's TLS: off unless both `cert_file` and `key_file` are set.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(default)]
 pub struct ServerTls {
     /// The service's certificate chain (PEM).
     pub cert_file: Option<PathBuf>,
@@ -20,7 +20,7 @@ pub struct ServerTls {
 
 /// How a client reaches a TLS service.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(default)]
 pub struct ClientTls {
     /// The CA that signed the service's certificate (PEM); unset: the system's roots are not
     /// used, so set it whenever the service uses TLS.

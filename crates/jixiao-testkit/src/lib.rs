@@ -36,8 +36,20 @@ impl Process {
 
     /// Like [`Process::start`], on an existing data directory (to restart on the same files).
     pub fn start_in(binary: &str, args: &[&str], keys: &[&str], data: tempfile::TempDir) -> Self {
+        Self::start_with_env(binary, args, &[], keys, data)
+    }
+
+    /// Like [`Process::start_in`], with `env` added to the process's environment.
+    pub fn start_with_env(
+        binary: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
+        keys: &[&str],
+        data: tempfile::TempDir,
+    ) -> Self {
         let mut child = Command::new(binary)
             .args(args)
+            .envs(env.iter().copied())
             .arg("--data-dir")
             .arg(data.path())
             .env_remove("JIXIAO_CONFIG")
