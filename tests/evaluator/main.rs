@@ -1,6 +1,7 @@
 //! Integration tests of the evaluator with a real ingestion service, both on port 0 with
 //! temporary SQLite files, over real gRPC on loopback.
 
+mod extremes;
 mod hostile;
 #[path = "../ingest/support.rs"]
 #[allow(dead_code)]

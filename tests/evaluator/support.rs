@@ -125,7 +125,7 @@ impl TestEvaluator {
     }
 }
 
-fn target(
+pub fn target(
     code: &str,
     level1: &str,
     level2: &str,

@@ -177,3 +177,47 @@ fn random_listing_and_export_requests_never_fail_inside() {
         .unwrap();
     runtime.block_on(ingest.stop());
 }
+
+#[tokio::test]
+async fn figures_a_decimal_cannot_hold_in_the_canonical_unit_are_refused_naming_the_item() {
+    use crate::support::{assert_violation, point};
+    let mut ingest = TestIngest::start().await;
+    ingest.upsert("BY", "白云区规划和自然资源局", "").await;
+    let cases = [
+        ("10000000000000000000000000", "亿元", "budget.adjusted"),
+        ("79228162514264337593543950335", "亿元", "budget.executed"),
+        ("0.0000000000000000000000000001", "元", "budget.initial"),
+        ("7922816251426433759354.395033", "公顷", "land.supply.area"),
+    ];
+    for (value, unit, metric) in cases {
+        let status = ingest
+            .push(
+                "",
+                "budget",
+                vec![
+                    point("BY", "budget.executed", "2022-Q1", "1", "万元"),
+                    point("BY", metric, "2022", value, unit),
+                ],
+            )
+            .await
+            .unwrap_err();
+        assert_violation(&status, "points[1].value", "cannot be held exactly");
+    }
+    // Nothing of the refused requests was stored.
+    assert!(ingest.all_points(true).await.is_empty());
+    // The largest whole 万元 a decimal holds is taken as it is.
+    ingest
+        .push(
+            "",
+            "budget",
+            vec![point(
+                "BY",
+                "budget.adjusted",
+                "2022",
+                "79228162514264337593543950335",
+                "万元",
+            )],
+        )
+        .await
+        .unwrap();
+}

@@ -137,6 +137,7 @@ pub async fn evaluate(
             run.snapshots_created,
             run.snapshots_reused
         );
+        print_failures(run);
     }
     for snapshot in answer.snapshots {
         println!(
@@ -324,8 +325,19 @@ pub async fn runs(endpoint: &Endpoint, limit: i32) -> anyhow::Result<()> {
             run.snapshots_reused,
             run.error
         );
+        print_failures(&run);
     }
     Ok(())
+}
+
+/// The departments a run could not score, one line each.
+fn print_failures(run: &pb::Run) {
+    for failure in &run.failures {
+        println!(
+            "  not scored: {}: {}",
+            failure.department_code, failure.reason
+        );
+    }
 }
 
 /// Asks the server at `url` for the health of `service`; fails unless it is SERVING.

@@ -18,5 +18,5 @@ pub use decimal::{DecimalError, parse_plain_decimal};
 pub use department::{DepartmentCode, validate_code, validate_name};
 pub use period::{Grain, Period, PeriodError};
 pub use target::{Comparator, GroupWeights, Level1, Level2, Target, TargetInput};
-pub use unit::{MetricKind, Unit};
+pub use unit::{MetricKind, Unit, not_held_exactly};
 pub use violation::Violation;

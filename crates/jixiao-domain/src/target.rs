@@ -315,6 +315,16 @@ pub fn validate_targets(
                 field_error("weight", "must not be negative".to_owned());
                 None
             }
+            Ok(weight) if weight > Decimal::ONE_HUNDRED => {
+                field_error(
+                    "weight",
+                    format!(
+                        "{} is more than 100: a row's weight is its share, in points, of the 100-point total",
+                        input.weight
+                    ),
+                );
+                None
+            }
             Ok(weight) => Some(weight),
             Err(error) => {
                 field_error("weight", error.to_string());
@@ -358,6 +368,13 @@ pub fn validate_targets(
                 Err(error) => field_error("unit", error.to_string()),
             }
         }
+        let mut target_canonical = None;
+        if let (Some(unit), Some(value)) = (unit, target_value) {
+            target_canonical = unit.to_canonical(value);
+            if target_canonical.is_none() {
+                field_error("target_value", crate::not_held_exactly(value_text, unit));
+            }
+        }
         if let (
             Some(level1),
             Some(level2),
@@ -366,6 +383,7 @@ pub fn validate_targets(
             Some(weight),
             Some(target_value),
             Some(unit),
+            Some(target_canonical),
         ) = (
             level1,
             level2,
@@ -374,6 +392,7 @@ pub fn validate_targets(
             weight,
             target_value,
             unit,
+            target_canonical,
         ) {
             targets.push(Target {
                 indicator_code: input.indicator_code.clone(),
@@ -384,7 +403,7 @@ pub fn validate_targets(
                 comparator,
                 target_value,
                 unit: unit.code.to_owned(),
-                target_canonical: unit.to_canonical(target_value),
+                target_canonical,
                 weight,
             });
         }

@@ -211,9 +211,19 @@ impl Unit {
     /// The result keeps the precision of the figure as sent: 420.58 公顷 is 6308.70 亩 (the
     /// hundredths stay), 205.55 亿元 is 2055500 万元 (a hundredth of 亿元 is 100 万元), and
     /// 1.5 元 is 0.00015 万元.
-    pub fn to_canonical(&self, value: Decimal) -> Decimal {
+    ///
+    /// `None` when the canonical value cannot be held exactly: its magnitude would reach
+    /// 2^96 / 10^scale (about 7.9 × 10^28 for whole numbers, for example
+    /// 10^25 亿元 = 10^29 万元), or it would need more than 28 decimals (10^-28 元 is
+    /// 10^-32 万元). A figure is never rounded on its way in.
+    pub fn to_canonical(&self, value: Decimal) -> Option<Decimal> {
         let factor = self.factor();
-        let product = value * factor;
+        let product = value.checked_mul(factor)?;
+        // rust_decimal rounds a product that does not fit instead of failing: dividing back
+        // tells whether any digit was lost.
+        if product.checked_div(factor)? != value {
+            return None;
+        }
         let mut trailing_zeros = 0u32;
         let mut mantissa = self.factor.0;
         while mantissa != 0 && mantissa % 10 == 0 {
@@ -227,13 +237,23 @@ impl Unit {
             // ending in `z` zeros ends in at least `z` zero decimals.
             canonical.rescale(precision_scale);
         }
-        canonical
+        Some(canonical)
     }
 
     /// Converts a canonical `value` back into this unit.
     pub fn from_canonical(&self, value: Decimal) -> Decimal {
         (value / self.factor()).normalize()
     }
+}
+
+/// The reason given when [`Unit::to_canonical`] refuses `value` (as sent) in `unit`.
+pub fn not_held_exactly(value: &str, unit: &Unit) -> String {
+    let canonical = unit.kind.canonical_unit();
+    format!(
+        "{value} {} cannot be held exactly in {} (jixiao keeps figures exact: at most 28 significant digits, at most 28 decimals, magnitude below 7.9 × 10^28 in the canonical unit)",
+        unit.aliases.first().copied().unwrap_or(unit.code),
+        canonical.aliases.first().copied().unwrap_or(canonical.code),
+    )
 }
 
 impl fmt::Display for Unit {
@@ -249,7 +269,9 @@ mod tests {
 
     fn canonical(kind: MetricKind, unit: &str, value: &str) -> String {
         let unit = Unit::for_kind(kind, unit).unwrap();
-        unit.to_canonical(value.parse().unwrap()).to_string()
+        unit.to_canonical(value.parse().unwrap())
+            .unwrap()
+            .to_string()
     }
 
     #[test]
@@ -307,6 +329,28 @@ mod tests {
     }
 
     #[test]
+    fn figures_that_a_decimal_cannot_hold_in_the_canonical_unit_are_refused() {
+        let yi = Unit::for_kind(MetricKind::Money, "亿元").unwrap();
+        let yuan = Unit::for_kind(MetricKind::Money, "元").unwrap();
+        let hectare = Unit::for_kind(MetricKind::LandArea, "公顷").unwrap();
+        let huge: Decimal = "10000000000000000000000000".parse().unwrap();
+        assert_eq!(yi.to_canonical(huge), None);
+        assert_eq!(yi.to_canonical(Decimal::MAX), None);
+        assert_eq!(
+            yuan.to_canonical("0.0000000000000000000000000001".parse().unwrap()),
+            None
+        );
+        assert_eq!(
+            hectare.to_canonical("7922816251426433759354.395033".parse().unwrap()),
+            None
+        );
+        assert_eq!(
+            yi.to_canonical("0.0000000000000000000000000001".parse().unwrap()),
+            Some("0.000000000000000000000001".parse().unwrap())
+        );
+    }
+
+    #[test]
     fn each_kind_has_exactly_one_canonical_unit() {
         for kind in MetricKind::ALL {
             assert_eq!(kind.units().filter(|unit| unit.is_canonical()).count(), 1);
@@ -323,9 +367,25 @@ mod tests {
         ) {
             let unit = &UNITS[unit_index];
             let value = Decimal::new(mantissa, scale);
-            let canonical = unit.to_canonical(value);
+            let canonical = unit.to_canonical(value).unwrap();
             prop_assert_eq!(canonical, value * unit.factor());
             prop_assert_eq!(unit.from_canonical(canonical), value);
+        }
+
+        #[test]
+        fn a_conversion_is_exact_or_refused_never_rounded_and_never_a_panic(
+            lo in any::<u32>(),
+            mid in any::<u32>(),
+            hi in any::<u32>(),
+            negative in any::<bool>(),
+            scale in 0u32..=28,
+            unit_index in 0usize..14,
+        ) {
+            let unit = &UNITS[unit_index];
+            let value = Decimal::from_parts(lo, mid, hi, negative, scale);
+            if let Some(canonical) = unit.to_canonical(value) {
+                prop_assert_eq!(canonical.checked_div(unit.factor()), Some(value));
+            }
         }
     }
 }

@@ -74,6 +74,7 @@ pub fn run(record: RunRecord) -> pb::Run {
         error,
         snapshots_created,
         snapshots_reused,
+        failures,
     } = record;
     pb::Run {
         run_id: id.to_string(),
@@ -87,6 +88,13 @@ pub fn run(record: RunRecord) -> pb::Run {
         department_codes,
         snapshots_created,
         snapshots_reused,
+        failures: failures
+            .into_iter()
+            .map(|failure| pb::DepartmentFailure {
+                department_code: failure.department_code,
+                reason: failure.reason,
+            })
+            .collect(),
     }
 }
 

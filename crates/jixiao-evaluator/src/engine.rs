@@ -10,14 +10,15 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use jixiao_domain::Period;
-use jixiao_scoring::{Evaluation, Framework, evaluate};
+use jixiao_scoring::{Evaluation, Framework, Inputs, evaluate};
 use tokio::sync::Notify;
 use tracing::{info, warn};
 
 use crate::inputs::{self, IngestClient, InputsError};
 use crate::metrics::{EvaluatorMetrics, Outcome};
 use crate::store::{
-    EvaluatorStore, RunRecord, RunStart, RunStatus, SnapshotSummary, StoreError, Trigger,
+    DepartmentFailure, EvaluatorStore, RunRecord, RunStart, RunStatus, SnapshotSummary, StoreError,
+    Trigger,
 };
 
 /// Where the framework comes from: a file read at every run, or the shipped one.
@@ -311,47 +312,63 @@ impl Engine {
         let department_codes = run.department_codes.clone();
         let watermark = inputs.watermark;
         // Scoring a large year is CPU work: keep it off the async workers.
-        let evaluations: Vec<Evaluation> = tokio::task::spawn_blocking(move || {
-            let codes: Vec<String> = if department_codes.is_empty() {
-                inputs.top_level().into_iter().map(str::to_owned).collect()
-            } else {
-                department_codes
-            };
-            // Departments are scored independently: one share of them per core.
-            let threads = std::thread::available_parallelism()
-                .map_or(1, usize::from)
-                .min(codes.len())
-                .max(1);
-            let share = codes.len().div_ceil(threads).max(1);
-            std::thread::scope(|scope| {
-                let workers: Vec<_> = codes
-                    .chunks(share)
-                    .map(|chunk| {
-                        let (framework, inputs) = (&framework, &inputs);
-                        scope.spawn(move || {
-                            chunk
-                                .iter()
-                                .map(|code| evaluate(framework, inputs, code, period))
-                                .collect::<Vec<_>>()
+        let scored: Vec<Result<Evaluation, DepartmentFailure>> =
+            tokio::task::spawn_blocking(move || {
+                let codes: Vec<String> = if department_codes.is_empty() {
+                    inputs.top_level().into_iter().map(str::to_owned).collect()
+                } else {
+                    department_codes
+                };
+                // Departments are scored independently: one share of them per core.
+                let threads = std::thread::available_parallelism()
+                    .map_or(1, usize::from)
+                    .min(codes.len())
+                    .max(1);
+                let share = codes.len().div_ceil(threads).max(1);
+                std::thread::scope(|scope| {
+                    let workers: Vec<_> = codes
+                        .chunks(share)
+                        .map(|chunk| {
+                            let (framework, inputs) = (&framework, &inputs);
+                            scope.spawn(move || {
+                                chunk
+                                    .iter()
+                                    .map(|code| evaluate_one(framework, inputs, code, period))
+                                    .collect::<Vec<_>>()
+                            })
                         })
-                    })
-                    .collect();
-                workers
-                    .into_iter()
-                    .flat_map(|worker| worker.join().expect("scoring never panics"))
-                    .collect()
+                        .collect();
+                    workers
+                        .into_iter()
+                        .flat_map(|worker| {
+                            worker
+                                .join()
+                                .expect("evaluate_one catches every panic of scoring")
+                        })
+                        .collect()
+                })
             })
-        })
-        .await
-        .map_err(|error| (format!("scoring failed: {error}"), FailureKind::Internal))?;
+            .await
+            .map_err(|error| (format!("scoring failed: {error}"), FailureKind::Internal))?;
+        let (mut evaluations, mut failures) = (Vec::new(), Vec::new());
+        for result in scored {
+            match result {
+                Ok(evaluation) => evaluations.push(evaluation),
+                Err(failure) => {
+                    warn!(run_id = run.id, department = %failure.department_code, reason = %failure.reason, "a department could not be scored; the others are");
+                    failures.push(failure);
+                }
+            }
+        }
         info!(
             run_id = run.id,
             departments = evaluations.len(),
+            failed = failures.len(),
             seconds = scoring.elapsed().as_secs_f64(),
             "departments scored"
         );
         self.store
-            .finish_run(run, &evaluations, watermark)
+            .finish_run(run, &evaluations, &failures, watermark)
             .await
             .map_err(|error| {
                 tracing::error!(run_id = run.id, error = %error, "storing the snapshots failed");
@@ -401,4 +418,29 @@ impl Engine {
             }
         }
     }
+}
+
+/// Scores one department. Scoring's arithmetic saturates instead of panicking; should any other
+/// panic remain, it fails this department alone, with its message as the reason, and the run
+/// goes on with the others.
+fn evaluate_one(
+    framework: &Framework,
+    inputs: &Inputs,
+    code: &str,
+    period: Period,
+) -> Result<Evaluation, DepartmentFailure> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        evaluate(framework, inputs, code, period)
+    }))
+    .map_err(|payload| {
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|text| (*text).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "no message".to_owned());
+        DepartmentFailure {
+            department_code: code.to_owned(),
+            reason: format!("scoring failed on this department's figures: {message}"),
+        }
+    })
 }

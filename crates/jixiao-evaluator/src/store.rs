@@ -140,6 +140,17 @@ pub struct RunRecord {
     pub snapshots_created: i32,
     /// Identical snapshots reused.
     pub snapshots_reused: i32,
+    /// The departments the run could not score, with the reason; the others got snapshots.
+    pub failures: Vec<DepartmentFailure>,
+}
+
+/// A department that a run could not score, and why (its figures never stop the others).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DepartmentFailure {
+    /// The department.
+    pub department_code: String,
+    /// Why, in words an administrator can act on.
+    pub reason: String,
 }
 
 /// A snapshot's headline.
@@ -215,7 +226,7 @@ fn parse_time(text: &str) -> StoreResult<DateTime<Utc>> {
 macro_rules! run_columns {
     () => {
         "id, period, trigger, status, attempt, department_codes, started_at, finished_at, error, \
-         snapshots_created, snapshots_reused"
+         snapshots_created, snapshots_reused, failures"
     };
 }
 
@@ -244,6 +255,8 @@ fn run_from_row(row: &SqliteRow) -> StoreResult<RunRecord> {
         error: row.get("error"),
         snapshots_created: row.get("snapshots_created"),
         snapshots_reused: row.get("snapshots_reused"),
+        failures: serde_json::from_str(row.get("failures"))
+            .map_err(|error| StoreError::Corrupt(format!("run failures: {error}")))?,
     })
 }
 
@@ -351,6 +364,7 @@ impl EvaluatorStore {
             error: String::new(),
             snapshots_created: 0,
             snapshots_reused: 0,
+            failures: Vec::new(),
         }))
     }
 
@@ -362,6 +376,7 @@ impl EvaluatorStore {
         &self,
         run: &RunRecord,
         evaluations: &[Evaluation],
+        failures: &[DepartmentFailure],
         input_watermark: i64,
     ) -> StoreResult<Option<(RunRecord, Vec<SnapshotSummary>)>> {
         let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
@@ -444,11 +459,12 @@ impl EvaluatorStore {
         let reused = summaries.len() as i32 - created;
         sqlx::query(
             "UPDATE runs SET status = 'succeeded', finished_at = ?, snapshots_created = ?, \
-               snapshots_reused = ? WHERE id = ?",
+               snapshots_reused = ?, failures = ? WHERE id = ?",
         )
         .bind(format_time(&evaluated_at))
         .bind(created)
         .bind(reused)
+        .bind(serde_json::to_string(failures).expect("failures serialize"))
         .bind(run.id)
         .execute(&mut *tx)
         .await?;
@@ -458,6 +474,7 @@ impl EvaluatorStore {
             finished_at: Some(evaluated_at),
             snapshots_created: created,
             snapshots_reused: reused,
+            failures: failures.to_vec(),
             ..run.clone()
         };
         Ok(Some((finished, summaries)))

@@ -344,7 +344,14 @@ pub fn new_points(
                 );
                 return None;
             }
-            Some(unit.to_canonical(parsed))
+            let canonical = unit.to_canonical(parsed);
+            if canonical.is_none() {
+                violations.push(
+                    field("value"),
+                    jixiao_domain::not_held_exactly(&value, unit),
+                );
+            }
+            canonical
         });
         let (Some(period), Some(canonical), true) = (period, canonical, ok) else {
             continue;

@@ -7,6 +7,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::arith;
 use crate::framework::Framework;
 use crate::inputs::{Inputs, Point, TargetRow};
 
@@ -212,6 +213,7 @@ pub fn evaluate(
         as_of.is_evaluable(),
         "evaluations are as of a quarter or a year"
     );
+    arith::reset();
     let window_end = as_of.end_month();
     let mut context = Context {
         framework,
@@ -247,13 +249,21 @@ pub fn evaluate(
     }
     context.check_weights(rows);
     let indicators: Vec<IndicatorScore> = rows.iter().map(|row| context.indicator(row)).collect();
-    let indicator_total: Decimal = indicators.iter().map(|row| row.score).sum();
+    let indicator_total = arith::sum(indicators.iter().map(|row| row.score));
     let deductions = context.deductions();
-    let deduction_total: Decimal = deductions.iter().map(|rule| rule.amount).sum();
-    let total = (budget.score + indicator_total - deduction_total)
+    let deduction_total = arith::sum(deductions.iter().map(|rule| rule.amount));
+    let total = arith::sub(arith::add(budget.score, indicator_total), deduction_total)
         .max(Decimal::ZERO)
         .min(Decimal::from(100));
     context.budget_flags(&budget, indicator_total);
+    if arith::saturated() {
+        context.flag(
+            "figure_out_of_range",
+            department_code,
+            "a sum, product or quotient of this department's figures went beyond ±79228162514264337593543950335 (what an exact decimal holds) and was held at that bound; the scores it feeds are at their own bounds: check the figures".to_owned(),
+            vec![("bound", Decimal::MAX.to_string())],
+        );
+    }
     let grade = framework.grade(total).to_owned();
     let digest = context.digest.clone().finalize();
     Evaluation {
@@ -448,7 +458,7 @@ impl<'a> Context<'a> {
                         amount: Decimal::ZERO,
                         noted: false,
                     });
-                    sum.amount += value.amount;
+                    sum.amount = arith::add(sum.amount, value.amount);
                     sum.noted |= value.noted;
                 };
                 for quarter in 1..=(self.window_end / 3) {
@@ -463,7 +473,7 @@ impl<'a> Context<'a> {
                         })
                         .collect();
                     let month_sum = (!months.is_empty()).then(|| Value {
-                        amount: months.iter().map(|figure| figure.value).sum(),
+                        amount: arith::sum(months.iter().map(|figure| figure.value)),
                         noted: months.iter().any(|figure| !figure.point.note.is_empty()),
                     });
                     let quarter_value = match (quarter_figure, month_sum) {
@@ -569,7 +579,7 @@ impl<'a> Context<'a> {
                     amount: Decimal::ZERO,
                     noted: false,
                 });
-                sum.amount += value.amount;
+                sum.amount = arith::add(sum.amount, value.amount);
                 sum.noted |= value.noted;
             }
         }
@@ -625,12 +635,13 @@ impl<'a> Context<'a> {
                 vec![("adjusted", show(adjusted))],
             ),
             (Some(executed), Some(adjusted)) => {
-                let rate = executed / adjusted;
-                let progress = rate / self.t;
-                budget.rate = Some(round2(rate * Decimal::from(100)));
-                budget.progress = Some(round2(progress * Decimal::from(100)));
-                budget.score = round2((weight * progress).max(Decimal::ZERO).min(weight));
-                budget.light = self.light_for_progress(progress * Decimal::from(100));
+                let hundred = Decimal::ONE_HUNDRED;
+                let rate = arith::div(executed, adjusted);
+                let progress = arith::div(rate, self.t);
+                budget.rate = Some(round2(arith::mul(rate, hundred)));
+                budget.progress = Some(round2(arith::mul(progress, hundred)));
+                budget.score = round2(arith::mul(weight, progress).max(Decimal::ZERO).min(weight));
+                budget.light = self.light_for_progress(arith::mul(progress, hundred));
             }
         }
         budget
@@ -641,11 +652,11 @@ impl<'a> Context<'a> {
             return;
         }
         for level in Level1::ALL {
-            let sum: Decimal = rows
-                .iter()
-                .filter(|row| row.level1 == level)
-                .map(|row| row.weight)
-                .sum();
+            let sum = arith::sum(
+                rows.iter()
+                    .filter(|row| row.level1 == level)
+                    .map(|row| row.weight),
+            );
             let expected = self.framework.group_weight(level);
             if sum != expected {
                 let message = format!(
@@ -671,7 +682,7 @@ impl<'a> Context<'a> {
             .map(|info| info.temporal);
         let window_target = match (temporal, row.comparator) {
             (Some(Temporal::Flow), comparator) if comparator != Comparator::Qualitative => {
-                row.target * self.t
+                arith::mul(row.target, self.t)
             }
             _ => row.target,
         };
@@ -721,7 +732,10 @@ impl<'a> Context<'a> {
         let x = value.amount;
         let w = row.weight;
         if !window_target.is_zero() && row.comparator != Comparator::Qualitative {
-            scored.ratio = Some(round2(x / window_target * Decimal::from(100)));
+            scored.ratio = Some(round2(arith::mul(
+                arith::div(x, window_target),
+                Decimal::ONE_HUNDRED,
+            )));
         }
         let raw = score_row(row.comparator, w, x, window_target);
         scored.score = round2(raw.max(Decimal::ZERO).min(w));
@@ -750,10 +764,10 @@ impl<'a> Context<'a> {
             Comparator::AtLeast | Comparator::Equal => {
                 if temporal == Some(Temporal::Flow) && x.is_zero() {
                     Light::Red
-                } else if x >= lights.blue_at_ratio * row.target {
+                } else if x >= arith::mul(lights.blue_at_ratio, row.target) {
                     Light::Blue
                 } else {
-                    self.light_for_progress(x / window_target * hundred)
+                    self.light_for_progress(arith::mul(arith::div(x, window_target), hundred))
                 }
             }
             Comparator::AtMost => {
@@ -766,7 +780,7 @@ impl<'a> Context<'a> {
         };
         if matches!(row.comparator, Comparator::AtLeast | Comparator::Equal)
             && window_target > Decimal::ZERO
-            && x >= self.framework.flags.over_achievement_ratio * window_target
+            && x >= arith::mul(self.framework.flags.over_achievement_ratio, window_target)
             && !value.noted
         {
             let message = format!(
@@ -774,7 +788,7 @@ impl<'a> Context<'a> {
                 row.indicator_code,
                 row.name,
                 show(x),
-                percent(x / window_target * hundred),
+                percent(arith::mul(arith::div(x, window_target), hundred)),
                 show(window_target)
             );
             self.flag(
@@ -784,7 +798,10 @@ impl<'a> Context<'a> {
                 vec![
                     ("actual", show(x)),
                     ("window_target", show(window_target)),
-                    ("ratio_percent", percent(x / window_target * hundred)),
+                    (
+                        "ratio_percent",
+                        percent(arith::mul(arith::div(x, window_target), hundred)),
+                    ),
                 ],
             );
         }
@@ -807,7 +824,7 @@ impl<'a> Context<'a> {
                 count: value.amount,
                 per_unit: rule.per_unit,
                 cap: rule.cap,
-                amount: round2((rule.per_unit * value.amount).min(rule.cap)),
+                amount: round2(arith::mul(rule.per_unit, value.amount).min(rule.cap)),
             });
         }
         applied
@@ -821,7 +838,7 @@ impl<'a> Context<'a> {
         if let (Some(executed), Some(adjusted)) = (budget.executed, budget.adjusted)
             && !adjusted.is_zero()
         {
-            let computed = executed / adjusted * hundred;
+            let computed = arith::mul(arith::div(executed, adjusted), hundred);
             let as_of = self.as_of;
             let root = self.scope[0];
             let reported = self
@@ -830,7 +847,7 @@ impl<'a> Context<'a> {
                 .and_then(|figures| figures.iter().find(|figure| figure.period == as_of))
                 .map(|figure| figure.value);
             if let Some(reported) = reported {
-                let difference = (reported - computed).abs();
+                let difference = arith::sub(reported, computed).abs();
                 if difference > thresholds.reported_rate_tolerance {
                     let message = format!(
                         "the reported execution rate {}% differs from the computed 100 × E / A = {}% by {} percentage points",
@@ -853,12 +870,12 @@ impl<'a> Context<'a> {
                 }
             }
             if self.as_of.grain() == Grain::Year {
-                let unspent = Decimal::ONE - executed / adjusted;
+                let unspent = arith::sub(Decimal::ONE, arith::div(executed, adjusted));
                 if unspent > thresholds.large_unspent_ratio {
                     let message = format!(
                         "{}% of the full-year budget is unspent ({} of {})",
-                        percent(unspent * hundred),
-                        show(adjusted - executed),
+                        percent(arith::mul(unspent, hundred)),
+                        show(arith::sub(adjusted, executed)),
                         show(adjusted)
                     );
                     self.flag(
@@ -866,7 +883,7 @@ impl<'a> Context<'a> {
                         EXECUTED,
                         message,
                         vec![
-                            ("unspent_percent", percent(unspent * hundred)),
+                            ("unspent_percent", percent(arith::mul(unspent, hundred))),
                             ("executed", show(executed)),
                             ("adjusted", show(adjusted)),
                         ],
@@ -877,11 +894,11 @@ impl<'a> Context<'a> {
         if let (Some(adjusted), Some(initial)) = (budget.adjusted, budget.initial)
             && !initial.is_zero()
         {
-            let adjustment = (adjusted - initial).abs() / initial;
+            let adjustment = arith::div(arith::sub(adjusted, initial).abs(), initial);
             if adjustment > thresholds.large_adjustment_ratio {
                 let message = format!(
                     "the budget was adjusted by {}% from the initial {} to {}",
-                    percent(adjustment * hundred),
+                    percent(arith::mul(adjustment, hundred)),
                     show(initial),
                     show(adjusted)
                 );
@@ -890,7 +907,10 @@ impl<'a> Context<'a> {
                     ADJUSTED,
                     message,
                     vec![
-                        ("adjustment_percent", percent(adjustment * hundred)),
+                        (
+                            "adjustment_percent",
+                            percent(arith::mul(adjustment, hundred)),
+                        ),
                         ("initial", show(initial)),
                         ("adjusted", show(adjusted)),
                     ],
@@ -900,13 +920,14 @@ impl<'a> Context<'a> {
         let groups_total = self.framework.groups_total();
         let budget_weight = self.framework.budget.weight;
         if !groups_total.is_zero() && !budget_weight.is_zero() {
-            let outputs = indicator_total / groups_total;
-            let spending = budget.score / budget_weight;
-            if outputs - spending > thresholds.outputs_ahead_margin * outputs {
+            let outputs = arith::div(indicator_total, groups_total);
+            let spending = arith::div(budget.score, budget_weight);
+            if arith::sub(outputs, spending) > arith::mul(thresholds.outputs_ahead_margin, outputs)
+            {
                 let message = format!(
                     "indicators earned {}% of their points while budget execution earned {}%: outputs are ahead of spending",
-                    percent(outputs * hundred),
-                    percent(spending * hundred)
+                    percent(arith::mul(outputs, hundred)),
+                    percent(arith::mul(spending, hundred))
                 );
                 self.flag(
                     "outputs_ahead_of_spending",
@@ -915,8 +936,14 @@ impl<'a> Context<'a> {
                     vec![
                         ("indicator_total", show(indicator_total)),
                         ("budget_score", show(budget.score)),
-                        ("indicator_share_percent", percent(outputs * hundred)),
-                        ("budget_share_percent", percent(spending * hundred)),
+                        (
+                            "indicator_share_percent",
+                            percent(arith::mul(outputs, hundred)),
+                        ),
+                        (
+                            "budget_share_percent",
+                            percent(arith::mul(spending, hundred)),
+                        ),
                     ],
                 );
             }
@@ -936,7 +963,7 @@ pub(crate) fn score_row(
             if x >= target || target.is_zero() {
                 w
             } else {
-                w * x / target
+                arith::mul(w, arith::div(x, target))
             }
         }
         Comparator::Equal => {
@@ -945,7 +972,7 @@ pub(crate) fn score_row(
             } else if x >= target {
                 w
             } else {
-                w * x / target
+                arith::mul(w, arith::div(x, target))
             }
         }
         Comparator::AtMost => {
@@ -953,15 +980,20 @@ pub(crate) fn score_row(
                 if x <= Decimal::ZERO { w } else { Decimal::ZERO }
             } else if x <= target {
                 w
-            } else if x < target * Decimal::TWO {
-                w * (Decimal::ONE - (x - target) / target)
+            } else if arith::sub(x, target) < target {
+                // Linear to 0 at twice the target, written without 2 × target (which can
+                // overflow).
+                arith::mul(
+                    w,
+                    arith::sub(Decimal::ONE, arith::div(arith::sub(x, target), target)),
+                )
             } else {
                 Decimal::ZERO
             }
         }
         Comparator::Qualitative => {
             let hundred = Decimal::from(100);
-            w * x.max(Decimal::ZERO).min(hundred) / hundred
+            arith::div(arith::mul(w, x.max(Decimal::ZERO).min(hundred)), hundred)
         }
     }
 }

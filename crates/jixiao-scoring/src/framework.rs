@@ -195,12 +195,19 @@ impl Framework {
                 ));
             }
         }
-        let total = self.budget.weight
-            + self
-                .groups
-                .iter()
-                .map(|group| group.weight)
-                .sum::<Decimal>();
+        for group in &self.groups {
+            if group.weight > hundred {
+                problems.push(format!(
+                    "groups.{}.weight must be at most 100",
+                    group.code.code()
+                ));
+            }
+        }
+        if self.budget.weight > hundred {
+            problems.push("budget.weight must be at most 100".to_owned());
+        }
+        // Saturating: a framework with weights too large for a decimal is refused, not a panic.
+        let total = crate::arith::add(self.budget.weight, self.groups_total());
         if total != hundred {
             problems.push(format!(
                 "budget.weight and the group weights sum to {}, not 100",
@@ -296,7 +303,7 @@ impl Framework {
 
     /// The sum of the group weights (90 in central-2020).
     pub fn groups_total(&self) -> Decimal {
-        self.groups.iter().map(|group| group.weight).sum()
+        crate::arith::sum(self.groups.iter().map(|group| group.weight))
     }
 
     /// The grade of a total.

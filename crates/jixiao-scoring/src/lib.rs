@@ -12,6 +12,7 @@
 //! same evaluation. Arithmetic is exact decimal; scores and deductions are rounded to 2 decimals,
 //! half away from zero, before they are summed.
 
+mod arith;
 mod evaluate;
 mod framework;
 mod inputs;
