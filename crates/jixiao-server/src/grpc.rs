@@ -7,6 +7,7 @@ use std::time::Duration;
 use jixiao_domain::Violation;
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
+use tonic::codegen::http;
 use tonic::transport::Server;
 use tonic::transport::server::Router;
 use tonic::{Code, Status};
@@ -60,6 +61,63 @@ pub fn invalid_argument(violations: &[Violation]) -> Status {
         message,
         ErrorDetails::with_bad_request(field_violations),
     )
+}
+
+/// The longest `grpc-message` any response of the services carries, percent-encoded as it
+/// travels: HTTP/2 peers limit a header block (hyper's clients to 16 KiB), and a status that
+/// does not fit makes them fail with a protocol error or hang instead of showing it.
+pub const MAX_STATUS_MESSAGE_BYTES: usize = 4096;
+
+/// The characters tonic percent-encodes in `grpc-message` (its `ENCODING_SET`; the gRPC
+/// specification asks for at least these).
+const GRPC_MESSAGE_ENCODING: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'<')
+    .add(b'>')
+    .add(b'`')
+    .add(b'?')
+    .add(b'{')
+    .add(b'}');
+
+/// Cuts the `grpc-message` of `headers` (a trailers-only response's headers, or trailers) to
+/// at most [`MAX_STATUS_MESSAGE_BYTES`] encoded, at a character boundary, saying how much was
+/// cut; the whole message stays in the service's log. Every status of the services passes
+/// here (see [`crate::metrics::GrpcMetricsLayer`]), whatever its code.
+pub fn bound_status_message(headers: &mut http::HeaderMap) {
+    let Some(value) = headers.get("grpc-message") else {
+        return;
+    };
+    if value.len() <= MAX_STATUS_MESSAGE_BYTES {
+        return;
+    }
+    let message = percent_encoding::percent_decode(value.as_bytes())
+        .decode_utf8_lossy()
+        .into_owned();
+    let suffix = |cut: usize| format!(" … ({cut} more bytes in the service log)");
+    let mut kept = String::new();
+    let mut encoded = 0;
+    let budget = MAX_STATUS_MESSAGE_BYTES - 3 * suffix(message.len()).len();
+    for character in message.chars() {
+        let mut buffer = [0u8; 4];
+        let bytes = character.encode_utf8(&mut buffer).as_bytes();
+        let size: usize = percent_encoding::percent_encode(bytes, GRPC_MESSAGE_ENCODING)
+            .map(str::len)
+            .sum();
+        if encoded + size > budget {
+            break;
+        }
+        encoded += size;
+        kept.push(character);
+    }
+    let cut = message.len() - kept.len();
+    kept.push_str(&suffix(cut));
+    let text = percent_encoding::percent_encode(kept.as_bytes(), GRPC_MESSAGE_ENCODING).to_string();
+    if let Ok(value) = http::HeaderValue::from_str(&text) {
+        headers.insert("grpc-message", value);
+    }
 }
 
 const MAX_FIELD_BYTES: usize = 120;

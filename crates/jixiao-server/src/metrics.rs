@@ -91,7 +91,9 @@ impl GrpcMetrics {
     }
 }
 
-/// A tower layer counting gRPC requests into [`GrpcMetrics`].
+/// A tower layer counting gRPC requests into [`GrpcMetrics`]. Since it sees every status the
+/// services send, in headers or trailers, it also bounds their messages
+/// ([`crate::grpc::bound_status_message`]).
 #[derive(Debug, Clone)]
 pub struct GrpcMetricsLayer {
     metrics: GrpcMetrics,
@@ -189,9 +191,10 @@ where
         };
         let response = self.inner.call(request);
         Box::pin(async move {
-            let response = response.await?;
+            let mut response = response.await?;
             // A status in the headers: the response has no messages (trailers-only).
             if recorder.record_header(response.headers().get("grpc-status")) {
+                crate::grpc::bound_status_message(response.headers_mut());
                 return Ok(response);
             }
             Ok(response.map(|body| {
@@ -220,11 +223,12 @@ impl http_body::Body for MeteredBody {
         context: &mut Context<'_>,
     ) -> Poll<Option<Result<http_body::Frame<Bytes>, tonic::Status>>> {
         let this = &mut *self;
-        let frame = Pin::new(&mut this.inner).poll_frame(context);
-        match &frame {
+        let mut frame = Pin::new(&mut this.inner).poll_frame(context);
+        match &mut frame {
             Poll::Ready(Some(Ok(frame))) => {
-                if let Some(trailers) = frame.trailers_ref() {
+                if let Some(trailers) = frame.trailers_mut() {
                     this.recorder.record_header(trailers.get("grpc-status"));
+                    crate::grpc::bound_status_message(trailers);
                 }
             }
             Poll::Ready(Some(Err(status))) => this.recorder.record(status.code()),
@@ -366,5 +370,114 @@ impl MetricsServer {
     pub async fn stop(self) {
         let _ = self.stop.send(());
         let _ = self.task.await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::grpc::MAX_STATUS_MESSAGE_BYTES;
+
+    /// A service answering every request with `status`, in the headers (trailers-only) or in
+    /// the trailers after the headers.
+    #[derive(Clone)]
+    struct Answer {
+        status: tonic::Status,
+        trailers_only: bool,
+    }
+
+    struct TrailersBody(Option<http::HeaderMap>);
+
+    impl http_body::Body for TrailersBody {
+        type Data = Bytes;
+        type Error = tonic::Status;
+
+        fn poll_frame(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+        ) -> Poll<Option<Result<http_body::Frame<Bytes>, tonic::Status>>> {
+            Poll::Ready(
+                self.0
+                    .take()
+                    .map(|trailers| Ok(http_body::Frame::trailers(trailers))),
+            )
+        }
+    }
+
+    impl tower_service::Service<http::Request<()>> for Answer {
+        type Response = http::Response<tonic::body::Body>;
+        type Error = std::convert::Infallible;
+        type Future = std::future::Ready<Result<Self::Response, Self::Error>>;
+
+        fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+            Poll::Ready(Ok(()))
+        }
+
+        fn call(&mut self, _: http::Request<()>) -> Self::Future {
+            let response = if self.trailers_only {
+                self.status.clone().into_http()
+            } else {
+                let mut trailers = http::HeaderMap::new();
+                self.status.add_header(&mut trailers).unwrap();
+                http::Response::new(tonic::body::Body::new(TrailersBody(Some(trailers))))
+            };
+            std::future::ready(Ok(response))
+        }
+    }
+
+    #[tokio::test]
+    async fn every_status_message_is_bounded_whatever_its_code_and_wherever_it_travels() {
+        use http_body::Body as _;
+        use tower_layer::Layer as _;
+        use tower_service::Service as _;
+        let metrics = GrpcMetrics::register(&mut Registry::default());
+        // A run's failure or an upstream error: 40,000 characters, most of them Chinese.
+        let long = "上游服务的错误原因 upstream said: ".repeat(2_000);
+        for code in 0..=16 {
+            let code = Code::from_i32(code);
+            for trailers_only in [true, false] {
+                let status = tonic::Status::new(code, long.clone());
+                let mut service = metrics.layer().layer(Answer {
+                    status,
+                    trailers_only,
+                });
+                let response = service.call(http::Request::new(())).await.unwrap();
+                let headers = if trailers_only {
+                    response.headers().clone()
+                } else {
+                    let mut body = response.into_body();
+                    let frame =
+                        std::future::poll_fn(|context| Pin::new(&mut body).poll_frame(context))
+                            .await
+                            .unwrap()
+                            .unwrap();
+                    frame.into_trailers().unwrap()
+                };
+                let encoded = headers.get("grpc-message").unwrap();
+                assert!(
+                    encoded.len() <= MAX_STATUS_MESSAGE_BYTES,
+                    "{code:?}: {} bytes",
+                    encoded.len()
+                );
+                let received = tonic::Status::from_header_map(&headers).unwrap();
+                assert_eq!(received.code(), code);
+                assert!(received.message().starts_with("上游服务的错误原因"));
+                assert!(
+                    received
+                        .message()
+                        .ends_with("more bytes in the service log)"),
+                    "{}",
+                    received.message()
+                );
+            }
+        }
+        // A short message passes unchanged.
+        let mut service = metrics.layer().layer(Answer {
+            status: tonic::Status::failed_precondition("没有目标 100%"),
+            trailers_only: true,
+        });
+        let response = service.call(http::Request::new(())).await.unwrap();
+        let received = tonic::Status::from_header_map(response.headers()).unwrap();
+        assert_eq!(received.message(), "没有目标 100%");
     }
 }
