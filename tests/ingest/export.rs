@@ -153,3 +153,168 @@ async fn export_inputs_refuses_an_impossible_year_and_unknown_departments() {
         "unknown department \"NOBODY\"",
     );
 }
+
+/// `count` points of sub-units of BY, each with a note of `note_chars` characters (3 bytes
+/// each), pushed in requests of at most 500.
+async fn push_noted_points(ingest: &mut TestIngest, count: usize, note_chars: usize) {
+    ingest.upsert("BY", "白云区规划和自然资源局", "").await;
+    let periods: Vec<String> = (1..=12)
+        .map(|month| format!("2026-{month:02}"))
+        .chain((1..=4).map(|quarter| format!("2026-Q{quarter}")))
+        .chain(["2026".to_owned()])
+        .collect();
+    let metrics = ["land.supply.parcels", "land.supervision.inspected"];
+    let mut points = Vec::new();
+    'units: for unit in 0.. {
+        let code = format!("BY.U{unit:03}");
+        ingest.upsert(&code, "科室", "BY").await;
+        for metric in metrics {
+            for period in &periods {
+                let mut point = point(&code, metric, period, "1", "宗");
+                point.note = "巡".repeat(note_chars);
+                points.push(point);
+                if points.len() == count {
+                    break 'units;
+                }
+            }
+        }
+    }
+    for chunk in points.chunks(500) {
+        ingest.push("", "land", chunk.to_vec()).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn every_page_and_export_item_fits_the_default_limit_of_grpcurl() {
+    let mut ingest = TestIngest::start().await;
+    push_noted_points(&mut ingest, 1000, 2000).await;
+    let address = ingest.address.to_string();
+    // grpcurl, like tonic clients, accepts 4 MiB per message by default.
+    let grpcurl = |args: Vec<String>| {
+        // grpcurl blocks: off this test's runtime, which serves it.
+        tokio::task::spawn_blocking(move || {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            jixiao_testkit::grpcurl(&args)
+        })
+    };
+    let args = |json: &str, method: &str| {
+        ["-plaintext", "-d", json, &address, method]
+            .map(str::to_owned)
+            .to_vec()
+    };
+    let (ok, page) = grpcurl(args(
+        r#"{"year": 2026, "pageSize": 1000}"#,
+        "jixiao.ingest.v1.IngestService/ListMetricPoints",
+    ))
+    .await
+    .unwrap();
+    assert!(ok, "{}", &page[..page.len().min(2000)]);
+    let listed = page.matches("\"metricCode\"").count();
+    assert!((1..1000).contains(&listed), "{listed} points on the page");
+    assert!(page.contains("\"nextPageToken\""));
+    // Every point is reached by following the pages.
+    let mut seen = 0;
+    let mut page_token = String::new();
+    loop {
+        let page = ingest
+            .client
+            .list_metric_points(pb::ListMetricPointsRequest {
+                year: 2026,
+                page_size: 1000,
+                page_token: page_token.clone(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        seen += page.points.len();
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        page_token = page.next_page_token;
+    }
+    assert_eq!(seen, 1000);
+    let (ok, exported) = grpcurl(args(
+        r#"{"year": 2026}"#,
+        "jixiao.ingest.v1.IngestService/ExportInputs",
+    ))
+    .await
+    .unwrap();
+    assert!(ok, "{}", &exported[..exported.len().min(2000)]);
+    assert!(exported.contains(r#""points": "1000""#), "no end item");
+    assert!(exported.matches("\"points\": [").count() > 1, "one batch");
+}
+
+#[tokio::test]
+async fn stalled_export_readers_are_cut_off_while_reads_and_exports_go_on() {
+    let temp = tempfile::tempdir().unwrap();
+    let mut config = crate::support::test_config(temp.path());
+    config.limits.export_stall_seconds = 2;
+    let mut ingest = TestIngest::start_with(config).await;
+    // Far more than the buffers between the store and a reader that stopped reading hold.
+    push_noted_points(&mut ingest, 4000, 2000).await;
+    let request = || pb::ExportInputsRequest {
+        year: 2026,
+        department_codes: Vec::new(),
+    };
+    // Four readers that take the first item, then stop reading (one connection each, as
+    // separate grpcurl processes would be).
+    let mut stalled = Vec::new();
+    for _ in 0..4 {
+        let mut client = jixiao::ingest::v1::ingest_service_client::IngestServiceClient::new(
+            ingest.channel().await,
+        );
+        let mut stream = client.export_inputs(request()).await.unwrap().into_inner();
+        stream.next().await.unwrap().unwrap();
+        stalled.push((client, stream));
+    }
+    // Plain reads never wait for them.
+    let started = std::time::Instant::now();
+    ingest
+        .client
+        .list_departments(pb::ListDepartmentsRequest::default())
+        .await
+        .unwrap();
+    assert!(started.elapsed() < std::time::Duration::from_secs(1));
+    // A reader that reads gets the whole export once the stalled ones are cut off.
+    let items = export(&mut ingest, 2026, &[]).await;
+    assert!(matches!(items.last(), Some(Item::End(end)) if end.points == 4000));
+    // A stalled reader that reads again finds its export cut off, with the reason.
+    // (The first three held the export slots from the start, and were cut off before the full
+    // export could begin.)
+    let (_client, mut stream) = stalled.remove(0);
+    let mut cut_off = None;
+    let mut read = 0;
+    while let Some(message) = stream.next().await {
+        match message {
+            Err(status) => {
+                cut_off = Some(status);
+                break;
+            }
+            Ok(item) => {
+                read += 1;
+                if let Some(Item::End(end)) = item.item {
+                    panic!("the stalled export was read to its end after {read} items: {end:?}");
+                }
+            }
+        }
+    }
+    let status = cut_off.expect("the stalled export ends with an error");
+    assert_eq!(status.code(), tonic::Code::Aborted, "{status:?}");
+    assert!(status.message().contains("limits.export_stall_seconds"));
+    // No read transaction is left: a checkpoint copies the whole WAL back.
+    let database = temp.path().join("ingest.sqlite");
+    let mut connection = <sqlx::SqliteConnection as sqlx::Connection>::connect(&format!(
+        "sqlite://{}",
+        database.display()
+    ))
+    .await
+    .unwrap();
+    let (busy, log, checkpointed): (i64, i64, i64) =
+        sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
+            .fetch_one(&mut connection)
+            .await
+            .unwrap();
+    assert_eq!((busy, log), (0, checkpointed), "WAL frames left behind");
+    drop(stalled);
+}

@@ -360,10 +360,22 @@ impl Engine {
                 }
             }
         }
+        let failed = failures.len();
+        if failed > MAX_LISTED_FAILURES {
+            // A run's record stays small enough for any page of ListRuns; the log has them all.
+            failures.truncate(MAX_LISTED_FAILURES - 1);
+            failures.push(DepartmentFailure {
+                department_code: String::new(),
+                reason: format!(
+                    "{} more departments could not be scored; the service log names each",
+                    failed - failures.len()
+                ),
+            });
+        }
         info!(
             run_id = run.id,
             departments = evaluations.len(),
-            failed = failures.len(),
+            failed,
             seconds = scoring.elapsed().as_secs_f64(),
             "departments scored"
         );
@@ -419,6 +431,9 @@ impl Engine {
         }
     }
 }
+
+/// Most departments a run lists as not scored; past it, the last entry counts the rest.
+const MAX_LISTED_FAILURES: usize = 50;
 
 /// Scores one department. Scoring's arithmetic saturates instead of panicking; should any other
 /// panic remain, it fails this department alone, with its message as the reason, and the run

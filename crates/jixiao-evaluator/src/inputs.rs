@@ -44,7 +44,32 @@ fn decimal(field: &str, text: &str) -> Result<Decimal, InputsError> {
 }
 
 /// Reads `year`'s inputs for `department_codes` (and their descendants; all when empty).
+///
+/// The whole read, from connecting to the last item, takes at most `timeout`
+/// (`ingest_timeout_seconds`): a frozen or stalled ingestion service fails the run, which the
+/// schedule then retries, instead of leaving it running and holding its period's lock.
 pub async fn fetch(
+    client: &IngestClient,
+    year: i32,
+    department_codes: &[String],
+    timeout: Duration,
+) -> Result<(Inputs, ExportCounts), InputsError> {
+    tokio::time::timeout(
+        timeout,
+        fetch_unbounded(client, year, department_codes, timeout),
+    )
+    .await
+    .unwrap_or_else(|_| {
+        Err(InputsError::Unavailable(Status::deadline_exceeded(
+            format!(
+                "reading the inputs took longer than {} s (ingest_timeout_seconds)",
+                timeout.as_secs()
+            ),
+        )))
+    })
+}
+
+async fn fetch_unbounded(
     client: &IngestClient,
     year: i32,
     department_codes: &[String],

@@ -68,7 +68,12 @@ impl EvaluatorServer {
                     config.ingest_endpoint
                 )
             })?
-            .connect_timeout(Duration::from_secs(5));
+            .connect_timeout(Duration::from_secs(5))
+            // A peer that stops answering (a frozen process, a dropped route) is found by
+            // HTTP/2 pings, also in the middle of an export.
+            .http2_keep_alive_interval(Duration::from_secs(15))
+            .keep_alive_timeout(Duration::from_secs(10))
+            .keep_alive_while_idle(true);
         let endpoint = config.ingest_tls.apply(endpoint, "ingest_tls")?;
         let token = BearerToken::new(config.ingest_token.expose())?;
         let ingest = IngestServiceClient::with_interceptor(endpoint.connect_lazy(), token)

@@ -53,6 +53,10 @@ pub struct Limits {
     pub max_concurrent_requests: usize,
     /// Most StreamMetrics and ExportInputs streams open at once.
     pub max_concurrent_streams: usize,
+    /// How long, in seconds, an ExportInputs reader may leave the next item untaken before the
+    /// export is cut off with ABORTED (a stalled reader would otherwise hold a database
+    /// snapshot, which keeps the WAL from being checkpointed, and a read connection).
+    pub export_stall_seconds: u64,
     /// Per-connection and per-request limits: deadline, HTTP/2 streams, keepalive.
     pub connection: ConnectionLimits,
 }
@@ -83,6 +87,7 @@ impl Default for Limits {
             max_message_bytes: 16 * 1024 * 1024,
             max_concurrent_requests: 512,
             max_concurrent_streams: 32,
+            export_stall_seconds: 30,
             connection: ConnectionLimits::default(),
         }
     }
@@ -122,6 +127,11 @@ impl Validate for IngestConfig {
             "limits.max_concurrent_streams",
             limits.max_concurrent_streams,
             1..=10_000,
+        )?;
+        check_range(
+            "limits.export_stall_seconds",
+            limits.export_stall_seconds,
+            1..=3_600,
         )?;
         limits.connection.validate("limits.connection.")?;
         let hundred = rust_decimal::Decimal::ONE_HUNDRED;

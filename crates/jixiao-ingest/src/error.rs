@@ -67,6 +67,7 @@ impl From<IngestError> for Status {
                     "{store_error}; use a new request_id for a new request"
                 )),
                 StoreError::NotFound(message) => Status::not_found(message),
+                StoreError::ExportStalled { .. } => Status::aborted(store_error.to_string()),
                 StoreError::Database(_)
                 | StoreError::Migrate(_)
                 | StoreError::Corrupt(_)

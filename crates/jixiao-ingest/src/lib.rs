@@ -51,6 +51,7 @@ impl IngestServer {
             &config.database_path(),
             &StoreOptions {
                 durable: config.durable,
+                export_stall: Duration::from_secs(config.limits.export_stall_seconds),
                 ..StoreOptions::default()
             },
         )
@@ -117,7 +118,8 @@ impl IngestServer {
             authenticator.protect(
                 IngestServiceServer::new(api)
                     .max_decoding_message_size(max_message_bytes)
-                    .max_encoding_message_size(max_message_bytes),
+                    // What clients accept by default; pages and export batches stay far below.
+                    .max_encoding_message_size(4 * 1024 * 1024),
             ),
         );
         tracing::info!(

@@ -51,6 +51,14 @@ pub enum StoreError {
     /// The schema could not be brought up to date.
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// An export's reader took nothing for the stall bound; the export was cut off.
+    #[error(
+        "the export was cut off: its reader took nothing for {seconds} s (limits.export_stall_seconds), and a stalled export would hold a database snapshot and a connection; read the stream as it comes, then retry"
+    )]
+    ExportStalled {
+        /// The bound, in seconds.
+        seconds: u64,
+    },
     /// Stored data could not be read back.
     #[error("stored data could not be read: {0}")]
     Corrupt(String),

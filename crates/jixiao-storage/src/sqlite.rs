@@ -4,6 +4,7 @@
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
@@ -31,8 +32,19 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 /// Rows per multi-row statement: well under SQLite's limit of bound parameters, and large
 /// enough that the per-statement cost of the driver is paid rarely.
 const ROWS_PER_STATEMENT: usize = 500;
-/// Points per item of an export.
+/// Points per item of an export, at most.
 const EXPORT_BATCH: usize = 1000;
+/// Bytes of one page of ListMetricPoints or one item of an export, at most, as estimated by
+/// [`approximate_size`]: a quarter of the 4 MiB that grpcurl and tonic clients accept by
+/// default, so that every answer fits whatever the notes hold (AIP-158 lets a page hold
+/// fewer items than asked for; its `next_page_token` goes on from the last one sent).
+pub const MAX_ANSWER_BYTES: usize = 1024 * 1024;
+
+/// An upper estimate of the protobuf size of a point with these texts: their bytes plus room
+/// for the tags, lengths and numbers of its fields.
+fn approximate_size(texts: &[&str]) -> usize {
+    texts.iter().map(|text| text.len() + 4).sum::<usize>() + 64
+}
 const MAX_VIOLATIONS: usize = Violation::MAX_LISTED;
 
 /// How the SQLite file is opened.
@@ -45,6 +57,9 @@ pub struct StoreOptions {
     pub read_connections: u32,
     /// How long a connection waits for a lock before failing.
     pub busy_timeout: Duration,
+    /// How long an export waits for its reader to take the next item before it is cut off,
+    /// which ends its read transaction, frees its connection and lets the WAL be checkpointed.
+    pub export_stall: Duration,
 }
 
 impl Default for StoreOptions {
@@ -53,6 +68,7 @@ impl Default for StoreOptions {
             durable: true,
             read_connections: 4,
             busy_timeout: Duration::from_secs(10),
+            export_stall: Duration::from_secs(30),
         }
     }
 }
@@ -107,6 +123,10 @@ pub struct SqliteStore {
     readers: SqlitePool,
     path: PathBuf,
     pushes: mpsc::Sender<PushJob>,
+    /// Exports reading at once: one read connection fewer than the pool has, so that a plain
+    /// read always finds one, however many exports are open.
+    export_slots: Arc<tokio::sync::Semaphore>,
+    export_stall: Duration,
 }
 
 /// A batch of points waiting for the writer, and where its answer goes.
@@ -489,11 +509,14 @@ impl SqliteStore {
         let (writer, readers) = open_pools(path, options, &MIGRATOR).await?;
         let (pushes, jobs) = mpsc::channel(MAX_GROUP_JOBS);
         tokio::spawn(write_pushes(writer.clone(), jobs));
+        let export_slots = options.read_connections.saturating_sub(1).max(1) as usize;
         Ok(Self {
             writer,
             readers,
             path: path.to_owned(),
             pushes,
+            export_slots: Arc::new(tokio::sync::Semaphore::new(export_slots)),
+            export_stall: options.export_stall,
         })
     }
 
@@ -981,8 +1004,30 @@ impl IngestStore for SqliteStore {
                 point_from_row(row, current)
             })
             .collect::<StoreResult<Vec<_>>>()?;
-        let next_page_token = if items.len() > page_size as usize {
-            items.truncate(page_size as usize);
+        let mut bytes = 0;
+        let within_budget = items
+            .iter()
+            .position(|item| {
+                bytes += approximate_size(&[
+                    &item.department_code,
+                    &item.metric_code,
+                    &item.period,
+                    &item.value,
+                    &item.value_as_sent,
+                    &item.unit_as_sent,
+                    &item.source,
+                    &item.project_code,
+                    &item.note,
+                    item.request_id.as_deref().unwrap_or_default(),
+                    &item.pushed_by,
+                ]);
+                bytes > MAX_ANSWER_BYTES
+            })
+            .unwrap_or(items.len())
+            .max(1);
+        let kept = within_budget.min(page_size as usize);
+        let next_page_token = if items.len() > kept {
+            items.truncate(kept);
             let last = items.last().expect("page_size is at least 1");
             let key: PointKey = (
                 last.period[..4].parse().unwrap_or_default(),
@@ -1010,8 +1055,27 @@ impl IngestStore for SqliteStore {
     ) -> BoxStream<'static, StoreResult<ExportItem>> {
         let (sender, receiver) = mpsc::channel(4);
         let readers = self.readers.clone();
+        let slots = Arc::clone(&self.export_slots);
+        let stall = self.export_stall;
         tokio::spawn(async move {
-            let result = export_view(&readers, year, department_codes, &sender).await;
+            let result = match slots.acquire_owned().await {
+                Ok(_slot) => {
+                    let exporter = Exporter {
+                        sender: &sender,
+                        stall,
+                    };
+                    let result = export_view(&readers, year, department_codes, &exporter).await;
+                    // The read transaction has ended: let the WAL be copied back now rather
+                    // than at the next write (PASSIVE never waits for anyone).
+                    if let Ok(mut connection) = readers.acquire().await {
+                        let _ = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                            .execute(&mut *connection)
+                            .await;
+                    }
+                    result
+                }
+                Err(_) => Ok(()),
+            };
             if let Err(error) = result {
                 // The receiver may be gone already; then nobody is left to tell.
                 let _ = sender.send(Err(error)).await;
@@ -1032,7 +1096,7 @@ async fn export_view(
     readers: &SqlitePool,
     year: i32,
     department_codes: Vec<String>,
-    sender: &mpsc::Sender<StoreResult<ExportItem>>,
+    sender: &Exporter<'_>,
 ) -> StoreResult<()> {
     let mut tx = readers.begin().await?;
     // The first read fixes the transaction's view of the WAL.
@@ -1061,10 +1125,9 @@ async fn export_view(
     let mut counts = (0i64, 0i64, 0i64);
     for department in &in_scope {
         counts.0 += 1;
-        if sender
-            .send(Ok(ExportItem::Department((*department).clone())))
-            .await
-            .is_err()
+        if !sender
+            .send(ExportItem::Department((*department).clone()))
+            .await?
         {
             return Ok(());
         }
@@ -1089,16 +1152,13 @@ async fn export_view(
             continue;
         }
         counts.1 += 1;
-        if sender
-            .send(Ok(ExportItem::TargetSet(target_set)))
-            .await
-            .is_err()
-        {
+        if !sender.send(ExportItem::TargetSet(target_set)).await? {
             return Ok(());
         }
     }
 
     let mut batch = Vec::with_capacity(EXPORT_BATCH);
+    let mut batch_bytes = 0;
     {
         // One row per department, its points packed into one text value: sqlx's SQLite driver
         // pays about a microsecond per column value and more per row, so a year of a million
@@ -1122,11 +1182,31 @@ async fn export_view(
                 continue;
             }
             for point in packed.split('\u{1e}') {
-                batch.push(unpack_point(&department_code, point)?);
+                let point = unpack_point(&department_code, point)?;
+                let size = approximate_size(&[
+                    &point.department_code,
+                    &point.metric_code,
+                    &point.period,
+                    &point.project_code,
+                    &point.source,
+                    &point.value,
+                    &point.note,
+                ]);
+                if !batch.is_empty() && batch_bytes + size > MAX_ANSWER_BYTES {
+                    counts.2 += batch.len() as i64;
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(EXPORT_BATCH));
+                    batch_bytes = 0;
+                    if !sender.send(ExportItem::Points(full)).await? {
+                        return Ok(());
+                    }
+                }
+                batch_bytes += size;
+                batch.push(point);
                 if batch.len() == EXPORT_BATCH {
                     counts.2 += batch.len() as i64;
                     let full = std::mem::replace(&mut batch, Vec::with_capacity(EXPORT_BATCH));
-                    if sender.send(Ok(ExportItem::Points(full))).await.is_err() {
+                    batch_bytes = 0;
+                    if !sender.send(ExportItem::Points(full)).await? {
                         return Ok(());
                     }
                 }
@@ -1135,20 +1215,40 @@ async fn export_view(
     }
     if !batch.is_empty() {
         counts.2 += batch.len() as i64;
-        if sender.send(Ok(ExportItem::Points(batch))).await.is_err() {
+        if !sender.send(ExportItem::Points(batch)).await? {
             return Ok(());
         }
     }
     tx.rollback().await?;
-    let _ = sender
-        .send(Ok(ExportItem::End {
+    sender
+        .send(ExportItem::End {
             watermark,
             departments: counts.0,
             target_sets: counts.1,
             points: counts.2,
-        }))
-        .await;
+        })
+        .await?;
     Ok(())
+}
+
+/// Where an export's items go, and how long the reader may leave one untaken.
+struct Exporter<'a> {
+    sender: &'a mpsc::Sender<StoreResult<ExportItem>>,
+    stall: Duration,
+}
+
+impl Exporter<'_> {
+    /// Sends `item`: `Ok(false)` when the reader is gone, [`StoreError::ExportStalled`] when it
+    /// took nothing for the stall bound (the caller then ends its read transaction).
+    async fn send(&self, item: ExportItem) -> StoreResult<bool> {
+        match tokio::time::timeout(self.stall, self.sender.send(Ok(item))).await {
+            Ok(Ok(())) => Ok(true),
+            Ok(Err(_)) => Ok(false),
+            Err(_) => Err(StoreError::ExportStalled {
+                seconds: self.stall.as_secs(),
+            }),
+        }
+    }
 }
 
 /// A point of `department_code` packed by the export's query: its fields joined by the unit
