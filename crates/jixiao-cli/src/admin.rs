@@ -235,9 +235,9 @@ pub fn render(snapshot: &pb::Snapshot) -> String {
         let _ = writeln!(
             out,
             "budget execution: E {} / A {} (I {}) = {}%, progress {}% [{}] → {} of {}",
-            or_dash(&budget.executed),
-            or_dash(&budget.adjusted),
-            or_dash(&budget.initial),
+            amount(&budget.executed, "wan_yuan"),
+            amount(&budget.adjusted, "wan_yuan"),
+            amount(&budget.initial, "wan_yuan"),
             or_dash(&budget.rate),
             or_dash(&budget.progress),
             light(budget.light),
@@ -249,17 +249,16 @@ pub fn render(snapshot: &pb::Snapshot) -> String {
     for row in &snapshot.indicators {
         let _ = writeln!(
             out,
-            "  {} {} [{}/{}] {} {} {} (window {}), actual {} {} → {} of {} [{}]{}",
+            "  {} {} [{}/{}] {} {} {} (window {}), actual {} → {} of {} [{}]{}",
             row.indicator_code,
             row.name,
             row.level1,
             row.level2,
             row.metric_code,
             row.comparator,
-            row.annual_target,
-            row.window_target,
-            or_dash(&row.actual),
-            row.unit,
+            amount(&row.annual_target, &row.unit),
+            amount(&row.window_target, &row.unit),
+            amount(&row.actual, &row.unit),
             row.score,
             row.weight,
             light(row.light),
@@ -294,6 +293,32 @@ pub fn render(snapshot: &pb::Snapshot) -> String {
         );
     }
     out
+}
+
+/// A figure as a report prints it: its unit's Chinese name, and money with 2 decimals
+/// (`816.1` in `wan_yuan` is `816.10 万元`); `-` when there is none.
+fn amount(text: &str, unit_code: &str) -> String {
+    if text.is_empty() {
+        return "-".to_owned();
+    }
+    let unit = jixiao_domain::Unit::by_code(unit_code);
+    let figure = match (unit, text.parse::<rust_decimal::Decimal>()) {
+        (Some(unit), Ok(value)) if unit.kind == jixiao_domain::MetricKind::Money => {
+            format!(
+                "{:.2}",
+                value.round_dp_with_strategy(
+                    2,
+                    rust_decimal::RoundingStrategy::MidpointAwayFromZero
+                )
+            )
+        }
+        _ => text.to_owned(),
+    };
+    match unit {
+        Some(unit) if unit.name_zh() == "%" => format!("{figure}%"),
+        Some(unit) => format!("{figure} {}", unit.name_zh()),
+        None => format!("{figure} {unit_code}"),
+    }
 }
 
 fn or_dash(text: &str) -> &str {

@@ -155,6 +155,19 @@ fn the_whole_system_scores_the_source_report_and_explains_it_over_grpcurl() {
     ));
     assert!(explained.contains("97.63 优"), "{explained}");
     assert!(explained.contains("reported_rate_mismatch"), "{explained}");
+    // Figures as a report prints them: Chinese unit names, money with 2 decimals.
+    assert!(
+        explained.contains("E 790.85 万元 / A 816.10 万元 (I 789.64 万元)"),
+        "{explained}"
+    );
+    assert!(explained.contains("actual 487 个"), "{explained}");
+    assert!(!explained.contains("wan_yuan"), "{explained}");
+    assert!(!explained.contains("487 count"), "{explained}");
+    // Priority decided the land transfer area (land 10 against report 0), not arrival.
+    assert!(
+        explained.contains("land counts (priority 10, the highest priority among them)"),
+        "{explained}"
+    );
     let scored = ok(run(
         JIXIAO,
         &["score", "BY-LAND", "2022", "--evaluator", &evaluator_url],

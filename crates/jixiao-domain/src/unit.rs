@@ -196,6 +196,25 @@ impl Unit {
         self.code == name || self.aliases.contains(&name)
     }
 
+    /// The unit whose code is `code` (for `sqm`, the land-area one; both are 平方米).
+    pub fn by_code(code: &str) -> Option<&'static Unit> {
+        UNITS.iter().find(|unit| unit.code == code)
+    }
+
+    /// The name a report prints: its Chinese name (万元, 亩, %), 个 for a count, and for a
+    /// ratio, which has none, its code.
+    pub fn name_zh(&self) -> &'static str {
+        match self.code {
+            "count" => "个",
+            _ => self
+                .aliases
+                .iter()
+                .copied()
+                .find(|alias| !alias.is_ascii() || *alias == "%")
+                .unwrap_or(self.code),
+        }
+    }
+
     /// Whether this is its kind's canonical unit.
     pub fn is_canonical(&self) -> bool {
         self.factor == (1, 0)
@@ -348,6 +367,26 @@ mod tests {
             yi.to_canonical("0.0000000000000000000000000001".parse().unwrap()),
             Some("0.000000000000000000000001".parse().unwrap())
         );
+    }
+
+    #[test]
+    fn every_unit_has_the_name_a_report_prints() {
+        for (code, name) in [
+            ("wan_yuan", "万元"),
+            ("yi_yuan", "亿元"),
+            ("yuan", "元"),
+            ("mu", "亩"),
+            ("hectare", "公顷"),
+            ("sqm", "平方米"),
+            ("count", "个"),
+            ("percent", "%"),
+            ("ratio", "ratio"),
+            ("day", "天"),
+            ("month", "月"),
+        ] {
+            assert_eq!(Unit::by_code(code).unwrap().name_zh(), name, "{code}");
+        }
+        assert!(Unit::by_code("furlong").is_none());
     }
 
     #[test]

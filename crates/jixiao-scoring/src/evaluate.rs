@@ -164,6 +164,19 @@ fn show(value: Decimal) -> String {
     value.normalize().to_string()
 }
 
+/// An amount in 万元 as a report prints it: 2 decimals and the unit (816.10 万元).
+fn money(value: Decimal) -> String {
+    format!("{:.2} 万元", round2(value))
+}
+
+/// The Chinese name of a unit code, as a report prints it (`yi_yuan` → 亿元, `count` → 个).
+fn unit_name(code: &str) -> &str {
+    match jixiao_domain::Unit::by_code(code) {
+        Some(unit) => unit.name_zh(),
+        None => code,
+    }
+}
+
 fn percent(value: Decimal) -> String {
     format!("{:.2}", round2(value))
 }
@@ -393,12 +406,21 @@ impl<'a> Context<'a> {
                     figures.push(("department", code.to_owned()));
                     figures.push(("period", first.period.to_string()));
                     figures.push(("counted", winner.source.to_string()));
+                    // Say which rule decided: a higher priority than every other source that
+                    // reported another value, or, among sources of equal priority, arrival.
+                    let priority = framework.priority(&winner.source);
+                    let outranked = group
+                        .iter()
+                        .filter(|point| point.value != winner.value)
+                        .all(|point| framework.priority(&point.source) < priority);
+                    let rule = if outranked {
+                        "the highest priority among them"
+                    } else {
+                        "received last among sources of equal priority"
+                    };
                     let message = format!(
-                        "{} of {code} for {}: sources report different values; {} (priority {}, received last among equals) counts",
-                        first.metric_code,
-                        first.period,
-                        winner.source,
-                        framework.priority(&winner.source)
+                        "{} of {code} for {}: sources report different values; {} counts (priority {priority}, {rule})",
+                        first.metric_code, first.period, winner.source,
                     );
                     self.flag("source_conflict", &first.metric_code, message, figures);
                 }
@@ -784,12 +806,13 @@ impl<'a> Context<'a> {
             && !value.noted
         {
             let message = format!(
-                "{} ({}): the actual {} is {}% of the window's target {}, and no point counted in it explains why (a note)",
+                "{} ({}): the actual {} {unit} is {}% of the window's target {} {unit}, and no point counted in it explains why (a note)",
                 row.indicator_code,
                 row.name,
                 show(x),
                 percent(arith::mul(arith::div(x, window_target), hundred)),
-                show(window_target)
+                show(window_target),
+                unit = unit_name(&row.unit),
             );
             self.flag(
                 "over_achievement",
@@ -875,8 +898,8 @@ impl<'a> Context<'a> {
                     let message = format!(
                         "{}% of the full-year budget is unspent ({} of {})",
                         percent(arith::mul(unspent, hundred)),
-                        show(arith::sub(adjusted, executed)),
-                        show(adjusted)
+                        money(arith::sub(adjusted, executed)),
+                        money(adjusted)
                     );
                     self.flag(
                         "large_unspent",
@@ -899,8 +922,8 @@ impl<'a> Context<'a> {
                 let message = format!(
                     "the budget was adjusted by {}% from the initial {} to {}",
                     percent(arith::mul(adjustment, hundred)),
-                    show(initial),
-                    show(adjusted)
+                    money(initial),
+                    money(adjusted)
                 );
                 self.flag(
                     "large_adjustment",

@@ -644,6 +644,25 @@ fn the_higher_priority_source_wins_a_conflict_then_the_latest() {
         "equal priority: received last"
     );
     assert_eq!(flags(&evaluation, "source_conflict"), 2);
+    // Each explanation says which rule decided.
+    let messages: Vec<&str> = evaluation
+        .flags
+        .iter()
+        .filter(|flag| flag.code == "source_conflict")
+        .map(|flag| flag.message.as_str())
+        .collect();
+    assert!(
+        messages[0].ends_with("budget counts (priority 20, the highest priority among them)"),
+        "{}",
+        messages[0]
+    );
+    assert!(
+        messages[1].ends_with(
+            "unranked-b counts (priority 0, received last among sources of equal priority)"
+        ),
+        "{}",
+        messages[1]
+    );
     let same = {
         let mut given = Given::new();
         given
