@@ -12,6 +12,7 @@ pub mod period;
 pub mod target;
 pub mod unit;
 mod violation;
+pub mod written;
 
 pub use catalog::{Catalog, MetricDef, Temporal};
 pub use decimal::{DecimalError, parse_plain_decimal};

@@ -16,7 +16,8 @@ use crate::violation::Violation;
 /// Most indicator rows in one target set.
 pub const MAX_TARGETS: usize = 500;
 
-/// The level-1 group of an indicator.
+/// The level-1 group of an indicator (一级指标). central-2020 has 产出, 效益 and 满意度; other
+/// provinces' frameworks have 投入, 过程, 决策, 管理 and 效果 (TABLES.md §4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Level1 {
@@ -26,27 +27,60 @@ pub enum Level1 {
     Outcome,
     /// 满意度.
     Satisfaction,
+    /// 投入.
+    Input,
+    /// 过程.
+    Process,
+    /// 决策 (项目决策, 部门决策).
+    Decision,
+    /// 管理 (项目管理, 综合管理).
+    Management,
+    /// 效果 (部门绩效).
+    Effect,
 }
 
 impl Level1 {
     /// Every group, in report order.
-    pub const ALL: [Level1; 3] = [Level1::Output, Level1::Outcome, Level1::Satisfaction];
+    pub const ALL: [Level1; 8] = [
+        Level1::Decision,
+        Level1::Input,
+        Level1::Process,
+        Level1::Management,
+        Level1::Output,
+        Level1::Outcome,
+        Level1::Effect,
+        Level1::Satisfaction,
+    ];
 
-    /// The code: `output`, `outcome` or `satisfaction`.
+    /// The groups of central-2020 (财预〔2020〕10号), in report order.
+    pub const CENTRAL: [Level1; 3] = [Level1::Output, Level1::Outcome, Level1::Satisfaction];
+
+    /// The code: `output`, `outcome`, `satisfaction`, `input`, `process`, `decision`,
+    /// `management` or `effect`.
     pub fn code(&self) -> &'static str {
         match self {
             Level1::Output => "output",
             Level1::Outcome => "outcome",
             Level1::Satisfaction => "satisfaction",
+            Level1::Input => "input",
+            Level1::Process => "process",
+            Level1::Decision => "decision",
+            Level1::Management => "management",
+            Level1::Effect => "effect",
         }
     }
 
-    /// The Chinese name: 产出, 效益 or 满意度.
+    /// The Chinese name: 产出, 效益, 满意度, 投入, 过程, 决策, 管理 or 效果.
     pub fn name_zh(&self) -> &'static str {
         match self {
             Level1::Output => "产出",
             Level1::Outcome => "效益",
             Level1::Satisfaction => "满意度",
+            Level1::Input => "投入",
+            Level1::Process => "过程",
+            Level1::Decision => "决策",
+            Level1::Management => "管理",
+            Level1::Effect => "效果",
         }
     }
 }
@@ -60,13 +94,9 @@ impl fmt::Display for Level1 {
 impl FromStr for Level1 {
     type Err = String;
 
+    /// A label as published: a code, a Chinese name or an alias ([`crate::written::read_level1`]).
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        Level1::ALL
-            .into_iter()
-            .find(|level| level.code() == text || level.name_zh() == text)
-            .ok_or_else(|| {
-                format!("{text:?} is not a level-1 group; expected 产出, 效益 or 满意度 (output, outcome, satisfaction)")
-            })
+        crate::written::read_level1(text)
     }
 }
 
@@ -149,16 +179,23 @@ impl fmt::Display for Comparator {
 impl FromStr for Comparator {
     type Err = String;
 
+    /// `>=`, `<=`, `=`, `qualitative`, or any spelling of [`crate::written::COMPARATOR_PREFIXES`]
+    /// (≧, ﹦, 大于等于, 不超过, …) and 定性.
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        match text {
-            ">=" | "≥" => Ok(Comparator::AtLeast),
-            "<=" | "≤" => Ok(Comparator::AtMost),
-            "=" => Ok(Comparator::Equal),
-            "qualitative" | "定性" => Ok(Comparator::Qualitative),
-            _ => Err(format!(
-                "{text:?} is not a comparator; expected \">=\", \"<=\", \"=\" or \"qualitative\""
-            )),
+        let written = crate::written::normalize(text);
+        match written.as_str() {
+            "qualitative" | "定性" => return Ok(Comparator::Qualitative),
+            _ => {}
         }
+        crate::written::COMPARATOR_PREFIXES
+            .iter()
+            .find(|(word, _)| *word == written)
+            .map(|(_, comparator)| *comparator)
+            .ok_or_else(|| {
+                format!(
+                    "{text:?} is not a comparator; expected \">=\", \"<=\", \"=\" or \"qualitative\" (or ≥, ≤, ≧, ≦, ﹦, 大于等于, 小于等于, 等于, …)"
+                )
+            })
     }
 }
 
@@ -192,6 +229,7 @@ impl GroupWeights {
             Level1::Output => self.output,
             Level1::Outcome => self.outcome,
             Level1::Satisfaction => self.satisfaction,
+            _ => Decimal::ZERO,
         }
     }
 }

@@ -22,17 +22,36 @@ pub enum MetricKind {
     Percent,
     /// A duration, canonical 天.
     DurationDays,
+    /// A length, canonical 米.
+    Length,
+    /// A mass, canonical 千克.
+    Mass,
+    /// A volume, canonical 立方米.
+    Volume,
+    /// Money in a foreign currency, canonical 万美元; never converted into 元.
+    ForeignMoney,
+    /// A duration in hours, canonical 小时 (kept apart from days: an hour is not an exact
+    /// decimal part of a day).
+    DurationHours,
+    /// A duration in working days, canonical 工作日 (kept apart from calendar days).
+    WorkingDays,
 }
 
 impl MetricKind {
     /// Every kind.
-    pub const ALL: [MetricKind; 6] = [
+    pub const ALL: [MetricKind; 12] = [
         MetricKind::Money,
         MetricKind::LandArea,
         MetricKind::FloorArea,
         MetricKind::Count,
         MetricKind::Percent,
         MetricKind::DurationDays,
+        MetricKind::Length,
+        MetricKind::Mass,
+        MetricKind::Volume,
+        MetricKind::ForeignMoney,
+        MetricKind::DurationHours,
+        MetricKind::WorkingDays,
     ];
 
     /// The code used in the API and in configuration.
@@ -44,7 +63,26 @@ impl MetricKind {
             MetricKind::Count => "count",
             MetricKind::Percent => "percent",
             MetricKind::DurationDays => "duration_days",
+            MetricKind::Length => "length",
+            MetricKind::Mass => "mass",
+            MetricKind::Volume => "volume",
+            MetricKind::ForeignMoney => "foreign_money",
+            MetricKind::DurationHours => "duration_hours",
+            MetricKind::WorkingDays => "working_days",
         }
+    }
+
+    /// Whether a year's figure of this kind accumulates over the year, so that the target of an
+    /// in-year window is the annual target × t (`SCORING.md` §3; TABLES.md §3): counts, money,
+    /// areas, lengths, masses and volumes do; percentages and durations do not.
+    pub fn accumulates(&self) -> bool {
+        !matches!(
+            self,
+            MetricKind::Percent
+                | MetricKind::DurationDays
+                | MetricKind::DurationHours
+                | MetricKind::WorkingDays
+        )
     }
 
     /// The canonical unit of this kind.
@@ -76,7 +114,7 @@ impl FromStr for MetricKind {
             .find(|kind| kind.as_str() == text)
             .ok_or_else(|| {
                 format!(
-                    "unknown metric kind {text:?}; expected one of money, land_area, floor_area, count, percent, duration_days"
+                    "unknown metric kind {text:?}; expected one of money, land_area, floor_area, count, percent, duration_days, length, mass, volume, foreign_money, duration_hours, working_days"
                 )
             })
     }
@@ -102,26 +140,72 @@ pub struct Unit {
 static UNITS: &[Unit] = &[
     unit("wan_yuan", &["万元"], MetricKind::Money, (1, 0)),
     unit("yuan", &["元"], MetricKind::Money, (1, 4)),
+    unit("qian_yuan", &["千元"], MetricKind::Money, (1, 1)),
     unit("yi_yuan", &["亿元"], MetricKind::Money, (10_000, 0)),
     unit("mu", &["亩"], MetricKind::LandArea, (1, 0)),
     unit("wan_mu", &["万亩"], MetricKind::LandArea, (10_000, 0)),
     unit("hectare", &["公顷"], MetricKind::LandArea, (15, 0)),
     unit("sqm", &["平方米"], MetricKind::LandArea, (15, 4)),
+    unit(
+        "sq_km",
+        &["平方公里", "平方千米"],
+        MetricKind::LandArea,
+        (1_500, 0),
+    ),
     unit("sqm", &["平方米"], MetricKind::FloorArea, (1, 0)),
     unit("wan_sqm", &["万平方米"], MetricKind::FloorArea, (10_000, 0)),
+    unit("count", COUNT_WORDS, MetricKind::Count, (1, 0)),
     unit(
-        "count",
-        &["parcel", "item", "宗", "件", "个", "份"],
-        MetricKind::Count,
+        "percent",
+        &["%", "％", "百分比"],
+        MetricKind::Percent,
         (1, 0),
     ),
-    unit("percent", &["%"], MetricKind::Percent, (1, 0)),
     unit("ratio", &[], MetricKind::Percent, (100, 0)),
-    unit("day", &["天"], MetricKind::DurationDays, (1, 0)),
+    unit("day", &["天", "日"], MetricKind::DurationDays, (1, 0)),
     Unit {
         approximate: true,
-        ..unit("month", &["月"], MetricKind::DurationDays, (30, 0))
+        ..unit("month", &["月", "个月"], MetricKind::DurationDays, (30, 0))
     },
+    Unit {
+        approximate: true,
+        ..unit("year", &["年"], MetricKind::DurationDays, (365, 0))
+    },
+    unit("metre", &["米"], MetricKind::Length, (1, 0)),
+    unit("centimetre", &["厘米"], MetricKind::Length, (1, 2)),
+    unit(
+        "kilometre",
+        &["千米", "公里"],
+        MetricKind::Length,
+        (1_000, 0),
+    ),
+    unit("kilogram", &["千克", "公斤"], MetricKind::Mass, (1, 0)),
+    unit("tonne", &["吨"], MetricKind::Mass, (1_000, 0)),
+    unit("wan_tonne", &["万吨"], MetricKind::Mass, (10_000_000, 0)),
+    unit("cubic_metre", &["立方米"], MetricKind::Volume, (1, 0)),
+    unit(
+        "wan_cubic_metre",
+        &["万立方米"],
+        MetricKind::Volume,
+        (10_000, 0),
+    ),
+    unit("wan_usd", &["万美元"], MetricKind::ForeignMoney, (1, 0)),
+    unit("usd", &["美元"], MetricKind::ForeignMoney, (1, 4)),
+    unit("hour", &["小时"], MetricKind::DurationHours, (1, 0)),
+    unit(
+        "working_day",
+        &["工作日", "个工作日"],
+        MetricKind::WorkingDays,
+        (1, 0),
+    ),
+];
+
+/// The words a count is written with (TABLES.md §3); counts of different words are one kind,
+/// and the word is kept beside the figure.
+const COUNT_WORDS: &[&str] = &[
+    "parcel", "item", "宗", "件", "个", "份", "人", "人次", "次", "起", "座", "户", "所", "项",
+    "台", "套", "家", "批", "场", "篇", "本", "辆", "名", "位", "张", "条", "处", "间", "栋", "株",
+    "棵", "头", "册", "期", "艘", "只", "台次", "户次", "场次", "所次", "课时", "家次", "单",
 ];
 
 const fn unit(
@@ -194,6 +278,12 @@ impl Unit {
 
     fn is_named(&self, name: &str) -> bool {
         self.code == name || self.aliases.contains(&name)
+    }
+
+    /// The first unit of any kind spelled `name` (a code or an alias); for 平方米, the land
+    /// area. For a row without a catalog metric, whose kind comes from its unit.
+    pub fn named(name: &str) -> Option<&'static Unit> {
+        UNITS.iter().find(|unit| unit.is_named(name))
     }
 
     /// The unit whose code is `code` (for `sqm`, the land-area one; both are 平方米).

@@ -673,7 +673,7 @@ impl<'a> Context<'a> {
         if rows.is_empty() {
             return;
         }
-        for level in Level1::ALL {
+        for level in Level1::CENTRAL {
             let sum = arith::sum(
                 rows.iter()
                     .filter(|row| row.level1 == level)

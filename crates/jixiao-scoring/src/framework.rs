@@ -168,7 +168,7 @@ impl Framework {
         if self.budget.weight < Decimal::ZERO {
             problems.push("budget.weight must not be negative".to_owned());
         }
-        for level in Level1::ALL {
+        for level in Level1::CENTRAL {
             match self
                 .groups
                 .iter()
