@@ -146,6 +146,7 @@ pub fn target(
         weight: weight.into(),
         target_value_canonical: String::new(),
         canonical_unit: String::new(),
+        ..Default::default()
     }
 }
 

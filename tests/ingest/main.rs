@@ -2,6 +2,7 @@
 //! temporary SQLite file.
 
 mod auth;
+mod cases;
 mod concurrency;
 mod departments;
 mod export;

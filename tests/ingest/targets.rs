@@ -29,6 +29,7 @@ pub fn target(
         weight: weight.into(),
         target_value_canonical: String::new(),
         canonical_unit: String::new(),
+        ..Default::default()
     }
 }
 
@@ -167,12 +168,14 @@ async fn set_targets_refuses_weights_that_do_not_sum_to_the_groups() {
         .set_targets(request("BY-LAND", 2022, targets, ""))
         .await
         .unwrap_err();
+    // central-2020 checks the total only: each group's sum and the expected total are named.
+    assert_violation(&status, "targets.weight", "产出 (output) sum to 55");
+    assert_violation(&status, "targets.weight", "满意度 (satisfaction) sum to 0");
     assert_violation(
         &status,
         "targets.weight",
-        "产出 (output) sum to 55, but the framework gives that group 50",
+        "with budget execution's 10 they make 95, but a target set must make 100",
     );
-    assert_violation(&status, "targets.weight", "满意度 (satisfaction) sum to 0");
     let status = ingest
         .client
         .get_targets(pb::GetTargetsRequest {
@@ -182,6 +185,37 @@ async fn set_targets_refuses_weights_that_do_not_sum_to_the_groups() {
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::NotFound, "nothing was stored");
+}
+
+#[tokio::test]
+async fn groups_may_differ_from_their_weights_when_the_total_adds_up_unless_fixed() {
+    let mut ingest = TestIngest::start().await;
+    ingest.upsert("BY-LAND", "白云区土地中心", "").await;
+    // 产出 40, 效益 40, 满意度 10: not 50/30/10, but 90 with the budget's 10 make 100.
+    let mut targets = land_center_targets();
+    targets[0].weight = "10".into();
+    targets[3].weight = "40".into();
+    ingest
+        .client
+        .set_targets(request("BY-LAND", 2022, targets.clone(), ""))
+        .await
+        .unwrap();
+    // With group_weights.rule = "fixed", each group must sum to its own weight.
+    let temp = tempfile::tempdir().unwrap();
+    let mut config = crate::support::test_config(temp.path());
+    config.group_weights.rule = jixiao_domain::target::GroupWeightRule::Fixed;
+    let mut fixed = TestIngest::start_with(config).await;
+    fixed.upsert("BY-LAND", "白云区土地中心", "").await;
+    let status = fixed
+        .client
+        .set_targets(request("BY-LAND", 2022, targets, ""))
+        .await
+        .unwrap_err();
+    assert_violation(
+        &status,
+        "targets.weight",
+        "产出 (output) sum to 40, but the framework gives that group 50",
+    );
 }
 
 #[tokio::test]

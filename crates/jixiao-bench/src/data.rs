@@ -154,8 +154,7 @@ pub async fn set_targets(
                     target_value: "100".into(),
                     unit: unit.into(),
                     weight: weight.into(),
-                    target_value_canonical: String::new(),
-                    canonical_unit: String::new(),
+                    ..Default::default()
                 }
             })
             .collect();

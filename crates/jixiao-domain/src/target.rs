@@ -12,9 +12,14 @@ use crate::decimal::parse_plain_decimal;
 use crate::department::{MAX_NAME_CHARS, validate_code, validate_text};
 use crate::unit::{MetricKind, Unit};
 use crate::violation::Violation;
+use crate::written::TargetReading;
 
 /// Most indicator rows in one target set.
 pub const MAX_TARGETS: usize = 500;
+
+/// Longest text as written (a target, a level-2 label), in characters: rule texts printed in
+/// the target column run to a few hundred.
+pub const MAX_TEXT_CHARS: usize = 1000;
 
 /// The level-1 group of an indicator (一级指标). central-2020 has 产出, 效益 and 满意度; other
 /// provinces' frameworks have 投入, 过程, 决策, 管理 and 效果 (TABLES.md §4).
@@ -154,8 +159,11 @@ pub enum Comparator {
     AtMost,
     /// `=`: reach the target.
     Equal,
-    /// `qualitative`: the actual is an attainment percentage.
+    /// `qualitative`: the actual is an attainment percentage or a verdict.
     Qualitative,
+    /// `range`: full weight inside [target, high]; below, as `>=` the low end; above, as `<=`
+    /// the high end (TABLES.md §3, `90%-100%`).
+    Range,
 }
 
 impl Comparator {
@@ -166,6 +174,7 @@ impl Comparator {
             Comparator::AtMost => "<=",
             Comparator::Equal => "=",
             Comparator::Qualitative => "qualitative",
+            Comparator::Range => "range",
         }
     }
 }
@@ -185,6 +194,7 @@ impl FromStr for Comparator {
         let written = crate::written::normalize(text);
         match written.as_str() {
             "qualitative" | "定性" => return Ok(Comparator::Qualitative),
+            "range" => return Ok(Comparator::Range),
             _ => {}
         }
         crate::written::COMPARATOR_PREFIXES
@@ -199,8 +209,19 @@ impl FromStr for Comparator {
     }
 }
 
-/// The weight of each level-1 group; the weights of a target set's rows in a group must sum
-/// exactly to it.
+/// How a target set's group weights are checked (TABLES.md §3 Weights).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GroupWeightRule {
+    /// Each group's rows sum exactly to the group's weight.
+    Fixed,
+    /// The groups may differ from their weights (real project tables use 40/30/20, 70/20/10,
+    /// 90/0/0) as long as every row's weight, with the budget's, adds up to the total (100).
+    #[default]
+    TotalOnly,
+}
+
+/// The weight of each level-1 group, the budget's, and how a target set's weights are checked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GroupWeights {
     /// 产出.
@@ -209,21 +230,34 @@ pub struct GroupWeights {
     pub outcome: Decimal,
     /// 满意度.
     pub satisfaction: Decimal,
+    /// Budget execution's weight, which the groups' weights complete to 100.
+    #[serde(default = "ten")]
+    pub budget: Decimal,
+    /// `fixed` or `total_only`.
+    #[serde(default)]
+    pub rule: GroupWeightRule,
+}
+
+fn ten() -> Decimal {
+    Decimal::TEN
 }
 
 impl Default for GroupWeights {
-    /// The framework `central-2020` (财预〔2020〕10号): 产出 50, 效益 30, 满意度 10.
+    /// The framework `central-2020` (财预〔2020〕10号): 产出 50, 效益 30, 满意度 10, budget 10,
+    /// checked `total_only`.
     fn default() -> Self {
         Self {
             output: Decimal::from(50),
             outcome: Decimal::from(30),
             satisfaction: Decimal::from(10),
+            budget: Decimal::TEN,
+            rule: GroupWeightRule::TotalOnly,
         }
     }
 }
 
 impl GroupWeights {
-    /// The weight of `level`.
+    /// The weight of `level` (0 for a group this framework does not have).
     pub fn weight(&self, level: Level1) -> Decimal {
         match level {
             Level1::Output => self.output,
@@ -232,29 +266,55 @@ impl GroupWeights {
             _ => Decimal::ZERO,
         }
     }
+
+    /// The groups with a weight, in report order.
+    pub fn groups(&self) -> Vec<Level1> {
+        Level1::ALL
+            .into_iter()
+            .filter(|level| !self.weight(*level).is_zero())
+            .collect()
+    }
+
+    fn describe(&self) -> String {
+        self.groups()
+            .iter()
+            .map(|level| format!("{} {}", level.name_zh(), self.weight(*level).normalize()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
-/// A target row as sent, before validation.
+/// A target row as sent, before validation. Either its comparator, target value and unit are
+/// given one by one, or its target as written (`target_text`, 年度指标值) is read
+/// ([`crate::written::read_target`]); the explicit fields then only fill what the text leaves
+/// out.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TargetInput {
     /// Identifies the row within the set.
     pub indicator_code: String,
-    /// Display name.
+    /// Display name (三级指标).
     pub name: String,
-    /// 产出, 效益 or 满意度 (or their English codes).
+    /// The level-1 label as written (产出, 产出指标, output, 项目决策 …).
     pub level1: String,
-    /// 数量, 质量, … (or their English codes).
+    /// The level-2 label as written (数量, 数量指标, 社会效益指标, or any other label).
     pub level2: String,
-    /// The metric whose value is the actual.
+    /// The catalog metric whose value is the actual; empty for a self-reported row, whose
+    /// actual is reported for the row itself.
     pub metric_code: String,
-    /// `>=`, `<=`, `=` or `qualitative`.
+    /// `>=`, `<=`, `=`, `qualitative`, or any spelling of them (≧, 大于等于 …); optional with a
+    /// `target_text`.
     pub comparator: String,
     /// The annual target, a plain decimal; optional for qualitative rows (default 100).
     pub target_value: String,
     /// The unit of `target_value`; optional for qualitative rows (default percent).
     pub unit: String,
-    /// The row's weight, a plain decimal.
+    /// The row's weight (分值), a plain decimal in points.
     pub weight: String,
+    /// The target as written (年度指标值): `≥50个`, `≤90万元`, `90%-100%`, `效果明显`.
+    pub target_text: String,
+    /// 指标性质 as written: 正向 (higher is better) or 反向 (lower is better); it decides the
+    /// comparator of a target written without one.
+    pub direction: String,
 }
 
 /// A validated target row.
@@ -266,24 +326,223 @@ pub struct Target {
     pub name: String,
     /// Level-1 group.
     pub level1: Level1,
-    /// Level-2 sub-group, as its Chinese name.
+    /// Level-2 sub-group: its Chinese name when it is a known one, else the label as written.
     pub level2: String,
-    /// The metric whose value is the actual.
+    /// The metric whose value is the actual; empty for a self-reported row.
     pub metric_code: String,
     /// How the actual is compared.
     pub comparator: Comparator,
-    /// The annual target as sent.
+    /// The annual target as sent (for a range, its low end).
     pub target_value: Decimal,
     /// The unit code of `target_value` as sent.
     pub unit: String,
-    /// The annual target in the metric's canonical unit.
+    /// The annual target in the canonical unit of its kind.
     pub target_canonical: Decimal,
-    /// The row's weight.
+    /// The row's weight, in points.
     pub weight: Decimal,
+    /// The target as written (年度指标值), empty when it was sent field by field.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub target_text: String,
+    /// The level-1 label as written, when it differs from the group's name.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub level1_text: String,
+    /// The level-2 label as written, when it differs from `level2`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub level2_text: String,
+    /// Whether no comparator was written and it was inferred (from 正向/反向, or 成本 → `<=`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub comparator_inferred: bool,
+    /// For a range (`90%-100%`): the high end, as sent and in the canonical unit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_high: Option<(Decimal, Decimal)>,
+    /// For a self-reported row: the kind its target and actuals measure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<MetricKind>,
+    /// The unit as written (人次, 宗, %), kept for display; empty when sent as a code.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub unit_word: String,
+}
+
+impl Target {
+    /// Whether the row's actual is reported for the row itself rather than read from a metric.
+    pub fn is_self_reported(&self) -> bool {
+        self.metric_code.is_empty()
+    }
+}
+
+/// What one row's target fields say, once read.
+struct ReadTarget {
+    comparator: Comparator,
+    inferred: bool,
+    value: Decimal,
+    unit: &'static Unit,
+    unit_word: String,
+    high: Option<Decimal>,
+}
+
+/// Reads a row's comparator, value and unit: from its `target_text` when given, else field by
+/// field. `kind` is the metric's kind for a bound row, `None` for a self-reported one.
+fn read_row_target(
+    input: &TargetInput,
+    kind: Option<MetricKind>,
+    level2: &str,
+    field_error: &mut dyn FnMut(&str, String),
+) -> Option<ReadTarget> {
+    let direction = crate::written::read_direction(&input.direction)
+        .map_err(|reason| field_error("direction", reason))
+        .ok()?;
+    let explicit = if input.comparator.trim().is_empty() {
+        None
+    } else {
+        Some(
+            input
+                .comparator
+                .parse::<Comparator>()
+                .map_err(|reason| field_error("comparator", reason))
+                .ok()?,
+        )
+    };
+    let percent = || MetricKind::Percent.canonical_unit();
+    // A unit: the one written, else the unit field, else (bare number) the metric's own.
+    let unit_for = |word: &str,
+                    field_error: &mut dyn FnMut(&str, String)|
+     -> Option<(&'static Unit, String)> {
+        let (name, word) = if word.is_empty() {
+            (input.unit.trim(), input.unit.trim().to_owned())
+        } else {
+            (word, word.to_owned())
+        };
+        match (kind, name.is_empty()) {
+            (Some(kind), true) => Some((kind.canonical_unit(), String::new())),
+            (Some(kind), false) => Unit::for_kind(kind, name)
+                .map(|unit| (unit, word))
+                .map_err(|error| field_error("unit", error.to_string()))
+                .ok(),
+            (None, true) => Some((MetricKind::Count.canonical_unit(), String::new())),
+            (None, false) => Unit::named(name)
+                .map(|unit| (unit, word))
+                .ok_or_else(|| {
+                    field_error(
+                        "unit",
+                        format!("{name:?} is not a unit jixiao knows (for example 个, 人次, 万元, 亩, 米, %, 天)"),
+                    )
+                })
+                .ok(),
+        }
+    };
+    if input.target_text.trim().is_empty()
+        && explicit.is_none()
+        && input.target_value.trim().is_empty()
+    {
+        // Nothing written (a row whose table prints no target, F05): qualitative, so that
+        // the row is kept and, without an actual, scores 0 with missing_actual.
+        return Some(ReadTarget {
+            comparator: Comparator::Qualitative,
+            inferred: true,
+            value: Decimal::ONE_HUNDRED,
+            unit: percent(),
+            unit_word: String::new(),
+            high: None,
+        });
+    }
+    if input.target_text.trim().is_empty() {
+        let comparator = match explicit {
+            Some(comparator) => comparator,
+            None => {
+                field_error(
+                    "comparator",
+                    "is empty; give a comparator (>=, <=, =, qualitative) or the target as written in target_text".to_owned(),
+                );
+                return None;
+            }
+        };
+        let qualitative = comparator == Comparator::Qualitative;
+        let value_text = match (qualitative, input.target_value.trim()) {
+            (true, "") => "100",
+            (_, value) => value,
+        };
+        let value = match parse_plain_decimal(value_text) {
+            Ok(value) if value < Decimal::ZERO => {
+                field_error("target_value", "must not be negative".to_owned());
+                return None;
+            }
+            Ok(value) => value,
+            Err(error) => {
+                field_error("target_value", error.to_string());
+                return None;
+            }
+        };
+        let (unit, unit_word) = if qualitative && input.unit.trim().is_empty() {
+            (percent(), String::new())
+        } else {
+            unit_for("", field_error)?
+        };
+        return Some(ReadTarget {
+            comparator,
+            inferred: false,
+            value,
+            unit,
+            unit_word,
+            high: None,
+        });
+    }
+    let reading = crate::written::read_target(&input.target_text, direction, level2)
+        .map_err(|reason| field_error("target_text", reason))
+        .ok()?;
+    match reading {
+        TargetReading::Qualitative => Some(ReadTarget {
+            comparator: Comparator::Qualitative,
+            inferred: explicit.is_none(),
+            value: Decimal::ONE_HUNDRED,
+            unit: percent(),
+            unit_word: String::new(),
+            high: None,
+        }),
+        TargetReading::Range { low, high } => {
+            let (unit, unit_word) = unit_for(&low.unit_word, field_error)?;
+            Some(ReadTarget {
+                comparator: Comparator::Range,
+                inferred: false,
+                value: low.value,
+                unit,
+                unit_word,
+                high: Some(high.value),
+            })
+        }
+        TargetReading::Quantity {
+            comparator,
+            inferred,
+            quantity,
+        } => {
+            let comparator = match (explicit, inferred) {
+                (Some(explicit), true) => explicit,
+                (Some(explicit), false) if explicit != comparator => {
+                    field_error(
+                        "comparator",
+                        format!(
+                            "{} disagrees with the target as written {:?}, which says {comparator}",
+                            input.comparator, input.target_text
+                        ),
+                    );
+                    return None;
+                }
+                _ => comparator,
+            };
+            let (unit, unit_word) = unit_for(&quantity.unit_word, field_error)?;
+            Some(ReadTarget {
+                comparator,
+                inferred: inferred && explicit.is_none(),
+                value: quantity.value,
+                unit,
+                unit_word,
+                high: None,
+            })
+        }
+    }
 }
 
 /// Validates a target set against the catalog and the group weights. On failure, every
-/// violation is returned, each naming `targets[i].field`.
+/// violation is returned, each naming `targets[i].field` (the text and what was expected).
 pub fn validate_targets(
     inputs: &[TargetInput],
     catalog: &Catalog,
@@ -320,34 +579,73 @@ pub fn validate_targets(
         if let Err(reason) = validate_text(&input.name, true, MAX_NAME_CHARS) {
             field_error("name", reason);
         }
+        for (field, text) in [
+            ("target_text", &input.target_text),
+            ("level2", &input.level2),
+        ] {
+            if let Err(reason) = validate_text(text, false, MAX_TEXT_CHARS) {
+                field_error(field, reason);
+            }
+        }
         let level1 = input
             .level1
             .parse::<Level1>()
             .map_err(|reason| field_error("level1", reason))
             .ok();
-        let level2 = input
-            .level2
-            .parse::<Level2>()
-            .map_err(|reason| field_error("level2", reason))
-            .ok();
-        let comparator = input
-            .comparator
-            .parse::<Comparator>()
-            .map_err(|reason| field_error("comparator", reason))
-            .ok();
-        let metric = match catalog.get(&input.metric_code) {
-            Some(metric) => Some(metric),
-            None => {
-                field_error(
-                    "metric_code",
-                    format!(
-                        "unknown metric {:?}; see ListMetricDefinitions",
-                        input.metric_code
-                    ),
-                );
-                None
+        if let Some(level) = level1
+            && group_weights.weight(level).is_zero()
+        {
+            field_error(
+                "level1",
+                format!(
+                    "group {} ({}) is not a group of this framework ({})",
+                    level.name_zh(),
+                    level.code(),
+                    group_weights.describe()
+                ),
+            );
+        }
+        let level2 = crate::written::read_level2(&input.level2);
+        let metric = if input.metric_code.trim().is_empty() {
+            None
+        } else {
+            match catalog.get(&input.metric_code) {
+                Some(metric) => Some(metric),
+                None => {
+                    field_error(
+                        "metric_code",
+                        format!(
+                            "unknown metric {:?}; see ListMetricDefinitions, or leave it empty for a row whose actual is reported for the row itself",
+                            input.metric_code
+                        ),
+                    );
+                    None
+                }
             }
         };
+        let unknown_metric = !input.metric_code.trim().is_empty() && metric.is_none();
+        let read = if unknown_metric {
+            None
+        } else {
+            read_row_target(
+                input,
+                metric.map(|metric| metric.kind),
+                &level2,
+                &mut field_error,
+            )
+        };
+        if let (Some(metric), Some(read)) = (metric, &read)
+            && read.comparator == Comparator::Qualitative
+            && metric.kind != MetricKind::Percent
+        {
+            field_error(
+                "metric_code",
+                format!(
+                    "a qualitative row needs a percent metric (its actual is an attainment percentage), but {} is {}",
+                    metric.code, metric.kind
+                ),
+            );
+        }
         let weight = match parse_plain_decimal(&input.weight) {
             Ok(weight) if weight < Decimal::ZERO => {
                 field_error("weight", "must not be negative".to_owned());
@@ -369,111 +667,136 @@ pub fn validate_targets(
                 None
             }
         };
-        let qualitative = comparator == Some(Comparator::Qualitative);
-        let (value_text, unit_text) = match (
-            qualitative,
-            input.target_value.as_str(),
-            input.unit.as_str(),
-        ) {
-            (true, "", unit) => ("100", if unit.is_empty() { "percent" } else { unit }),
-            (true, value, "") => (value, "percent"),
-            (_, value, unit) => (value, unit),
+        let value_field = if input.target_text.trim().is_empty() {
+            "target_value"
+        } else {
+            "target_text"
         };
-        let target_value = match parse_plain_decimal(value_text) {
-            Ok(value) if value < Decimal::ZERO => {
-                field_error("target_value", "must not be negative".to_owned());
-                None
+        let mut canonical = None;
+        let mut high = None;
+        if let Some(read) = &read {
+            let written = if input.target_text.is_empty() {
+                read.value.to_string()
+            } else {
+                input.target_text.clone()
+            };
+            canonical = read.unit.to_canonical(read.value);
+            if canonical.is_none() {
+                field_error(value_field, crate::not_held_exactly(&written, read.unit));
             }
-            Ok(value) => Some(value),
-            Err(error) => {
-                field_error("target_value", error.to_string());
-                None
-            }
-        };
-        let mut unit = None;
-        if let Some(metric) = metric {
-            if qualitative && metric.kind != MetricKind::Percent {
-                field_error(
-                    "metric_code",
-                    format!(
-                        "a qualitative row needs a percent metric (its actual is an attainment percentage), but {} is {}",
-                        metric.code, metric.kind
-                    ),
-                );
-            }
-            match Unit::for_kind(metric.kind, unit_text) {
-                Ok(found) => unit = Some(found),
-                Err(error) => field_error("unit", error.to_string()),
+            if let Some(value) = read.high {
+                match read.unit.to_canonical(value) {
+                    Some(value_canonical) => high = Some((value, value_canonical)),
+                    None => field_error(value_field, crate::not_held_exactly(&written, read.unit)),
+                }
             }
         }
-        let mut target_canonical = None;
-        if let (Some(unit), Some(value)) = (unit, target_value) {
-            target_canonical = unit.to_canonical(value);
-            if target_canonical.is_none() {
-                field_error("target_value", crate::not_held_exactly(value_text, unit));
-            }
-        }
-        if let (
-            Some(level1),
-            Some(level2),
-            Some(comparator),
-            Some(metric),
-            Some(weight),
-            Some(target_value),
-            Some(unit),
-            Some(target_canonical),
-        ) = (
-            level1,
-            level2,
-            comparator,
-            metric,
-            weight,
-            target_value,
-            unit,
-            target_canonical,
-        ) {
+        if let (Some(level1), Some(metric_ok), Some(weight), Some(read), Some(target_canonical)) =
+            (level1, Some(!unknown_metric), weight, read, canonical)
+            && metric_ok
+        {
+            let level1_text = input.level1.trim();
+            let level2_text = input.level2.trim();
             targets.push(Target {
                 indicator_code: input.indicator_code.clone(),
                 name: input.name.clone(),
                 level1,
-                level2: level2.name_zh().to_owned(),
-                metric_code: metric.code.clone(),
-                comparator,
-                target_value,
-                unit: unit.code.to_owned(),
+                level2: level2.clone(),
+                metric_code: input.metric_code.trim().to_owned(),
+                comparator: read.comparator,
+                target_value: read.value,
+                unit: read.unit.code.to_owned(),
                 target_canonical,
                 weight,
+                target_text: input.target_text.trim().to_owned(),
+                level1_text: if level1_text == level1.name_zh() || level1_text == level1.code() {
+                    String::new()
+                } else {
+                    level1_text.to_owned()
+                },
+                level2_text: if level2_text == level2 {
+                    String::new()
+                } else {
+                    level2_text.to_owned()
+                },
+                comparator_inferred: read.inferred,
+                target_high: high,
+                kind: metric.is_none().then_some(read.unit.kind),
+                unit_word: read.unit_word,
             });
         }
     }
     if violations.is_empty() {
-        let mut sums: BTreeMap<Level1, Decimal> = Level1::ALL
-            .iter()
-            .map(|level| (*level, Decimal::ZERO))
-            .collect();
-        for target in &targets {
-            *sums.entry(target.level1).or_default() += target.weight;
-        }
-        for (level, sum) in sums {
-            let expected = group_weights.weight(level);
-            if sum != expected {
-                violations.push(Violation::new(
-                    "targets.weight",
-                    format!(
-                        "the weights of group {} ({}) sum to {}, but the framework gives that group {}",
-                        level.name_zh(),
-                        level.code(),
-                        sum.normalize(),
-                        expected.normalize()
-                    ),
-                ));
-            }
-        }
+        check_group_weights(&targets, group_weights, &mut violations);
     }
     if violations.is_empty() {
         Ok(targets)
     } else {
         Err(violations)
+    }
+}
+
+/// The weight rule of TABLES.md §3: `fixed`, each group's rows sum to its weight; `total_only`,
+/// every row's weight with the budget's adds up to 100.
+fn check_group_weights(
+    targets: &[Target],
+    group_weights: &GroupWeights,
+    violations: &mut Vec<Violation>,
+) {
+    let mut sums: BTreeMap<Level1, Decimal> = group_weights
+        .groups()
+        .into_iter()
+        .map(|level| (level, Decimal::ZERO))
+        .collect();
+    for target in targets {
+        *sums.entry(target.level1).or_default() += target.weight;
+    }
+    match group_weights.rule {
+        GroupWeightRule::Fixed => {
+            for (level, sum) in sums {
+                let expected = group_weights.weight(level);
+                if sum != expected {
+                    violations.push(Violation::new(
+                        "targets.weight",
+                        format!(
+                            "the weights of group {} ({}) sum to {}, but the framework gives that group {}",
+                            level.name_zh(),
+                            level.code(),
+                            sum.normalize(),
+                            expected.normalize()
+                        ),
+                    ));
+                }
+            }
+        }
+        GroupWeightRule::TotalOnly => {
+            let rows: Decimal = sums.values().copied().sum();
+            let total = rows + group_weights.budget;
+            if total != Decimal::ONE_HUNDRED {
+                let each = sums
+                    .iter()
+                    .map(|(level, sum)| {
+                        format!(
+                            "group {} ({}) sum to {}",
+                            level.name_zh(),
+                            level.code(),
+                            sum.normalize()
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                violations.push(Violation::new(
+                    "targets.weight",
+                    format!(
+                        "the weights of {each}: {} in all, and with budget execution's {} they make {}, but a target set must make 100 (its groups may differ from {} as long as they add up)",
+                        rows.normalize(),
+                        group_weights.budget.normalize(),
+                        total.normalize(),
+                        group_weights.describe()
+                    ),
+                ));
+            }
+        }
     }
 }
 
@@ -492,6 +815,7 @@ mod tests {
             target_value: "480".into(),
             unit: "宗".into(),
             weight: weight.into(),
+            ..TargetInput::default()
         }
     }
 
@@ -506,6 +830,7 @@ mod tests {
             target_value: "90".into(),
             unit: "%".into(),
             weight: "10".into(),
+            ..TargetInput::default()
         }
     }
 
@@ -581,6 +906,7 @@ mod tests {
             target_value: String::new(),
             unit: String::new(),
             weight: "30".into(),
+            ..TargetInput::default()
         };
         let targets = validate_targets(
             &[row("O1", "产出", "50"), qualitative, satisfaction_row()],

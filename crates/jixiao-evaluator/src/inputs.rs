@@ -9,7 +9,7 @@ use futures::StreamExt;
 use jixiao::ingest::v1 as pb;
 use jixiao::ingest::v1::export_inputs_response::Item;
 use jixiao::ingest::v1::ingest_service_client::IngestServiceClient;
-use jixiao_domain::{Comparator, Level1, Period, Temporal};
+use jixiao_domain::{Comparator, Level1, MetricKind, Period, Temporal};
 use jixiao_scoring::{Department, Inputs, MetricInfo, Point, TargetRow, TargetSet};
 use jixiao_server::auth::BearerToken;
 use rust_decimal::Decimal;
@@ -201,7 +201,32 @@ fn target_set_from(target_set: pb::TargetSet) -> Result<TargetSet, InputsError> 
                 weight,
                 target_value_canonical,
                 canonical_unit,
+                target_text,
+                direction: _,
+                comparator_inferred: _,
+                target_value_high: _,
+                target_value_high_canonical,
+                measure_kind,
+                unit_as_written: _,
+                level1_as_written: _,
+                level2_as_written: _,
             } = target;
+            let kind =
+                if measure_kind.is_empty() {
+                    None
+                } else {
+                    Some(measure_kind.parse::<MetricKind>().map_err(|reason| {
+                        malformed(format!("target {indicator_code}: {reason}"))
+                    })?)
+                };
+            let target_high = if target_value_high_canonical.is_empty() {
+                None
+            } else {
+                Some(decimal(
+                    "target_value_high_canonical",
+                    &target_value_high_canonical,
+                )?)
+            };
             Ok(TargetRow {
                 level1: level1
                     .parse::<Level1>()
@@ -216,6 +241,9 @@ fn target_set_from(target_set: pb::TargetSet) -> Result<TargetSet, InputsError> 
                 level2,
                 metric_code,
                 unit: canonical_unit,
+                target_high,
+                kind,
+                target_text,
             })
         })
         .collect::<Result<Vec<_>, InputsError>>()?;

@@ -186,6 +186,15 @@ pub fn target_input(target: pb::Target) -> TargetInput {
         weight,
         target_value_canonical: _,
         canonical_unit: _,
+        target_text,
+        direction,
+        comparator_inferred: _,
+        target_value_high: _,
+        target_value_high_canonical: _,
+        measure_kind: _,
+        unit_as_written: _,
+        level1_as_written: _,
+        level2_as_written: _,
     } = target;
     TargetInput {
         indicator_code,
@@ -197,6 +206,8 @@ pub fn target_input(target: pb::Target) -> TargetInput {
         target_value,
         unit,
         weight,
+        target_text,
+        direction,
     }
 }
 
@@ -213,10 +224,19 @@ pub fn target(target: Target, catalog: &Catalog) -> pb::Target {
         unit,
         target_canonical,
         weight,
+        target_text,
+        level1_text,
+        level2_text,
+        comparator_inferred,
+        target_high,
+        kind,
+        unit_word,
     } = target;
     let canonical_unit = catalog
         .get(&metric_code)
-        .map(|metric| metric.kind.canonical_unit().code.to_owned())
+        .map(|metric| metric.kind)
+        .or(kind)
+        .map(|kind| kind.canonical_unit().code.to_owned())
         .unwrap_or_default();
     pb::Target {
         indicator_code,
@@ -230,6 +250,21 @@ pub fn target(target: Target, catalog: &Catalog) -> pb::Target {
         weight: weight.to_string(),
         target_value_canonical: target_canonical.to_string(),
         canonical_unit,
+        target_text,
+        direction: String::new(),
+        comparator_inferred,
+        target_value_high: target_high
+            .map(|(high, _)| high.to_string())
+            .unwrap_or_default(),
+        target_value_high_canonical: target_high
+            .map(|(_, high)| high.to_string())
+            .unwrap_or_default(),
+        measure_kind: kind
+            .map(|kind| kind.as_str().to_owned())
+            .unwrap_or_default(),
+        unit_as_written: unit_word,
+        level1_as_written: level1_text,
+        level2_as_written: level2_text,
     }
 }
 

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use jixiao_domain::target::GroupWeightRule;
 use jixiao_domain::{Comparator, Grain, Level1, Period, Temporal};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
@@ -673,13 +674,51 @@ impl<'a> Context<'a> {
         if rows.is_empty() {
             return;
         }
-        for level in Level1::CENTRAL {
-            let sum = arith::sum(
-                rows.iter()
-                    .filter(|row| row.level1 == level)
-                    .map(|row| row.weight),
+        let sums: Vec<(Level1, Decimal, Decimal)> = Level1::ALL
+            .into_iter()
+            .map(|level| {
+                let sum = arith::sum(
+                    rows.iter()
+                        .filter(|row| row.level1 == level)
+                        .map(|row| row.weight),
+                );
+                (level, sum, self.framework.group_weight(level))
+            })
+            .filter(|(_, sum, expected)| !sum.is_zero() || !expected.is_zero())
+            .collect();
+        if sums.iter().all(|(_, sum, expected)| sum == expected) {
+            return;
+        }
+        let rows_total = arith::sum(sums.iter().map(|(_, sum, _)| *sum));
+        let total = arith::add(rows_total, self.framework.budget.weight);
+        if self.framework.group_weights == GroupWeightRule::TotalOnly
+            && total == Decimal::ONE_HUNDRED
+        {
+            let each: Vec<String> = sums
+                .iter()
+                .map(|(level, sum, expected)| {
+                    format!(
+                        "{} {} (framework {})",
+                        level.name_zh(),
+                        show(*sum),
+                        show(*expected)
+                    )
+                })
+                .collect();
+            let message = format!(
+                "the target set weighs its groups {}; with budget execution's {} they make 100, so the set's own weights count",
+                each.join(", "),
+                show(self.framework.budget.weight)
             );
-            let expected = self.framework.group_weight(level);
+            let mut figures: Vec<(&str, String)> = sums
+                .iter()
+                .map(|(level, sum, _)| (level.code(), show(*sum)))
+                .collect();
+            figures.push(("budget", show(self.framework.budget.weight)));
+            self.flag("group_weights_adjusted", "targets", message, figures);
+            return;
+        }
+        for (level, sum, expected) in sums {
             if sum != expected {
                 let message = format!(
                     "the target weights of group {} sum to {}, but this framework gives it {}",
@@ -702,12 +741,21 @@ impl<'a> Context<'a> {
             .inputs
             .metric(&row.metric_code)
             .map(|info| info.temporal);
-        let window_target = match (temporal, row.comparator) {
-            (Some(Temporal::Flow), comparator) if comparator != Comparator::Qualitative => {
-                arith::mul(row.target, self.t)
+        // Flow metrics, and self-reported rows of a kind that accumulates, scale by t.
+        let scales = match (temporal, row.kind) {
+            (Some(temporal), _) => temporal == Temporal::Flow,
+            (None, Some(kind)) => kind.accumulates(),
+            (None, None) => false,
+        } && row.comparator != Comparator::Qualitative;
+        let window = |target: Decimal| {
+            if scales {
+                arith::mul(target, self.t)
+            } else {
+                target
             }
-            _ => row.target,
         };
+        let window_target = window(row.target);
+        let window_high = row.target_high.map(window);
         let value = self.value(&row.metric_code);
         let mut scored = IndicatorScore {
             indicator_code: row.indicator_code.clone(),
@@ -759,7 +807,7 @@ impl<'a> Context<'a> {
                 Decimal::ONE_HUNDRED,
             )));
         }
-        let raw = score_row(row.comparator, w, x, window_target);
+        let raw = score_row(row.comparator, w, x, window_target, window_high);
         scored.score = round2(raw.max(Decimal::ZERO).min(w));
         let lights = &self.framework.lights;
         let hundred = Decimal::from(100);
@@ -797,6 +845,15 @@ impl<'a> Context<'a> {
                     Light::Green
                 } else {
                     Light::Red
+                }
+            }
+            Comparator::Range => {
+                if x < window_target {
+                    self.light_for_progress(arith::mul(arith::div(x, window_target), hundred))
+                } else if x > window_high.unwrap_or(window_target) {
+                    Light::Red
+                } else {
+                    Light::Green
                 }
             }
         };
@@ -974,14 +1031,28 @@ impl<'a> Context<'a> {
     }
 }
 
-/// A row's unrounded score: weight `w`, actual `x`, the window's target `target`.
+/// A row's unrounded score: weight `w`, actual `x`, the window's target `target` (for a
+/// range, its low end, and `high` its high end).
 pub(crate) fn score_row(
     comparator: Comparator,
     w: Decimal,
     x: Decimal,
     target: Decimal,
+    high: Option<Decimal>,
 ) -> Decimal {
     match comparator {
+        // TABLES.md §3: full weight inside; below, as `>=` the low end; above, as `<=` the high
+        // end.
+        Comparator::Range => {
+            let high = high.unwrap_or(target);
+            if x < target {
+                score_row(Comparator::AtLeast, w, x, target, None)
+            } else if x > high {
+                score_row(Comparator::AtMost, w, x, high, None)
+            } else {
+                w
+            }
+        }
         Comparator::AtLeast => {
             if x >= target || target.is_zero() {
                 w

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use jixiao_domain::target::GroupWeightRule;
 use jixiao_domain::{Comparator, Level1};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -36,6 +37,12 @@ pub struct Framework {
     pub budget: BudgetRule,
     /// Level-1 groups.
     pub groups: Vec<Group>,
+    /// How a target set's group weights are checked against `groups` (TABLES.md §3):
+    /// `fixed` (the default), each group's rows sum to its weight, else the snapshot says
+    /// `target_weights_mismatch`; `total_only`, they may differ as long as they add up, with
+    /// the budget's weight, to 100, and the snapshot says `group_weights_adjusted`.
+    #[serde(default = "fixed")]
+    pub group_weights: GroupWeightRule,
     /// Indicator rules.
     pub indicators: IndicatorRules,
     /// Grade bands, highest first.
@@ -50,6 +57,10 @@ pub struct Framework {
     /// Source priorities, higher wins.
     #[serde(default)]
     pub source_priorities: BTreeMap<String, i32>,
+}
+
+fn fixed() -> GroupWeightRule {
+    GroupWeightRule::Fixed
 }
 
 /// Budget execution's weight.
@@ -375,7 +386,7 @@ mod tests {
         let error = Framework::from_toml("name = 3").unwrap_err();
         assert!(matches!(error, FrameworkError::Parse(_)));
         let error =
-            Framework::from_toml(&CENTRAL_2020.replace("\"qualitative\"]", "\"~\"]")).unwrap_err();
+            Framework::from_toml(&CENTRAL_2020.replace("\"range\"]", "\"~\"]")).unwrap_err();
         assert!(error.to_string().contains("is not a comparator"), "{error}");
     }
 }

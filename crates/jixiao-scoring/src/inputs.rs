@@ -3,7 +3,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use jixiao_domain::{Comparator, Level1, Period, Temporal};
+use jixiao_domain::{Comparator, Level1, MetricKind, Period, Temporal};
 use rust_decimal::Decimal;
 
 /// How a metric aggregates.
@@ -47,6 +47,12 @@ pub struct TargetRow {
     pub unit: String,
     /// The row's weight.
     pub weight: Decimal,
+    /// For a range (`90%-100%`), its high end, canonical.
+    pub target_high: Option<Decimal>,
+    /// For a self-reported row (no metric), the kind it measures.
+    pub kind: Option<MetricKind>,
+    /// The target as written (年度指标值), empty when it was sent field by field.
+    pub target_text: String,
 }
 
 /// A department-year's target set.

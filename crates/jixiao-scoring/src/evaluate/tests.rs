@@ -127,6 +127,9 @@ fn row(
         target: d(target),
         unit: "count".into(),
         weight: d(weight),
+        target_high: None,
+        kind: None,
+        target_text: String::new(),
     }
 }
 
@@ -881,7 +884,7 @@ proptest! {
         target in 0i64..1_000_000,
     ) {
         let w = Decimal::new(weight, 2);
-        let score = super::round2(score_row(comparator, w, Decimal::new(actual, 2), Decimal::new(target, 2)).max(Decimal::ZERO).min(w));
+        let score = super::round2(score_row(comparator, w, Decimal::new(actual, 2), Decimal::new(target, 2), None).max(Decimal::ZERO).min(w));
         prop_assert!(Decimal::ZERO <= score && score <= w);
     }
 
@@ -894,8 +897,8 @@ proptest! {
     ) {
         let w = Decimal::new(weight, 2);
         let t = Decimal::new(target, 1);
-        let before = score_row(Comparator::AtLeast, w, Decimal::new(low, 1), t).max(Decimal::ZERO);
-        let after = score_row(Comparator::AtLeast, w, Decimal::new(low + rise, 1), t).max(Decimal::ZERO);
+        let before = score_row(Comparator::AtLeast, w, Decimal::new(low, 1), t, None).max(Decimal::ZERO);
+        let after = score_row(Comparator::AtLeast, w, Decimal::new(low + rise, 1), t, None).max(Decimal::ZERO);
         prop_assert!(before <= after);
     }
 
@@ -919,4 +922,76 @@ proptest! {
         prop_assert!(Decimal::ZERO <= evaluation.total && evaluation.total <= Decimal::from(100));
         prop_assert!(!evaluation.grade.is_empty());
     }
+}
+
+#[test]
+fn groups_that_differ_but_add_up_are_adjusted_not_mismatched_under_central_2020() {
+    let mut targets = full_marks_targets();
+    // 产出 40, 效益 40: with 满意度 10 and the budget's 10, still 100.
+    targets[1].weight = d("10");
+    targets[2].weight = d("40");
+    let mut given = Given::new();
+    given.targets("DEPT", targets.clone());
+    let evaluation = given.evaluate("2022");
+    assert_eq!(flags(&evaluation, "group_weights_adjusted"), 1);
+    assert_eq!(flags(&evaluation, "target_weights_mismatch"), 0);
+    assert_eq!(
+        figure(&evaluation, "group_weights_adjusted", "output"),
+        "40"
+    );
+    assert_eq!(
+        figure(&evaluation, "group_weights_adjusted", "outcome"),
+        "40"
+    );
+    // Under a fixed framework the same set is a mismatch of two groups.
+    let text = crate::CENTRAL_2020.replace(
+        "group_weights = \"total_only\"",
+        "group_weights = \"fixed\"",
+    );
+    let fixed = Framework::from_toml(&text).unwrap();
+    let evaluation = evaluate(&fixed, &given.inputs(), "DEPT", Period::year(2022).unwrap());
+    assert_eq!(flags(&evaluation, "target_weights_mismatch"), 2);
+    assert_eq!(flags(&evaluation, "group_weights_adjusted"), 0);
+    // Groups that do not add up stay a mismatch under total_only too.
+    targets[2].weight = d("30");
+    let mut short = Given::new();
+    short.targets("DEPT", targets);
+    let evaluation = short.evaluate("2022");
+    assert_eq!(flags(&evaluation, "target_weights_mismatch"), 1);
+    assert_eq!(flags(&evaluation, "group_weights_adjusted"), 0);
+}
+
+#[test]
+fn a_range_scores_full_inside_as_at_least_below_and_as_at_most_above() {
+    let (w, low, high) = (d("10"), d("90"), Some(d("100")));
+    for (actual, expected) in [
+        ("90", "10"),
+        ("95", "10"),
+        ("100", "10"),
+        ("45", "5"),
+        ("110", "9"),
+        ("250", "0"),
+    ] {
+        let score = super::round2(
+            score_row(Comparator::Range, w, d(actual), low, high)
+                .max(Decimal::ZERO)
+                .min(w),
+        );
+        assert_eq!(score, d(expected), "{actual}");
+    }
+}
+
+#[test]
+fn a_self_reported_row_scales_by_t_when_its_kind_accumulates() {
+    let mut counted = row("O1", Level1::Output, "", Comparator::AtLeast, "100", "50");
+    counted.kind = Some(jixiao_domain::MetricKind::Count);
+    let mut rate = row("E1", Level1::Outcome, "", Comparator::AtLeast, "90", "30");
+    rate.kind = Some(jixiao_domain::MetricKind::Percent);
+    let mut given = Given::new();
+    given.targets("DEPT", vec![counted, rate]);
+    let evaluation = given.evaluate("2022-Q2");
+    assert_eq!(evaluation.indicators[0].window_target, d("50"));
+    assert_eq!(evaluation.indicators[1].window_target, d("90"));
+    // No actual is reported yet: each scores 0, said by missing_actual.
+    assert_eq!(flags(&evaluation, "missing_actual"), 2);
 }

@@ -1,0 +1,182 @@
+//! The published tables of `tests/data/field/cases.json`, entered as written over gRPC: each
+//! case's rows go into SetTargets with their labels, target texts and weights as printed. A case
+//! whose weights add up under central-2020 is accepted; the others are refused naming each
+//! group's sum and the expected total (TABLES.md §3).
+
+use jixiao::ingest::v1 as pb;
+use serde::Deserialize;
+use tonic::Code;
+
+use crate::support::{TestIngest, violations};
+
+#[derive(Debug, Deserialize)]
+pub struct Case {
+    pub id: String,
+    pub year: Option<String>,
+    pub indicators: Vec<Row>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Row {
+    pub level1: String,
+    pub level2: Option<String>,
+    pub name: String,
+    pub target_text: Option<String>,
+    pub weight: Option<String>,
+}
+
+pub fn cases() -> Vec<Case> {
+    serde_json::from_str(include_str!("../data/field/cases.json")).unwrap()
+}
+
+/// The case's rows as a target set written as the table prints them.
+pub fn written_targets(case: &Case) -> Vec<pb::Target> {
+    case.indicators
+        .iter()
+        .enumerate()
+        .map(|(index, row)| pb::Target {
+            indicator_code: format!("R{:02}", index + 1),
+            name: row.name.clone(),
+            level1: row.level1.clone(),
+            level2: row.level2.clone().unwrap_or_default(),
+            target_text: row.target_text.clone().unwrap_or_default(),
+            weight: row.weight.clone().unwrap_or_default(),
+            ..Default::default()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn every_case_is_accepted_as_written_or_refused_naming_its_sums() {
+    let mut ingest = TestIngest::start().await;
+    let mut accepted = Vec::new();
+    for case in cases() {
+        let code = format!("CASE-{}", case.id);
+        ingest.upsert(&code, &case.id, "").await;
+        let year = case
+            .year
+            .as_deref()
+            .and_then(|year| year.parse().ok())
+            .unwrap_or(2022);
+        let answer = ingest
+            .client
+            .set_targets(pb::SetTargetsRequest {
+                department_code: code,
+                year,
+                targets: written_targets(&case),
+                request_id: String::new(),
+            })
+            .await;
+        match answer {
+            Ok(answer) => {
+                let stored = answer.into_inner().target_set.unwrap();
+                assert_eq!(stored.targets.len(), case.indicators.len(), "{}", case.id);
+                // The text as written is kept beside what was read.
+                for (row, target) in case.indicators.iter().zip(&stored.targets) {
+                    assert_eq!(
+                        target.target_text,
+                        row.target_text.clone().unwrap_or_default().trim(),
+                        "{}",
+                        case.id
+                    );
+                }
+                accepted.push(case.id);
+            }
+            Err(status) => {
+                assert_eq!(
+                    status.code(),
+                    Code::InvalidArgument,
+                    "{}: {status:?}",
+                    case.id
+                );
+                // Nothing but the weights and the groups may be refused: every label, target
+                // text and unit is read.
+                for (field, description) in violations(&status) {
+                    assert!(
+                        field == "targets.weight"
+                            || (field.ends_with(".weight") && description.contains("empty"))
+                            || (field.ends_with(".level1")
+                                && description.contains("is not a group of this framework")),
+                        "{}: {field}: {description}",
+                        case.id
+                    );
+                }
+            }
+        }
+    }
+    // The tables whose weights, with the budget's 10, make 100 in 产出/效益/满意度.
+    assert_eq!(accepted, ["F01", "F04", "F05", "F08a", "F09", "F10"]);
+}
+
+#[tokio::test]
+async fn a_table_whose_groups_make_110_is_refused_naming_each_sum() {
+    let mut ingest = TestIngest::start().await;
+    ingest.upsert("ZJ-WATER", "中江县水利局", "").await;
+    let case = cases().into_iter().find(|case| case.id == "F07").unwrap();
+    let status = ingest
+        .client
+        .set_targets(pb::SetTargetsRequest {
+            department_code: "ZJ-WATER".into(),
+            year: 2022,
+            targets: written_targets(&case),
+            request_id: String::new(),
+        })
+        .await
+        .unwrap_err();
+    let found = violations(&status);
+    assert_eq!(found.len(), 1, "{found:?}");
+    let (field, description) = &found[0];
+    assert_eq!(field, "targets.weight");
+    for expected in [
+        "产出 (output) sum to 70",
+        "效益 (outcome) sum to 20",
+        "满意度 (satisfaction) sum to 10",
+        "they make 110, but a target set must make 100",
+    ] {
+        assert!(description.contains(expected), "{description}");
+    }
+}
+
+#[tokio::test]
+async fn rows_as_written_are_read_and_sent_back_with_what_was_read() {
+    let mut ingest = TestIngest::start().await;
+    ingest.upsert("TX-TOWN", "棠溪镇人民政府", "").await;
+    let case = cases().into_iter().find(|case| case.id == "F01").unwrap();
+    let stored = ingest
+        .client
+        .set_targets(pb::SetTargetsRequest {
+            department_code: "TX-TOWN".into(),
+            year: 2022,
+            targets: written_targets(&case),
+            request_id: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .target_set
+        .unwrap();
+    let row = |index: usize| &stored.targets[index];
+    // ≥50个: a count of 个, self-reported.
+    assert_eq!(row(0).level1, "产出");
+    assert_eq!(row(0).level1_as_written, "产出指标");
+    assert_eq!(row(0).level2, "数量");
+    assert_eq!(row(0).comparator, ">=");
+    assert_eq!(row(0).target_value, "50");
+    assert_eq!(row(0).measure_kind, "count");
+    assert_eq!(row(0).unit_as_written, "个");
+    assert!(!row(0).comparator_inferred);
+    // ≥100百分比: percent.
+    assert_eq!(row(1).unit, "percent");
+    // 严格执行相关制度规定: qualitative.
+    assert_eq!(row(2).comparator, "qualitative");
+    // ≤90万元: money, 90 万元.
+    assert_eq!(row(4).comparator, "<=");
+    assert_eq!(row(4).target_value_canonical, "90");
+    assert_eq!(row(4).canonical_unit, "wan_yuan");
+    // 社会效益指标 → 社会; 满意度指标 kept as written.
+    assert_eq!(row(6).level2, "社会");
+    assert_eq!(row(9).level2, "满意度指标");
+    // The last row prints nothing: qualitative, its target inferred.
+    assert_eq!(row(9).comparator, "qualitative");
+    assert!(row(9).comparator_inferred);
+}
