@@ -268,6 +268,19 @@ async fn stalled_export_readers_are_cut_off_while_reads_and_exports_go_on() {
         stream.next().await.unwrap().unwrap();
         stalled.push((client, stream));
     }
+    // Points pushed while the stalled readers hold their snapshots stay in the WAL for now.
+    let more: Vec<pb::MetricPoint> = (1..=10)
+        .map(|month| {
+            point(
+                "BY",
+                "budget.executed",
+                &format!("2026-{month:02}"),
+                "1",
+                "万元",
+            )
+        })
+        .collect();
+    ingest.push("", "budget", more).await.unwrap();
     // Plain reads never wait for them.
     let started = std::time::Instant::now();
     ingest
@@ -278,7 +291,7 @@ async fn stalled_export_readers_are_cut_off_while_reads_and_exports_go_on() {
     assert!(started.elapsed() < std::time::Duration::from_secs(1));
     // A reader that reads gets the whole export once the stalled ones are cut off.
     let items = export(&mut ingest, 2026, &[]).await;
-    assert!(matches!(items.last(), Some(Item::End(end)) if end.points == 4000));
+    assert!(matches!(items.last(), Some(Item::End(end)) if end.points == 4010));
     // A stalled reader that reads again finds its export cut off, with the reason.
     // (The first three held the export slots from the start, and were cut off before the full
     // export could begin.)
@@ -302,19 +315,61 @@ async fn stalled_export_readers_are_cut_off_while_reads_and_exports_go_on() {
     let status = cut_off.expect("the stalled export ends with an error");
     assert_eq!(status.code(), tonic::Code::Aborted, "{status:?}");
     assert!(status.message().contains("limits.export_stall_seconds"));
-    // No read transaction is left: a checkpoint copies the whole WAL back.
-    let database = temp.path().join("ingest.sqlite");
+    // The export checkpointed the WAL once its snapshot was released: the database file alone,
+    // without its WAL, holds every point.
+    let copy = temp.path().join("copy.sqlite");
+    std::fs::copy(temp.path().join("ingest.sqlite"), &copy).unwrap();
     let mut connection = <sqlx::SqliteConnection as sqlx::Connection>::connect(&format!(
-        "sqlite://{}",
-        database.display()
+        "sqlite://{}?mode=ro&immutable=1",
+        copy.display()
     ))
     .await
     .unwrap();
-    let (busy, log, checkpointed): (i64, i64, i64) =
-        sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
-            .fetch_one(&mut connection)
-            .await
-            .unwrap();
-    assert_eq!((busy, log), (0, checkpointed), "WAL frames left behind");
+    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM current_points")
+        .fetch_one(&mut connection)
+        .await
+        .unwrap();
+    assert_eq!(stored, 4010, "points left in the WAL");
     drop(stalled);
+}
+
+#[tokio::test]
+async fn an_export_read_slowly_but_steadily_is_cut_off_at_its_bound() {
+    let temp = tempfile::tempdir().unwrap();
+    let mut config = crate::support::test_config(temp.path());
+    config.limits.export_stall_seconds = 30;
+    config.limits.connection.request_timeout_seconds = 3;
+    let mut ingest = TestIngest::start_with(config).await;
+    push_noted_points(&mut ingest, 4000, 2000).await;
+    let mut stream = ingest
+        .client
+        .export_inputs(pb::ExportInputsRequest {
+            year: 2026,
+            department_codes: Vec::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    // One item every 30 ms: never stalled, but slower than the 3 s the export may take.
+    let started = std::time::Instant::now();
+    let status = loop {
+        tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+        match stream.next().await {
+            Some(Ok(message)) => {
+                assert!(
+                    !matches!(message.item, Some(Item::End(_))),
+                    "read to its end"
+                );
+            }
+            Some(Err(status)) => break status,
+            None => panic!("the export ended without its end item"),
+        }
+    };
+    assert_eq!(status.code(), tonic::Code::Aborted, "{status:?}");
+    assert!(
+        status.message().contains("cut off after 3 s"),
+        "{}",
+        status.message()
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(60));
 }

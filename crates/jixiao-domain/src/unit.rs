@@ -349,9 +349,13 @@ impl Unit {
         Some(canonical)
     }
 
-    /// Converts a canonical `value` back into this unit.
-    pub fn from_canonical(&self, value: Decimal) -> Decimal {
-        (value / self.factor()).normalize()
+    /// Converts a canonical `value` back into this unit; `None` when the result is beyond
+    /// what a decimal holds (a canonical value near the bound, in a unit smaller than the
+    /// canonical one).
+    pub fn from_canonical(&self, value: Decimal) -> Option<Decimal> {
+        value
+            .checked_div(self.factor())
+            .map(|value| value.normalize())
     }
 }
 
@@ -359,7 +363,7 @@ impl Unit {
 pub fn not_held_exactly(value: &str, unit: &Unit) -> String {
     let canonical = unit.kind.canonical_unit();
     format!(
-        "{value} {} cannot be held exactly in {} (jixiao keeps figures exact: at most 28 significant digits, at most 28 decimals, magnitude below 7.9 × 10^28 in the canonical unit)",
+        "{value} {} cannot be held exactly in {} (jixiao keeps figures exact: in the canonical unit, the figure's digits at the scale it needs must stay below 79228162514264337593543950335, with at most 28 decimals)",
         unit.aliases.first().copied().unwrap_or(unit.code),
         canonical.aliases.first().copied().unwrap_or(canonical.code),
     )
@@ -444,6 +448,7 @@ mod tests {
         let hectare = Unit::for_kind(MetricKind::LandArea, "公顷").unwrap();
         let huge: Decimal = "10000000000000000000000000".parse().unwrap();
         assert_eq!(yi.to_canonical(huge), None);
+        assert_eq!(yuan.from_canonical(Decimal::MAX), None);
         assert_eq!(yi.to_canonical(Decimal::MAX), None);
         assert_eq!(
             yuan.to_canonical("0.0000000000000000000000000001".parse().unwrap()),
@@ -498,7 +503,7 @@ mod tests {
             let value = Decimal::new(mantissa, scale);
             let canonical = unit.to_canonical(value).unwrap();
             prop_assert_eq!(canonical, value * unit.factor());
-            prop_assert_eq!(unit.from_canonical(canonical), value);
+            prop_assert_eq!(unit.from_canonical(canonical), Some(value));
         }
 
         #[test]

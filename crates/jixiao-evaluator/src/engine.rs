@@ -448,11 +448,14 @@ fn evaluate_one(
         evaluate(framework, inputs, code, period)
     }))
     .map_err(|payload| {
-        let message = payload
+        let message: String = payload
             .downcast_ref::<&str>()
             .map(|text| (*text).to_owned())
             .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "no message".to_owned());
+            .unwrap_or_else(|| "no message".to_owned())
+            .chars()
+            .take(300)
+            .collect();
         DepartmentFailure {
             department_code: code.to_owned(),
             reason: format!("scoring failed on this department's figures: {message}"),

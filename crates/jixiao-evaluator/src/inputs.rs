@@ -122,6 +122,7 @@ async fn fetch_unbounded(
                     MetricInfo {
                         temporal,
                         additive: metric.additive,
+                        unit: metric.canonical_unit,
                     },
                 );
             }

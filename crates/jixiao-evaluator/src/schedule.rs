@@ -122,7 +122,8 @@ impl Schedules {
     }
 
     /// The start of the month after `period` ends, in the schedule's time zone: the first
-    /// instant at which a fire is for `period`.
+    /// instant at which a fire is for `period`. Where the zone skips local midnight that day
+    /// (a daylight-saving gap), the first local time that exists.
     fn end_of(&self, period: Period) -> Option<DateTime<Utc>> {
         let (year, month) = (period.year_number(), u32::from(period.end_month()) + 1);
         let (year, month) = if month > 12 {
@@ -130,10 +131,23 @@ impl Schedules {
         } else {
             (year, month)
         };
-        self.timezone
-            .with_ymd_and_hms(year, month, 1, 0, 0, 0)
-            .earliest()
-            .map(|time| time.with_timezone(&Utc))
+        (0..24).find_map(|hour| {
+            self.timezone
+                .with_ymd_and_hms(year, month, 1, hour, 0, 0)
+                .earliest()
+                .map(|time| time.with_timezone(&Utc))
+        })
+    }
+
+    /// The scheduled instant of a fire handled at `now`: the last one the cron names at or
+    /// before it (a job runs a little after its instant, which may already be the next day, or
+    /// the next period).
+    pub fn scheduled_instant(&self, kind: Kind, now: DateTime<Utc>) -> DateTime<Utc> {
+        self.cron(kind)
+            .1
+            .find_previous_occurrence(&now.with_timezone(&self.timezone), true)
+            .map(|fire| fire.with_timezone(&Utc))
+            .unwrap_or(now)
     }
 
     /// The periods of the fires in `(after, now]`, oldest first, each once, each exactly the
@@ -247,7 +261,10 @@ impl Scheduler {
                 self.schedules.timezone,
                 move |_id, _scheduler| {
                     let this = Arc::clone(&this);
-                    Box::pin(async move { this.fire(kind, Utc::now()).await })
+                    Box::pin(async move {
+                        let at = this.schedules.scheduled_instant(kind, Utc::now());
+                        this.fire(kind, at).await
+                    })
                 },
             )?;
             scheduler.add(job).await?;
@@ -560,6 +577,45 @@ mod tests {
             schedules
                 .period_for(Kind::Quarterly, shanghai("2000-02-01 02:00:00"))
                 .is_none()
+        );
+    }
+
+    #[test]
+    fn a_fire_handled_late_is_for_the_period_of_its_scheduled_instant() {
+        // A cron at the very last second of a quarter, handled a moment later (the next
+        // quarter already), is for the quarter it names.
+        let schedules = schedules("59 59 23 30 9 *", "59 59 23 31 12 *");
+        let late = shanghai("2026-10-01 00:00:02");
+        let at = schedules.scheduled_instant(Kind::Quarterly, late);
+        assert_eq!(at, shanghai("2026-09-30 23:59:59"));
+        assert_eq!(
+            schedules
+                .period_for(Kind::Quarterly, at)
+                .unwrap()
+                .to_string(),
+            "2026-Q2"
+        );
+        let at = schedules.scheduled_instant(Kind::Yearly, shanghai("2027-01-01 00:00:01"));
+        assert_eq!(
+            schedules.period_for(Kind::Yearly, at).unwrap().to_string(),
+            "2025"
+        );
+    }
+
+    #[test]
+    fn a_daylight_saving_gap_at_midnight_does_not_cut_catch_up_short() {
+        // America/Asuncion skipped 00:00–01:00 on 1 October 2023.
+        let schedules = Schedules::new(&ScheduleConfig {
+            timezone: "America/Asuncion".into(),
+            quarterly_cron: "0 0 2 1 1,4,7,10 *".into(),
+            ..ScheduleConfig::default()
+        })
+        .unwrap();
+        let after = Utc.with_ymd_and_hms(2023, 6, 1, 0, 0, 0).unwrap();
+        let now = Utc.with_ymd_and_hms(2024, 5, 1, 0, 0, 0).unwrap();
+        assert_eq!(
+            names(schedules.missed_periods(Kind::Quarterly, after, now)),
+            ["2023-Q2", "2023-Q3", "2023-Q4", "2024-Q1"]
         );
     }
 }

@@ -14,6 +14,8 @@ use crate::store::{StoreError, Trigger};
 
 const DEFAULT_PAGE_SIZE: u32 = 100;
 const MAX_PAGE_SIZE: u32 = 1000;
+/// Most bytes of one page of ListRuns, a quarter of what clients accept by default.
+const MAX_PAGE_BYTES: usize = 1024 * 1024;
 
 /// The evaluator service over an engine.
 #[derive(Debug, Clone)]
@@ -296,9 +298,26 @@ impl EvaluatorService for EvaluatorApi {
             .list_runs(before, size)
             .await
             .map_err(internal)?;
-        let next_page_token = next_token(&runs, size, |run| run.id);
+        let mut next_page_token = next_token(&runs, size, |run| run.id);
+        // A page holds at most MAX_PAGE_BYTES (a run lists up to 50 failed departments), so
+        // that it fits a client's default 4 MiB; AIP-158 lets it hold fewer than asked.
+        let mut bytes = 0;
+        let mut sent = Vec::with_capacity(runs.len());
+        for record in runs {
+            let id = record.id;
+            let run = convert::run(record);
+            bytes += prost::Message::encoded_len(&run);
+            if bytes > MAX_PAGE_BYTES && !sent.is_empty() {
+                next_page_token = sent
+                    .last()
+                    .map(|(id, _): &(i64, pb::Run)| id.to_string())
+                    .unwrap_or_default();
+                break;
+            }
+            sent.push((id, run));
+        }
         Ok(Response::new(pb::ListRunsResponse {
-            runs: runs.into_iter().map(convert::run).collect(),
+            runs: sent.into_iter().map(|(_, run)| run).collect(),
             next_page_token,
         }))
     }

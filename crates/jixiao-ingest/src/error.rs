@@ -67,7 +67,10 @@ impl From<IngestError> for Status {
                     "{store_error}; use a new request_id for a new request"
                 )),
                 StoreError::NotFound(message) => Status::not_found(message),
-                StoreError::ExportStalled { .. } => Status::aborted(store_error.to_string()),
+                StoreError::ExportStalled { .. } | StoreError::ExportTooLong { .. } => {
+                    Status::aborted(store_error.to_string())
+                }
+                StoreError::ExportBusy { .. } => Status::unavailable(store_error.to_string()),
                 StoreError::Database(_)
                 | StoreError::Migrate(_)
                 | StoreError::Corrupt(_)

@@ -52,6 +52,7 @@ impl IngestServer {
             &StoreOptions {
                 durable: config.durable,
                 export_stall: Duration::from_secs(config.limits.export_stall_seconds),
+                export_max: Duration::from_secs(config.limits.connection.request_timeout_seconds),
                 ..StoreOptions::default()
             },
         )

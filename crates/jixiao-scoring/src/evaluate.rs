@@ -1,6 +1,6 @@
 //! A department-wide evaluation as of a quarter or the year.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use jixiao_domain::target::GroupWeightRule;
 use jixiao_domain::{Comparator, Grain, Level1, Period, Temporal};
@@ -167,14 +167,20 @@ fn show(value: Decimal) -> String {
 
 /// An amount in 万元 as a report prints it: 2 decimals and the unit (816.10 万元).
 fn money(value: Decimal) -> String {
-    format!("{:.2} 万元", round2(value))
+    figure(value, "wan_yuan")
 }
 
-/// The Chinese name of a unit code, as a report prints it (`yi_yuan` → 亿元, `count` → 个).
-fn unit_name(code: &str) -> &str {
-    match jixiao_domain::Unit::by_code(code) {
-        Some(unit) => unit.name_zh(),
-        None => code,
+/// A figure in the unit `unit_code` as a report prints it: the unit's Chinese name, and money
+/// with 2 decimals (`816.1` 万元 is `816.10 万元`, 487 `count` is `487 个`, 94.4 `percent` is
+/// `94.4%`); an unknown or empty code prints the figure alone.
+fn figure(value: Decimal, unit_code: &str) -> String {
+    match jixiao_domain::Unit::by_code(unit_code) {
+        Some(unit) if unit.kind == jixiao_domain::MetricKind::Money => {
+            format!("{:.2} {}", round2(value), unit.name_zh())
+        }
+        Some(unit) if unit.name_zh() == "%" => format!("{}%", show(value)),
+        Some(unit) => format!("{} {}", show(value), unit.name_zh()),
+        None => show(value),
     }
 }
 
@@ -210,8 +216,15 @@ struct Context<'a> {
     /// metric → department-wide value, computed once so that its flags are raised once.
     values: HashMap<&'a str, Option<Value>>,
     flags: Vec<Flag>,
+    /// How many flags of each code were raised, listed or not.
+    flag_counts: BTreeMap<String, usize>,
     digest: Sha256,
 }
+
+/// Most flags of one code a snapshot lists (a large tree can raise a `source_conflict` per
+/// figure); past it, one last flag of that code counts the rest, so that a snapshot stays
+/// far below the 4 MiB a client accepts by default.
+pub const MAX_FLAGS_PER_CODE: usize = 50;
 
 /// Evaluates `department_code` department-wide as of `as_of` (a quarter or a year).
 ///
@@ -240,6 +253,7 @@ pub fn evaluate(
         figures: HashMap::new(),
         values: HashMap::new(),
         flags: Vec::new(),
+        flag_counts: BTreeMap::new(),
         digest: Sha256::new(),
     };
     context.digest_header(department_code);
@@ -270,6 +284,20 @@ pub fn evaluate(
         .max(Decimal::ZERO)
         .min(Decimal::from(100));
     context.budget_flags(&budget, indicator_total);
+    for (code, count) in std::mem::take(&mut context.flag_counts) {
+        if count > MAX_FLAGS_PER_CODE {
+            let more = count - MAX_FLAGS_PER_CODE;
+            context.flags.push(Flag {
+                code: code.clone(),
+                subject: "flags".to_owned(),
+                message: format!("{more} more {code} flags of this evaluation are not listed"),
+                figures: vec![
+                    ("not_listed".to_owned(), more.to_string()),
+                    ("raised".to_owned(), count.to_string()),
+                ],
+            });
+        }
+    }
     if arith::saturated() {
         context.flag(
             "figure_out_of_range",
@@ -305,6 +333,11 @@ pub fn evaluate(
 
 impl<'a> Context<'a> {
     fn flag(&mut self, code: &str, subject: &str, message: String, figures: Vec<(&str, String)>) {
+        let count = self.flag_counts.entry(code.to_owned()).or_default();
+        *count += 1;
+        if *count > MAX_FLAGS_PER_CODE {
+            return;
+        }
         self.flags.push(Flag {
             code: code.to_owned(),
             subject: subject.to_owned(),
@@ -560,10 +593,15 @@ impl<'a> Context<'a> {
         sum: Decimal,
         finer: &str,
     ) {
+        let unit = self
+            .inputs
+            .metric(metric)
+            .map(|info| info.unit.clone())
+            .unwrap_or_default();
         let message = format!(
             "{metric} of {code}: the {period} figure {} differs from the sum of its {finer}, {}; the {period} figure counts",
-            show(coarse),
-            show(sum)
+            figure(coarse, &unit),
+            figure(sum, &unit)
         );
         self.flag(
             "subperiod_sum_mismatch",
@@ -863,13 +901,12 @@ impl<'a> Context<'a> {
             && !value.noted
         {
             let message = format!(
-                "{} ({}): the actual {} {unit} is {}% of the window's target {} {unit}, and no point counted in it explains why (a note)",
+                "{} ({}): the actual {} is {}% of the window's target {}, and no point counted in it explains why (a note)",
                 row.indicator_code,
                 row.name,
-                show(x),
+                figure(x, &row.unit),
                 percent(arith::mul(arith::div(x, window_target), hundred)),
-                show(window_target),
-                unit = unit_name(&row.unit),
+                figure(window_target, &row.unit),
             );
             self.flag(
                 "over_achievement",

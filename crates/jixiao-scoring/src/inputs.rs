@@ -7,12 +7,14 @@ use jixiao_domain::{Comparator, Level1, MetricKind, Period, Temporal};
 use rust_decimal::Decimal;
 
 /// How a metric aggregates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MetricInfo {
     /// Flow or stock.
     pub temporal: Temporal,
     /// Whether sub-unit values sum to the department's value.
     pub additive: bool,
+    /// The code of its canonical unit (`wan_yuan`, `count`), for explanations.
+    pub unit: String,
 }
 
 /// A department or unit.
@@ -180,8 +182,8 @@ impl Inputs {
     }
 
     /// A metric's definition.
-    pub fn metric(&self, code: &str) -> Option<MetricInfo> {
-        self.metrics.get(code).copied()
+    pub fn metric(&self, code: &str) -> Option<&MetricInfo> {
+        self.metrics.get(code)
     }
 
     /// A department.

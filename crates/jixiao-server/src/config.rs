@@ -42,6 +42,19 @@ fn parse_value(text: &str) -> Value {
     }
 }
 
+/// Whether `path` leads to a table of `table`.
+fn names_a_table(table: &Table, path: &[String]) -> bool {
+    let mut current = table;
+    for (index, key) in path.iter().enumerate() {
+        match current.get(key) {
+            Some(Value::Table(_)) if index + 1 == path.len() => return true,
+            Some(Value::Table(inner)) => current = inner,
+            _ => return false,
+        }
+    }
+    false
+}
+
 /// Sets `path` (keys separated by `.`) in `table` to `value`.
 fn set_path(table: &mut Table, path: &[String], value: Value) -> anyhow::Result<()> {
     let (last, parents) = path.split_last().context("empty configuration key")?;
@@ -273,7 +286,12 @@ pub fn load_reporting_ignored<T: Serialize + DeserializeOwned + Default + Valida
             .split("__")
             .map(str::to_owned)
             .collect();
-        // A variable that would nest below a plain value names no setting.
+        // A variable that would replace a whole table (JIXIAO_INGEST_LIMITS=…) or nest below
+        // a plain value (JIXIAO_INGEST_LISTEN__HOST) names no setting.
+        if names_a_table(&table, &path) {
+            ignored.push(key.clone());
+            continue;
+        }
         match set_path(&mut table, &path, parse_value(value)) {
             Ok(()) => env_paths.push((key.as_str(), path.join("."))),
             Err(_) => ignored.push(key.clone()),
@@ -406,6 +424,7 @@ mod tests {
             ("JIXIAO_SVC_URL", "http://localhost:50052"),
             ("JIXIAO_SVC_LISTEN__HOST", "x"),
             ("JIXIAO_SVC_LIMITS__UNKNOWN", "1"),
+            ("JIXIAO_SVC_LIMITS", "x"),
             ("JIXIAO_SVC_LIMITS__MAX_POINTS", "7"),
         ]);
         let (config, ignored): (Example, _) =
@@ -413,6 +432,7 @@ mod tests {
         assert_eq!(
             ignored,
             [
+                "JIXIAO_SVC_LIMITS",
                 "JIXIAO_SVC_LIMITS__UNKNOWN",
                 "JIXIAO_SVC_LISTEN__HOST",
                 "JIXIAO_SVC_PORT",

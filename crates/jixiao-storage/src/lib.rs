@@ -59,6 +59,24 @@ pub enum StoreError {
         /// The bound, in seconds.
         seconds: u64,
     },
+    /// An export read for longer than its bound, however steadily its reader took items.
+    #[error(
+        "the export was cut off after {seconds} s (limits.connection.request_timeout_seconds): an export holds a database snapshot for as long as it reads; export fewer departments at a time, or read faster"
+    )]
+    ExportTooLong {
+        /// The bound, in seconds.
+        seconds: u64,
+    },
+    /// Every export slot stayed busy for the stall bound.
+    #[error(
+        "all {slots} export slots stayed busy for {seconds} s (exports use every read connection but one); retry with backoff"
+    )]
+    ExportBusy {
+        /// Exports that may read at once.
+        slots: usize,
+        /// How long the export waited, in seconds.
+        seconds: u64,
+    },
     /// Stored data could not be read back.
     #[error("stored data could not be read: {0}")]
     Corrupt(String),

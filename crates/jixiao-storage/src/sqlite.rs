@@ -58,8 +58,11 @@ pub struct StoreOptions {
     /// How long a connection waits for a lock before failing.
     pub busy_timeout: Duration,
     /// How long an export waits for its reader to take the next item before it is cut off,
-    /// which ends its read transaction, frees its connection and lets the WAL be checkpointed.
+    /// which ends its read transaction, frees its connection and lets the WAL be checkpointed;
+    /// also how long an export waits for a free export slot.
     pub export_stall: Duration,
+    /// How long one export may read in all, however steadily its reader takes items.
+    pub export_max: Duration,
 }
 
 impl Default for StoreOptions {
@@ -69,6 +72,7 @@ impl Default for StoreOptions {
             read_connections: 4,
             busy_timeout: Duration::from_secs(10),
             export_stall: Duration::from_secs(30),
+            export_max: Duration::from_secs(600),
         }
     }
 }
@@ -126,7 +130,9 @@ pub struct SqliteStore {
     /// Exports reading at once: one read connection fewer than the pool has, so that a plain
     /// read always finds one, however many exports are open.
     export_slots: Arc<tokio::sync::Semaphore>,
+    export_slot_count: usize,
     export_stall: Duration,
+    export_max: Duration,
 }
 
 /// A batch of points waiting for the writer, and where its answer goes.
@@ -516,7 +522,9 @@ impl SqliteStore {
             path: path.to_owned(),
             pushes,
             export_slots: Arc::new(tokio::sync::Semaphore::new(export_slots)),
+            export_slot_count: export_slots,
             export_stall: options.export_stall,
+            export_max: options.export_max,
         })
     }
 
@@ -1056,25 +1064,36 @@ impl IngestStore for SqliteStore {
         let (sender, receiver) = mpsc::channel(4);
         let readers = self.readers.clone();
         let slots = Arc::clone(&self.export_slots);
-        let stall = self.export_stall;
+        let slots_total = self.export_slot_count;
+        let writer = self.writer.clone();
+        let (stall, max) = (self.export_stall, self.export_max);
         tokio::spawn(async move {
-            let result = match slots.acquire_owned().await {
-                Ok(_slot) => {
+            let result = match tokio::time::timeout(stall, slots.acquire_owned()).await {
+                Ok(Ok(slot)) => {
                     let exporter = Exporter {
                         sender: &sender,
                         stall,
+                        deadline: tokio::time::Instant::now() + max,
+                        max,
                     };
                     let result = export_view(&readers, year, department_codes, &exporter).await;
+                    drop(slot);
                     // The read transaction has ended: let the WAL be copied back now rather
-                    // than at the next write (PASSIVE never waits for anyone).
-                    if let Ok(mut connection) = readers.acquire().await {
-                        let _ = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-                            .execute(&mut *connection)
-                            .await;
+                    // than at the next write. PASSIVE never waits for anyone; it runs on the
+                    // writer, since a read-only connection cannot write the database file.
+                    if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                        .execute(&writer)
+                        .await
+                    {
+                        tracing::warn!(error = %error, "checkpointing the WAL after an export failed");
                     }
                     result
                 }
-                Err(_) => Ok(()),
+                Ok(Err(_)) => Ok(()),
+                Err(_) => Err(StoreError::ExportBusy {
+                    slots: slots_total,
+                    seconds: stall.as_secs(),
+                }),
             };
             if let Err(error) = result {
                 // The receiver may be gone already; then nobody is left to tell.
@@ -1231,19 +1250,32 @@ async fn export_view(
     Ok(())
 }
 
-/// Where an export's items go, and how long the reader may leave one untaken.
+/// Where an export's items go, how long the reader may leave one untaken, and until when the
+/// export may read at all.
 struct Exporter<'a> {
     sender: &'a mpsc::Sender<StoreResult<ExportItem>>,
     stall: Duration,
+    deadline: tokio::time::Instant,
+    max: Duration,
 }
 
 impl Exporter<'_> {
-    /// Sends `item`: `Ok(false)` when the reader is gone, [`StoreError::ExportStalled`] when it
-    /// took nothing for the stall bound (the caller then ends its read transaction).
+    /// Sends `item`: `Ok(false)` when the reader is gone; [`StoreError::ExportStalled`] when it
+    /// took nothing for the stall bound, [`StoreError::ExportTooLong`] when the export reached
+    /// its deadline (the caller then ends its read transaction).
     async fn send(&self, item: ExportItem) -> StoreResult<bool> {
-        match tokio::time::timeout(self.stall, self.sender.send(Ok(item))).await {
+        let now = tokio::time::Instant::now();
+        let too_long = || StoreError::ExportTooLong {
+            seconds: self.max.as_secs(),
+        };
+        if now >= self.deadline {
+            return Err(too_long());
+        }
+        let wait = self.stall.min(self.deadline - now);
+        match tokio::time::timeout(wait, self.sender.send(Ok(item))).await {
             Ok(Ok(())) => Ok(true),
             Ok(Err(_)) => Ok(false),
+            Err(_) if wait < self.stall => Err(too_long()),
             Err(_) => Err(StoreError::ExportStalled {
                 seconds: self.stall.as_secs(),
             }),

@@ -86,6 +86,7 @@ impl Given {
                     MetricInfo {
                         temporal: metric.temporal,
                         additive: metric.additive,
+                        unit: metric.kind.canonical_unit().code.to_owned(),
                     },
                 )
             })
@@ -994,4 +995,33 @@ fn a_self_reported_row_scales_by_t_when_its_kind_accumulates() {
     assert_eq!(evaluation.indicators[1].window_target, d("90"));
     // No actual is reported yet: each scores 0, said by missing_actual.
     assert_eq!(flags(&evaluation, "missing_actual"), 2);
+}
+
+#[test]
+fn a_snapshot_lists_at_most_fifty_flags_of_a_kind_and_counts_the_rest() {
+    let mut given = Given::new();
+    given.department("DEPT", None);
+    for unit in 0..60 {
+        let code = format!("DEPT.U{unit:02}");
+        given
+            .department(&code, Some("DEPT"))
+            .point_from(&code, "budget.executed", "2022", "100", "budget", "")
+            .point_from(&code, "budget.executed", "2022", "90", "land", "");
+    }
+    let evaluation = given.evaluate("2022");
+    assert_eq!(
+        flags(&evaluation, "source_conflict"),
+        super::MAX_FLAGS_PER_CODE + 1
+    );
+    let last = evaluation
+        .flags
+        .iter()
+        .rfind(|flag| flag.code == "source_conflict")
+        .unwrap();
+    assert_eq!(
+        last.message,
+        "10 more source_conflict flags of this evaluation are not listed"
+    );
+    // The sums still count every unit: 60 × 100.
+    assert_eq!(evaluation.budget.executed, Some(d("6000")));
 }
