@@ -2,6 +2,9 @@
 //! temporary SQLite files, over real gRPC on loopback.
 
 mod extremes;
+#[path = "../support/field.rs"]
+#[allow(dead_code)]
+mod field;
 mod hostile;
 #[path = "../ingest/support.rs"]
 #[allow(dead_code)]
@@ -10,3 +13,4 @@ mod runs;
 mod schedule;
 mod scoring;
 mod support;
+mod written;

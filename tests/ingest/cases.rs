@@ -4,47 +4,10 @@
 //! group's sum and the expected total (TABLES.md §3).
 
 use jixiao::ingest::v1 as pb;
-use serde::Deserialize;
 use tonic::Code;
 
+use crate::field::{cases, written_targets};
 use crate::support::{TestIngest, violations};
-
-#[derive(Debug, Deserialize)]
-pub struct Case {
-    pub id: String,
-    pub year: Option<String>,
-    pub indicators: Vec<Row>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct Row {
-    pub level1: String,
-    pub level2: Option<String>,
-    pub name: String,
-    pub target_text: Option<String>,
-    pub weight: Option<String>,
-}
-
-pub fn cases() -> Vec<Case> {
-    serde_json::from_str(include_str!("../data/field/cases.json")).unwrap()
-}
-
-/// The case's rows as a target set written as the table prints them.
-pub fn written_targets(case: &Case) -> Vec<pb::Target> {
-    case.indicators
-        .iter()
-        .enumerate()
-        .map(|(index, row)| pb::Target {
-            indicator_code: format!("R{:02}", index + 1),
-            name: row.name.clone(),
-            level1: row.level1.clone(),
-            level2: row.level2.clone().unwrap_or_default(),
-            target_text: row.target_text.clone().unwrap_or_default(),
-            weight: row.weight.clone().unwrap_or_default(),
-            ..Default::default()
-        })
-        .collect()
-}
 
 #[tokio::test]
 async fn every_case_is_accepted_as_written_or_refused_naming_its_sums() {

@@ -6,6 +6,9 @@ mod cases;
 mod concurrency;
 mod departments;
 mod export;
+#[path = "../support/field.rs"]
+#[allow(dead_code)]
+mod field;
 mod hostile;
 mod lifecycle;
 mod limits;

@@ -42,6 +42,12 @@ impl IngestService for Echo {
     ) -> Result<Response<pb::GetTargetsResponse>, Status> {
         Err(not_measured())
     }
+    async fn report_actuals(
+        &self,
+        _: Request<pb::ReportActualsRequest>,
+    ) -> Result<Response<pb::ReportActualsResponse>, Status> {
+        Err(not_measured())
+    }
     async fn push_metrics(
         &self,
         request: Request<pb::PushMetricsRequest>,

@@ -13,7 +13,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::decimal::parse_plain_decimal;
-use crate::target::{Comparator, Level1};
+use crate::target::{Comparator, Level1, Target};
 use crate::unit::{MetricKind, Unit};
 
 /// The level-1 labels as published, by group (TABLES.md §3 Labels). A label is matched after
@@ -617,6 +617,89 @@ pub fn read_actual(text: &str, target_text: &str) -> Result<ActualReading, Strin
     Err(format!(
         "{text:?} is neither a number nor a verdict; expected a number with an optional unit, a verdict (达成预期指标) or 无"
     ))
+}
+
+/// Reads `text` as the actual of the self-reported row `target`: what [`read_actual`] reads,
+/// checked against what the row measures (a number on a qualitative row is an attainment
+/// percentage), with a short account of what was read (`50 个`, `≥ 95%: the bound`, `达成`).
+///
+/// # Errors
+///
+/// The reason [`read_actual`] gives, or a unit of another kind than the row's.
+pub fn read_row_actual(text: &str, target: &Target) -> Result<(ActualReading, String), String> {
+    let reading = read_actual(text, &target.target_text)?;
+    let expected = if target.comparator == Comparator::Qualitative {
+        MetricKind::Percent
+    } else {
+        target.kind.unwrap_or(MetricKind::Count)
+    };
+    let unit_word = |quantity: &Quantity| {
+        if quantity.unit_word.is_empty() {
+            Unit::by_code(&target.unit).map_or(String::new(), |unit| {
+                if target.unit_word.is_empty() {
+                    unit.name_zh().to_owned()
+                } else {
+                    target.unit_word.clone()
+                }
+            })
+        } else {
+            quantity.unit_word.clone()
+        }
+    };
+    let check = |quantity: &Quantity| match quantity.unit {
+        Some(unit) if unit.kind != expected => Err(format!(
+            "{text:?} is in {} ({}), but the row measures {expected}",
+            quantity.unit_word, unit.kind
+        )),
+        _ => Ok(()),
+    };
+    let read_as = match &reading {
+        ActualReading::Quantity(quantity) => {
+            check(quantity)?;
+            format!("{} {}", quantity.value, unit_word(quantity))
+        }
+        ActualReading::Bound {
+            comparator,
+            quantity,
+        } => {
+            check(quantity)?;
+            format!(
+                "the bound {comparator} {} {}, read as {} (actual_is_bound)",
+                quantity.value,
+                unit_word(quantity),
+                quantity.value
+            )
+        }
+        ActualReading::Nothing => "无: 0".to_owned(),
+        ActualReading::Verdict {
+            verdict,
+            attainment: Some(attainment),
+        } => format!("{verdict} {attainment}%"),
+        ActualReading::Verdict {
+            verdict,
+            attainment: None,
+        } => format!("{verdict}, the framework's default attainment"),
+        ActualReading::SameAsTarget => "the target's own words: 达成".to_owned(),
+        ActualReading::Statement => "a statement without a verdict: not judged".to_owned(),
+    };
+    Ok((reading, read_as))
+}
+
+/// The value of a numeric actual in the canonical unit of its row: with its own unit, or, for
+/// a bare number, in the target's unit (`unit_code`). `None` for a reading without a number,
+/// or a value a decimal cannot hold exactly in the canonical unit.
+pub fn actual_value(reading: &ActualReading, unit_code: &str) -> Option<Decimal> {
+    let quantity = match reading {
+        ActualReading::Quantity(quantity) | ActualReading::Bound { quantity, .. } => quantity,
+        ActualReading::Nothing => return Some(Decimal::ZERO),
+        _ => return None,
+    };
+    match quantity.unit {
+        Some(unit) => unit.to_canonical(quantity.value),
+        None => Unit::by_code(unit_code).map_or(Some(quantity.value), |unit| {
+            unit.to_canonical(quantity.value)
+        }),
+    }
 }
 
 /// A verdict read from `written` (normalised): its words, then an optional attainment

@@ -215,6 +215,9 @@ fn indicator(row: IndicatorScore) -> pb::IndicatorScore {
         score,
         band,
         light: row_light,
+        target_text,
+        actual_text,
+        read_as,
     } = row;
     pb::IndicatorScore {
         indicator_code,
@@ -232,6 +235,9 @@ fn indicator(row: IndicatorScore) -> pb::IndicatorScore {
         score: two(score),
         band: band.unwrap_or_default(),
         light: light(row_light).into(),
+        target_text,
+        actual_text,
+        read_as,
     }
 }
 

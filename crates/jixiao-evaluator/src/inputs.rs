@@ -10,7 +10,7 @@ use jixiao::ingest::v1 as pb;
 use jixiao::ingest::v1::export_inputs_response::Item;
 use jixiao::ingest::v1::ingest_service_client::IngestServiceClient;
 use jixiao_domain::{Comparator, Level1, MetricKind, Period, Temporal};
-use jixiao_scoring::{Department, Inputs, MetricInfo, Point, TargetRow, TargetSet};
+use jixiao_scoring::{Department, Inputs, MetricInfo, Point, RowActual, TargetRow, TargetSet};
 use jixiao_server::auth::BearerToken;
 use rust_decimal::Decimal;
 use tonic::service::interceptor::InterceptedService;
@@ -140,6 +140,24 @@ async fn fetch_unbounded(
                 let department_code = target_set.department_code.clone();
                 inputs.add_target_set(department_code, target_set_from(target_set)?);
             }
+            Item::Actuals(batch) => {
+                for actual in batch.actuals {
+                    let period = actual.period.parse::<Period>().map_err(|error| {
+                        malformed(format!("actual of {}: {error}", actual.indicator_code))
+                    })?;
+                    counts.actuals += 1;
+                    inputs.add_row_actual(
+                        actual.department_code,
+                        RowActual {
+                            indicator_code: actual.indicator_code,
+                            period,
+                            actual_text: actual.actual_text,
+                            note: actual.note,
+                            sequence: actual.sequence,
+                        },
+                    );
+                }
+            }
             Item::Points(batch) => {
                 for point in batch.points {
                     counts.points += 1;
@@ -175,6 +193,8 @@ pub struct ExportCounts {
     pub target_sets: i64,
     /// Points.
     pub points: i64,
+    /// Actuals of self-reported rows.
+    pub actuals: i64,
     /// The watermark of the view read.
     pub watermark: i64,
 }
@@ -204,7 +224,7 @@ fn target_set_from(target_set: pb::TargetSet) -> Result<TargetSet, InputsError> 
                 canonical_unit,
                 target_text,
                 direction: _,
-                comparator_inferred: _,
+                comparator_inferred,
                 target_value_high: _,
                 target_value_high_canonical,
                 measure_kind,
@@ -245,6 +265,7 @@ fn target_set_from(target_set: pb::TargetSet) -> Result<TargetSet, InputsError> 
                 target_high,
                 kind,
                 target_text,
+                comparator_inferred,
             })
         })
         .collect::<Result<Vec<_>, InputsError>>()?;

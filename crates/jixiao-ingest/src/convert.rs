@@ -11,7 +11,8 @@ use jixiao_domain::{
     Catalog, MetricDef, Period, Target, TargetInput, Unit, Violation, parse_plain_decimal,
 };
 use jixiao_storage::{
-    DepartmentRecord, ExportPoint, NewDepartment, NewPoint, PointRecord, TargetSetRecord,
+    ActualRecord, DepartmentRecord, ExportPoint, NewActual, NewDepartment, NewPoint, PointRecord,
+    TargetSetRecord,
 };
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
@@ -528,5 +529,113 @@ pub fn metric_definition(metric: &MetricDef) -> pb::MetricDefinition {
             .map(str::to_owned)
             .collect(),
         allows_negative: metric.allows_negative(),
+    }
+}
+
+/// Validates the actuals of a ReportActuals request, field by field; what needs the target
+/// sets (the row, its kind, the reading of the text) is checked by the store in the same
+/// transaction that stores them.
+pub fn new_actuals(
+    actuals: Vec<pb::RowActual>,
+    max: usize,
+    violations: &mut Violations,
+) -> Vec<NewActual> {
+    if actuals.is_empty() {
+        violations.push("actuals", "at least one actual is required");
+        return Vec::new();
+    }
+    if actuals.len() > max {
+        violations.push(
+            "actuals",
+            format!(
+                "has {} actuals; at most {max} are accepted in one request (limits.max_points_per_request)",
+                actuals.len()
+            ),
+        );
+        return Vec::new();
+    }
+    let mut validated = Vec::with_capacity(actuals.len());
+    for (index, actual) in actuals.into_iter().enumerate() {
+        let field = |name: &str| format!("actuals[{index}].{name}");
+        let pb::RowActual {
+            department_code,
+            indicator_code,
+            period,
+            actual_text,
+            note,
+            revision: _,
+            read_as: _,
+            pushed_by: _,
+            sequence: _,
+        } = actual;
+        let mut ok = true;
+        if let Err(reason) = validate_code(&department_code) {
+            violations.push(field("department_code"), reason);
+            ok = false;
+        }
+        if let Err(reason) = validate_code(&indicator_code) {
+            violations.push(field("indicator_code"), reason);
+            ok = false;
+        }
+        let period = match period.parse::<Period>() {
+            Ok(period) if period.is_evaluable() => Some(period),
+            Ok(_) => {
+                violations.push(
+                    field("period"),
+                    format!("{period:?} is a month; an actual is as of a quarter (2022-Q2) or the year (2022)"),
+                );
+                None
+            }
+            Err(error) => {
+                violations.push(field("period"), error.to_string());
+                None
+            }
+        };
+        if let Err(reason) =
+            validate_text(&actual_text, true, jixiao_domain::target::MAX_TEXT_CHARS)
+        {
+            violations.push(field("actual_text"), reason);
+            ok = false;
+        }
+        if let Err(reason) = validate_note(&note) {
+            violations.push(field("note"), reason);
+            ok = false;
+        }
+        if let (Some(period), true) = (period, ok) {
+            validated.push(NewActual {
+                department_code,
+                indicator_code,
+                period,
+                actual_text,
+                note,
+            });
+        }
+    }
+    validated
+}
+
+/// An actual as sent back or exported.
+pub fn row_actual(record: ActualRecord) -> pb::RowActual {
+    let ActualRecord {
+        department_code,
+        indicator_code,
+        period,
+        actual_text,
+        note,
+        read_as,
+        revision,
+        sequence,
+        pushed_by,
+    } = record;
+    pb::RowActual {
+        department_code,
+        indicator_code,
+        period,
+        actual_text,
+        note,
+        revision,
+        read_as,
+        pushed_by,
+        sequence,
     }
 }

@@ -195,7 +195,7 @@ impl Drop for StreamSize<'_> {
 pub fn scope_of(method: &str) -> Option<auth::Scope> {
     match method {
         "UpsertDepartment" | "SetTargets" => Some(auth::Scope::Admin),
-        "PushMetrics" | "StreamMetrics" => Some(auth::Scope::Push),
+        "PushMetrics" | "StreamMetrics" | "ReportActuals" => Some(auth::Scope::Push),
         "ListDepartments"
         | "GetTargets"
         | "ListMetricPoints"
@@ -532,6 +532,71 @@ impl<S: IngestStore> IngestService for IngestApi<S> {
         }))
     }
 
+    async fn report_actuals(
+        &self,
+        request: Request<pb::ReportActualsRequest>,
+    ) -> Result<Response<pb::ReportActualsResponse>, Status> {
+        let _permit = self.admit()?;
+        let principal = auth::principal(&request)?;
+        let pb::ReportActualsRequest {
+            request_id,
+            actuals,
+        } = request.into_inner();
+        let digest = convert::digest(&pb::ReportActualsRequest {
+            request_id: String::new(),
+            actuals: actuals.clone(),
+        });
+        let mut violations = Violations::default();
+        convert::check_request_id(&request_id, &mut violations);
+        let actuals =
+            convert::new_actuals(actuals, self.limits.max_points_per_request, &mut violations);
+        let actuals = violations
+            .into_result(actuals)
+            .map_err(IngestError::Invalid)?;
+        let denied: Vec<String> = actuals
+            .iter()
+            .enumerate()
+            .filter(|(_, actual)| !principal.may_push_for(&actual.department_code))
+            .take(5)
+            .map(|(index, actual)| format!("actuals[{index}] ({})", actual.department_code))
+            .collect();
+        if !denied.is_empty() {
+            return Err(IngestError::PermissionDenied(format!(
+                "token {:?} may push only for departments starting with {}; refused: {}",
+                principal.name,
+                principal.departments().join(", "),
+                denied.join(", ")
+            ))
+            .into());
+        }
+        let outcome = self
+            .store
+            .report_actuals(
+                actuals,
+                principal.name.clone(),
+                Self::idempotency(&request_id, "ReportActuals", digest),
+            )
+            .await
+            .map_err(IngestError::from)?;
+        info!(
+            stored = outcome.stored,
+            revised = outcome.revised,
+            unchanged = outcome.unchanged,
+            "actuals reported"
+        );
+        Ok(Response::new(pb::ReportActualsResponse {
+            stored: outcome.stored as i32,
+            revised: outcome.revised as i32,
+            unchanged: outcome.unchanged as i32,
+            watermark: outcome.watermark,
+            actuals: outcome
+                .actuals
+                .into_iter()
+                .map(convert::row_actual)
+                .collect(),
+        }))
+    }
+
     type ExportInputsStream = ExportStream;
 
     async fn export_inputs(
@@ -577,6 +642,9 @@ impl<S: IngestStore> IngestService for IngestApi<S> {
                 }
                 ExportItem::Points(points) => Item::Points(pb::MetricPointBatch {
                     points: points.into_iter().map(convert::exported_point).collect(),
+                }),
+                ExportItem::Actuals(actuals) => Item::Actuals(pb::RowActualBatch {
+                    actuals: actuals.into_iter().map(convert::row_actual).collect(),
                 }),
                 ExportItem::End {
                     watermark,

@@ -87,6 +87,27 @@ pub struct IndicatorScore {
     pub band: Option<String>,
     /// The target light.
     pub light: Light,
+    /// The target as written (年度指标值), when it was written.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub target_text: String,
+    /// A self-reported row's actual as written, with its period (`50 (2022)`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub actual_text: String,
+    /// How the target and the actual were read (`comparator inferred`, `达成, default 100%`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub read_as: String,
+}
+
+/// What a self-reported row's actual gives (TABLES.md §3).
+enum Reported {
+    /// A figure, or an attainment percentage on a qualitative row: scored as a metric's value.
+    Value(Value),
+    /// A verdict on a quantitative row: the weight × the attainment percentage.
+    Attainment(Decimal),
+    /// Words that state what was done without a verdict: 0, until a verdict or a reviewer.
+    NotJudged,
+    /// No actual as of the window.
+    Missing,
 }
 
 /// A deduction applied.
@@ -774,6 +795,127 @@ impl<'a> Context<'a> {
         }
     }
 
+    /// The actual of a self-reported row as of the window: the reported actual of the latest
+    /// period (a quarter, or the year) that ends at or before the window's end, read as
+    /// written; with the text and what was read, for the explanation.
+    fn reported(&mut self, row: &TargetRow) -> (Reported, String, String) {
+        let root = self.scope[0];
+        let year = self.as_of.year_number();
+        let window_end = self.window_end;
+        let latest = self
+            .inputs
+            .row_actuals(root)
+            .iter()
+            .filter(|actual| {
+                actual.indicator_code == row.indicator_code
+                    && actual.period.year_number() == year
+                    && actual.period.end_month() <= window_end
+            })
+            .max_by_key(|actual| (actual.period.end_month(), actual.sequence));
+        let Some(actual) = latest else {
+            return (Reported::Missing, String::new(), String::new());
+        };
+        self.digest_line(format!(
+            "actual {} {} {} {} {}",
+            row.indicator_code, actual.period, actual.sequence, actual.actual_text, actual.note
+        ));
+        let text = format!("{} ({})", actual.actual_text, actual.period);
+        let noted = !actual.note.is_empty();
+        let reading =
+            match jixiao_domain::written::read_actual(&actual.actual_text, &row.target_text) {
+                Ok(reading) => reading,
+                // The ingestion service read it when it was reported; a reader that changed since
+                // may not: the row is then not judged, and says why.
+                Err(reason) => return (Reported::NotJudged, text, reason),
+            };
+        use jixiao_domain::written::{ActualReading, Verdict};
+        let verdicts = &self.framework.indicators.verdicts;
+        let attainment_of = |verdict: Verdict, attainment: Option<Decimal>| match attainment {
+            Some(attainment) => (attainment, format!("{verdict} {}%", show(attainment))),
+            None => {
+                let default = match verdict {
+                    Verdict::Achieved => verdicts.achieved,
+                    Verdict::PartlyAchieved => verdicts.partly_achieved,
+                    Verdict::NotAchieved => verdicts.not_achieved,
+                };
+                (
+                    default,
+                    format!("{verdict}, the framework's default {}%", show(default)),
+                )
+            }
+        };
+        let qualitative = row.comparator == Comparator::Qualitative;
+        match reading {
+            ActualReading::Verdict {
+                verdict,
+                attainment,
+            } => {
+                let (attainment, read_as) = attainment_of(verdict, attainment);
+                if qualitative {
+                    let value = Value {
+                        amount: attainment,
+                        noted,
+                    };
+                    (Reported::Value(value), text, read_as)
+                } else {
+                    (Reported::Attainment(attainment), text, read_as)
+                }
+            }
+            ActualReading::SameAsTarget => {
+                let (attainment, read_as) = attainment_of(Verdict::Achieved, None);
+                let read_as = format!("the target's own words: {read_as}");
+                if qualitative {
+                    let value = Value {
+                        amount: attainment,
+                        noted,
+                    };
+                    (Reported::Value(value), text, read_as)
+                } else {
+                    (Reported::Attainment(attainment), text, read_as)
+                }
+            }
+            ActualReading::Statement => (
+                Reported::NotJudged,
+                text,
+                "a statement without a verdict".to_owned(),
+            ),
+            reading @ (ActualReading::Quantity(_)
+            | ActualReading::Bound { .. }
+            | ActualReading::Nothing) => {
+                let unit = if qualitative {
+                    "percent"
+                } else {
+                    row.unit.as_str()
+                };
+                let Some(amount) = jixiao_domain::written::actual_value(&reading, unit) else {
+                    return (
+                        Reported::NotJudged,
+                        text,
+                        "a figure a decimal cannot hold exactly".to_owned(),
+                    );
+                };
+                let mut read_as = figure(amount, unit);
+                if let ActualReading::Bound { comparator, .. } = &reading {
+                    read_as = format!("the bound {comparator} {read_as} copied from the target");
+                    let message = format!(
+                        "{} ({}): the actual {:?} copies a bound of the target rather than a figure; the bound counts",
+                        row.indicator_code, row.name, text
+                    );
+                    self.flag(
+                        "actual_is_bound",
+                        &row.indicator_code,
+                        message,
+                        vec![("bound", show(amount))],
+                    );
+                }
+                if matches!(reading, ActualReading::Nothing) {
+                    read_as = format!("无: {read_as}");
+                }
+                (Reported::Value(Value { amount, noted }), text, read_as)
+            }
+        }
+    }
+
     fn indicator(&mut self, row: &'a TargetRow) -> IndicatorScore {
         let temporal = self
             .inputs
@@ -794,7 +936,29 @@ impl<'a> Context<'a> {
         };
         let window_target = window(row.target);
         let window_high = row.target_high.map(window);
-        let value = self.value(&row.metric_code);
+        let (reported, actual_text, read_as) = if row.metric_code.is_empty() {
+            self.reported(row)
+        } else {
+            let value = self.value(&row.metric_code);
+            (
+                value.map_or(Reported::Missing, Reported::Value),
+                String::new(),
+                String::new(),
+            )
+        };
+        let value = match &reported {
+            Reported::Value(value) => Some(*value),
+            _ => None,
+        };
+        let mut read_as = read_as;
+        if row.comparator_inferred {
+            let inferred = format!("comparator {} inferred", row.comparator);
+            read_as = if read_as.is_empty() {
+                inferred
+            } else {
+                format!("{inferred}; {read_as}")
+            };
+        }
         let mut scored = IndicatorScore {
             indicator_code: row.indicator_code.clone(),
             name: row.name.clone(),
@@ -811,6 +975,9 @@ impl<'a> Context<'a> {
             score: Decimal::ZERO,
             band: None,
             light: Light::None,
+            target_text: row.target_text.clone(),
+            actual_text,
+            read_as,
         };
         if !self.framework.allows(row.comparator) {
             let message = format!(
@@ -824,10 +991,56 @@ impl<'a> Context<'a> {
                 vec![("comparator", row.comparator.to_string())],
             );
         }
+        match reported {
+            Reported::Attainment(attainment) => {
+                let w = row.weight;
+                scored.score = round2(
+                    arith::div(
+                        arith::mul(w, attainment.max(Decimal::ZERO).min(Decimal::ONE_HUNDRED)),
+                        Decimal::ONE_HUNDRED,
+                    )
+                    .min(w),
+                );
+                scored.light = self.light_for_progress(attainment);
+                let message = format!(
+                    "{} ({}): the actual {:?} is a verdict on a quantitative target; it counts as {}% of the weight",
+                    row.indicator_code,
+                    row.name,
+                    scored.actual_text,
+                    show(attainment)
+                );
+                self.flag(
+                    "verdict_on_quantitative_row",
+                    &row.indicator_code,
+                    message,
+                    vec![("attainment_percent", show(attainment))],
+                );
+                return scored;
+            }
+            Reported::NotJudged => {
+                let message = format!(
+                    "{} ({}): the actual {:?} states what was done without a verdict; the row scores 0 until a verdict is reported",
+                    row.indicator_code, row.name, scored.actual_text
+                );
+                self.flag(
+                    "actual_not_judged",
+                    &row.indicator_code,
+                    message,
+                    vec![("actual", scored.actual_text.clone())],
+                );
+                return scored;
+            }
+            Reported::Missing | Reported::Value(_) => {}
+        }
         let Some(value) = value else {
+            let what = if row.metric_code.is_empty() {
+                "no actual is reported for the row".to_owned()
+            } else {
+                format!("{} has no value", row.metric_code)
+            };
             let message = format!(
-                "{} ({}): {} has no value as of {}; the row scores 0",
-                row.indicator_code, row.name, row.metric_code, self.as_of
+                "{} ({}): {what} as of {}; the row scores 0",
+                row.indicator_code, row.name, self.as_of
             );
             self.flag(
                 "missing_actual",

@@ -93,6 +93,32 @@ pub struct IndicatorRules {
     pub qualitative_achieved: Decimal,
     /// 部分达成 at or above this attainment percentage.
     pub qualitative_partly_achieved: Decimal,
+    /// The attainment percentage a verdict counts for when the actual gives none
+    /// (TABLES.md §3; central-2020: 达成 100, 部分达成 70, 未达成 30).
+    #[serde(default)]
+    pub verdicts: VerdictDefaults,
+}
+
+/// The attainment percentage of each verdict written without one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerdictDefaults {
+    /// 达成.
+    pub achieved: Decimal,
+    /// 部分达成.
+    pub partly_achieved: Decimal,
+    /// 未达成.
+    pub not_achieved: Decimal,
+}
+
+impl Default for VerdictDefaults {
+    fn default() -> Self {
+        Self {
+            achieved: Decimal::ONE_HUNDRED,
+            partly_achieved: Decimal::from(70),
+            not_achieved: Decimal::from(30),
+        }
+    }
 }
 
 /// A grade and the lowest total that earns it.

@@ -55,6 +55,8 @@ pub struct TargetRow {
     pub kind: Option<MetricKind>,
     /// The target as written (年度指标值), empty when it was sent field by field.
     pub target_text: String,
+    /// Whether no comparator was written and it was inferred.
+    pub comparator_inferred: bool,
 }
 
 /// A department-year's target set.
@@ -88,6 +90,21 @@ pub struct Point {
     pub sequence: i64,
 }
 
+/// The current actual (实际完成值) of a self-reported target row for one period, as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowActual {
+    /// The row of the department's target set.
+    pub indicator_code: String,
+    /// A quarter or the year.
+    pub period: Period,
+    /// The actual as written.
+    pub actual_text: String,
+    /// 偏差原因分析及改进措施.
+    pub note: String,
+    /// The ingestion sequence of this revision.
+    pub sequence: i64,
+}
+
 /// One year of inputs, indexed for evaluation.
 #[derive(Debug, Clone, Default)]
 pub struct Inputs {
@@ -96,6 +113,7 @@ pub struct Inputs {
     children: HashMap<String, Vec<String>>,
     target_sets: HashMap<String, TargetSet>,
     points_by_department: HashMap<Arc<str>, Vec<Point>>,
+    actuals_by_department: HashMap<String, Vec<RowActual>>,
     /// The ingestion watermark of the view the inputs were read from.
     pub watermark: i64,
 }
@@ -146,6 +164,22 @@ impl Inputs {
         self.target_sets.insert(department_code, target_set);
     }
 
+    /// Adds the actual of a self-reported row of `department_code`'s target set.
+    pub fn add_row_actual(&mut self, department_code: String, actual: RowActual) {
+        self.actuals_by_department
+            .entry(department_code)
+            .or_default()
+            .push(actual);
+    }
+
+    /// The actuals of `department_code`'s self-reported rows, ordered by row, period and
+    /// sequence.
+    pub fn row_actuals(&self, department_code: &str) -> &[RowActual] {
+        self.actuals_by_department
+            .get(department_code)
+            .map_or(&[], Vec::as_slice)
+    }
+
     /// Adds a point.
     pub fn add_point(&mut self, point: Point) {
         self.points_by_department
@@ -160,6 +194,15 @@ impl Inputs {
         for children in self.children.values_mut() {
             children.sort();
             children.dedup();
+        }
+        for actuals in self.actuals_by_department.values_mut() {
+            actuals.sort_by(|a, b| {
+                (&a.indicator_code, a.period, a.sequence).cmp(&(
+                    &b.indicator_code,
+                    b.period,
+                    b.sequence,
+                ))
+            });
         }
         for points in self.points_by_department.values_mut() {
             points.sort_by(|a, b| {

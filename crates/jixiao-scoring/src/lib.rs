@@ -24,4 +24,4 @@ pub use framework::{
     BudgetRule, CENTRAL_2020, DeductionRule, FlagThresholds, Framework, FrameworkError, GradeBand,
     Group, IndicatorRules, LightThresholds,
 };
-pub use inputs::{Department, Inputs, MetricInfo, Point, TargetRow, TargetSet};
+pub use inputs::{Department, Inputs, MetricInfo, Point, RowActual, TargetRow, TargetSet};

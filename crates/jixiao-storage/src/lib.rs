@@ -20,9 +20,9 @@ use std::future::Future;
 use futures::stream::BoxStream;
 
 pub use model::{
-    DepartmentOutcome, DepartmentRecord, ExportItem, ExportPoint, Idempotency, NewDepartment,
-    NewPoint, Page, PointBatch, PointFilter, PointRecord, PushOutcome, TargetSetRecord,
-    TargetsOutcome,
+    ActualRecord, ActualsOutcome, DepartmentOutcome, DepartmentRecord, ExportItem, ExportPoint,
+    Idempotency, NewActual, NewDepartment, NewPoint, Page, PointBatch, PointFilter, PointRecord,
+    PushOutcome, TargetSetRecord, TargetsOutcome,
 };
 pub use sqlite::{SqliteStore, StoreOptions, open_pools};
 
@@ -155,4 +155,15 @@ pub trait IngestStore: Send + Sync + 'static {
 
     /// The last committed value of the change sequence.
     fn watermark(&self) -> impl Future<Output = StoreResult<i64>> + Send;
+
+    /// Stores the actuals of self-reported target rows, all or none: each must name a row
+    /// without a metric in its department's current target set for the period's year, and
+    /// read as an actual of that row ([`jixiao_domain::written::read_actual`]). An actual equal
+    /// to the current one stores nothing; another one becomes the next revision.
+    fn report_actuals(
+        &self,
+        actuals: Vec<NewActual>,
+        pushed_by: String,
+        idempotency: Option<Idempotency>,
+    ) -> impl Future<Output = StoreResult<ActualsOutcome>> + Send;
 }

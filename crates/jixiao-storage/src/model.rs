@@ -212,6 +212,8 @@ pub enum ExportItem {
     TargetSet(TargetSetRecord),
     /// Current points of departments in scope.
     Points(Vec<ExportPoint>),
+    /// Current actuals of self-reported rows of the target sets sent.
+    Actuals(Vec<ActualRecord>),
     /// The end of the export.
     End {
         /// The watermark of the view read.
@@ -223,4 +225,57 @@ pub enum ExportItem {
         /// Points sent.
         points: i64,
     },
+}
+
+/// An actual (实际完成值) of a self-reported target row to store, as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewActual {
+    /// The department whose target set has the row.
+    pub department_code: String,
+    /// The row.
+    pub indicator_code: String,
+    /// A quarter or the year.
+    pub period: jixiao_domain::Period,
+    /// The actual as written.
+    pub actual_text: String,
+    /// 偏差原因分析及改进措施, optional.
+    pub note: String,
+}
+
+/// A stored actual of a self-reported row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActualRecord {
+    /// The department whose target set has the row.
+    pub department_code: String,
+    /// The row.
+    pub indicator_code: String,
+    /// A quarter or the year, as text.
+    pub period: String,
+    /// The actual as written.
+    pub actual_text: String,
+    /// 偏差原因分析及改进措施.
+    pub note: String,
+    /// What was read from it, for example `50 个` or `达成`.
+    pub read_as: String,
+    /// Revision, from 1.
+    pub revision: i64,
+    /// Ingestion sequence of the revision.
+    pub sequence: i64,
+    /// The token that reported it (empty without tokens).
+    pub pushed_by: String,
+}
+
+/// What ReportActuals stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActualsOutcome {
+    /// Actuals new to their row and period.
+    pub stored: i64,
+    /// Actuals that replaced another one.
+    pub revised: i64,
+    /// Actuals equal to the current one.
+    pub unchanged: i64,
+    /// The watermark after the request.
+    pub watermark: i64,
+    /// The actuals as stored.
+    pub actuals: Vec<ActualRecord>,
 }

@@ -22,10 +22,13 @@ use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::model::{
-    DepartmentOutcome, DepartmentRecord, ExportItem, ExportPoint, Idempotency, NewDepartment, Page,
-    PointBatch, PointFilter, PointRecord, PushOutcome, TargetSetRecord, TargetsOutcome,
+    ActualsOutcome, DepartmentOutcome, DepartmentRecord, ExportItem, ExportPoint, Idempotency,
+    NewActual, NewDepartment, Page, PointBatch, PointFilter, PointRecord, PushOutcome,
+    TargetSetRecord, TargetsOutcome,
 };
 use crate::{IngestStore, StoreError, StoreResult};
+
+mod actuals;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -1107,6 +1110,18 @@ impl IngestStore for SqliteStore {
         let mut connection = self.readers.acquire().await?;
         read_sequence(&mut connection).await
     }
+
+    async fn report_actuals(
+        &self,
+        actuals: Vec<NewActual>,
+        pushed_by: String,
+        idempotency: Option<Idempotency>,
+    ) -> StoreResult<ActualsOutcome> {
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let outcome = actuals::report(&mut tx, actuals, &pushed_by, idempotency.as_ref()).await?;
+        tx.commit().await?;
+        Ok(outcome)
+    }
 }
 
 /// Reads the export inside one read transaction, so that every item comes from the same view
@@ -1165,15 +1180,20 @@ async fn export_view(
     .bind(year)
     .fetch_all(&mut *tx)
     .await?;
+    let mut with_target_sets = BTreeSet::new();
     for row in &rows {
         let target_set = target_set_from_row(row)?;
         if !wanted.contains(target_set.department_code.as_str()) {
             continue;
         }
         counts.1 += 1;
+        with_target_sets.insert(target_set.department_code.clone());
         if !sender.send(ExportItem::TargetSet(target_set)).await? {
             return Ok(());
         }
+    }
+    if !actuals::export(&mut tx, year, &with_target_sets, sender).await? {
+        return Ok(());
     }
 
     let mut batch = Vec::with_capacity(EXPORT_BATCH);

@@ -131,6 +131,7 @@ fn row(
         target_high: None,
         kind: None,
         target_text: String::new(),
+        comparator_inferred: false,
     }
 }
 

@@ -1,0 +1,340 @@
+//! The field cases whose weights add up under central-2020, entered as written (targets, budget
+//! figures, actuals) over gRPC and scored for their year: each row scores what the SCORING.md
+//! column of the field notes gives (central-2020's formulas on the row as published).
+
+use jixiao::evaluator::v1 as pb;
+use jixiao::ingest::v1 as ingest_pb;
+
+use crate::field::{budget_points, case, written_actuals, written_targets};
+use crate::ingest_support::TestIngest;
+use crate::support::{TestEvaluator, evaluator_config};
+
+/// Enters case `id` as department `CASE-<id>` and scores its year.
+async fn score_case(
+    ingest: &mut TestIngest,
+    evaluator: &mut TestEvaluator,
+    id: &str,
+) -> pb::Snapshot {
+    let case = case(id);
+    let code = format!("CASE-{id}");
+    ingest.upsert(&code, id, "").await;
+    ingest
+        .client
+        .set_targets(ingest_pb::SetTargetsRequest {
+            department_code: code.clone(),
+            year: case.year(),
+            targets: written_targets(&case),
+            request_id: String::new(),
+        })
+        .await
+        .unwrap_or_else(|status| panic!("{id}: {status:?}"));
+    let budget = budget_points(&case, &code);
+    if !budget.is_empty() {
+        ingest.push("", "budget", budget).await.unwrap();
+    }
+    let actuals = written_actuals(&case, &code);
+    if !actuals.is_empty() {
+        ingest
+            .client
+            .report_actuals(ingest_pb::ReportActualsRequest {
+                request_id: format!("actuals-{id}"),
+                actuals,
+            })
+            .await
+            .unwrap_or_else(|status| panic!("{id}: {status:?}"));
+    }
+    let answer = evaluator
+        .client
+        .run_evaluation(pb::RunEvaluationRequest {
+            period: case.year().to_string(),
+            department_codes: vec![code],
+            request_id: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let summary = &answer.snapshots[0];
+    evaluator.snapshot(&summary.snapshot_id).await
+}
+
+fn scores(snapshot: &pb::Snapshot) -> Vec<&str> {
+    snapshot
+        .indicators
+        .iter()
+        .map(|row| row.score.as_str())
+        .collect()
+}
+
+fn flagged(snapshot: &pb::Snapshot, code: &str) -> Vec<String> {
+    snapshot
+        .flags
+        .iter()
+        .filter(|flag| flag.code == code)
+        .map(|flag| flag.subject.clone())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_field_cases_that_add_up_score_as_the_notes_say_under_central_2020() {
+    let temp = tempfile::tempdir().unwrap();
+    let mut ingest = TestIngest::start().await;
+    let mut evaluator = TestEvaluator::start(evaluator_config(temp.path(), ingest.address)).await;
+
+    // F01: six text targets met by 达成预期指标 (the default 100%), ≥50个 by 50, ≤90万元 by 90;
+    // the last row is cut off in the source: no target, no actual.
+    let f01 = score_case(&mut ingest, &mut evaluator, "F01").await;
+    assert_eq!(
+        scores(&f01),
+        [
+            "8.00", "8.00", "8.00", "8.00", "8.00", "10.00", "10.00", "10.00", "10.00", "0.00"
+        ]
+    );
+    assert_eq!(f01.budget.as_ref().unwrap().score, "10.00");
+    assert_eq!(f01.total, "90.00");
+    assert_eq!(flagged(&f01, "missing_actual"), ["R10"]);
+    let row = &f01.indicators[2];
+    assert_eq!(row.target_text, "严格执行相关制度规定");
+    assert_eq!(row.actual_text, "达成预期指标 (2022)");
+    assert_eq!(
+        row.read_as,
+        "comparator qualitative inferred; 达成, the framework's default 100%"
+    );
+    assert_eq!(row.band, "达成");
+
+    // F04: a bare 43.2 on a 数量 row (>= inferred) against 37.24, the 成本 row <= inferred.
+    let f04 = score_case(&mut ingest, &mut evaluator, "F04").await;
+    assert_eq!(
+        scores(&f04),
+        [
+            "8.62", "10.00", "10.00", "10.00", "10.00", "10.00", "10.00", "10.00", "10.00"
+        ]
+    );
+    assert_eq!(f04.budget.as_ref().unwrap().score, "8.62");
+    assert_eq!(f04.total, "97.24");
+    assert_eq!(f04.indicators[4].comparator, "<=");
+
+    // F05: six rows print neither target nor actual: 0 each, with missing_actual.
+    let f05 = score_case(&mut ingest, &mut evaluator, "F05").await;
+    assert_eq!(
+        scores(&f05),
+        [
+            "10.00", "10.00", "0.00", "0.00", "0.00", "0.00", "0.00", "0.00", "10.00"
+        ]
+    );
+    assert_eq!(flagged(&f05, "missing_actual").len(), 6);
+    assert_eq!(f05.total, "40.00");
+    assert!(flagged(&f05, "over_achievement").is_empty());
+
+    // F08a: one <= row of 90 points whose actual is the word 完成.
+    let f08a = score_case(&mut ingest, &mut evaluator, "F08a").await;
+    assert_eq!(scores(&f08a), ["90.00"]);
+    assert_eq!(flagged(&f08a, "verdict_on_quantitative_row"), ["R01"]);
+    assert!(!flagged(&f08a, "missing_budget").is_empty());
+
+    // F09 and F10: weights that differ from 50/30/10 but add up; no actual printed.
+    let f10 = score_case(&mut ingest, &mut evaluator, "F10").await;
+    assert_eq!(scores(&f10), ["0.00", "0.00"]);
+    assert_eq!(f10.total, "10.00");
+    assert_eq!(flagged(&f10, "group_weights_adjusted").len(), 1);
+    let f09 = score_case(&mut ingest, &mut evaluator, "F09").await;
+    assert_eq!(scores(&f09), ["0.00", "0.00", "0.00", "0.00"]);
+}
+
+#[tokio::test]
+async fn actuals_are_revised_idempotent_and_refused_whole_when_unreadable() {
+    let mut ingest = TestIngest::start().await;
+    let case = case("F01");
+    ingest.upsert("TX", "棠溪镇", "").await;
+    ingest
+        .client
+        .set_targets(ingest_pb::SetTargetsRequest {
+            department_code: "TX".into(),
+            year: 2022,
+            targets: written_targets(&case),
+            request_id: String::new(),
+        })
+        .await
+        .unwrap();
+    let actual = |row: &str, period: &str, text: &str| ingest_pb::RowActual {
+        department_code: "TX".into(),
+        indicator_code: row.into(),
+        period: period.into(),
+        actual_text: text.into(),
+        ..Default::default()
+    };
+    let request = |actuals| ingest_pb::ReportActualsRequest {
+        request_id: "q2".into(),
+        actuals,
+    };
+    let first = ingest
+        .client
+        .report_actuals(request(vec![
+            actual("R01", "2022-Q2", "30"),
+            actual("R03", "2022-Q2", "部分达成 70%"),
+        ]))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!((first.stored, first.revised, first.unchanged), (2, 0, 0));
+    assert_eq!(first.actuals[0].read_as, "30 个");
+    assert_eq!(first.actuals[1].read_as, "部分达成 70%");
+    // A retry with the same id answers the same and stores nothing.
+    let retried = ingest
+        .client
+        .report_actuals(request(vec![
+            actual("R01", "2022-Q2", "30"),
+            actual("R03", "2022-Q2", "部分达成 70%"),
+        ]))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(retried, first);
+    // A new figure is a revision; the same one is unchanged.
+    let revised = ingest
+        .client
+        .report_actuals(ingest_pb::ReportActualsRequest {
+            request_id: String::new(),
+            actuals: vec![
+                actual("R01", "2022-Q2", "35"),
+                actual("R03", "2022-Q2", "部分达成 70%"),
+            ],
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        (revised.stored, revised.revised, revised.unchanged),
+        (0, 1, 1)
+    );
+    assert_eq!(revised.actuals[0].revision, 2);
+    // Refused whole, naming each actual: an unreadable text, another kind's unit, a row bound
+    // to nothing in the set, a month.
+    let status = ingest
+        .client
+        .report_actuals(ingest_pb::ReportActualsRequest {
+            request_id: String::new(),
+            actuals: vec![
+                actual("R01", "2022", "约50"),
+                actual("R05", "2022", "90亩"),
+                actual("R99", "2022", "1"),
+                actual("R02", "2022-05", "100"),
+                actual("R06", "2022", "达成"),
+            ],
+        })
+        .await
+        .unwrap_err();
+    let found = crate::ingest_support::violations(&status);
+    let fields: Vec<&str> = found.iter().map(|(field, _)| field.as_str()).collect();
+    assert_eq!(
+        fields,
+        ["actuals[3].period"],
+        "field checks come first: {found:?}"
+    );
+    let status = ingest
+        .client
+        .report_actuals(ingest_pb::ReportActualsRequest {
+            request_id: String::new(),
+            actuals: vec![
+                actual("R01", "2022", "约50"),
+                actual("R05", "2022", "90亩"),
+                actual("R99", "2022", "1"),
+                actual("R06", "2022", "达成"),
+            ],
+        })
+        .await
+        .unwrap_err();
+    let found = crate::ingest_support::violations(&status);
+    let fields: Vec<&str> = found.iter().map(|(field, _)| field.as_str()).collect();
+    assert_eq!(
+        fields,
+        [
+            "actuals[0].actual_text",
+            "actuals[1].actual_text",
+            "actuals[2].indicator_code"
+        ]
+    );
+    assert!(
+        found[0].1.contains("neither a number nor a verdict"),
+        "{found:?}"
+    );
+    assert!(found[1].1.contains("land_area"), "{found:?}");
+    // Nothing of it was stored: R06 has no actual yet.
+    let again = ingest
+        .client
+        .report_actuals(ingest_pb::ReportActualsRequest {
+            request_id: String::new(),
+            actuals: vec![actual("R06", "2022", "达成")],
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(again.stored, 1);
+}
+
+#[tokio::test]
+async fn a_quarter_is_monitored_with_self_reported_actuals_as_of_the_quarter() {
+    let temp = tempfile::tempdir().unwrap();
+    let mut ingest = TestIngest::start().await;
+    let mut evaluator = TestEvaluator::start(evaluator_config(temp.path(), ingest.address)).await;
+    ingest.upsert("MON", "监控单位", "").await;
+    let target = |code: &str, level1: &str, text: &str, weight: &str| ingest_pb::Target {
+        indicator_code: code.into(),
+        name: format!("指标 {code}"),
+        level1: level1.into(),
+        level2: "数量指标".into(),
+        target_text: text.into(),
+        weight: weight.into(),
+        ..Default::default()
+    };
+    ingest
+        .client
+        .set_targets(ingest_pb::SetTargetsRequest {
+            department_code: "MON".into(),
+            year: 2022,
+            targets: vec![
+                target("O1", "产出指标", "≥480宗", "50"),
+                target("E1", "效益指标", "效果明显", "30"),
+                target("S1", "满意度指标", "≥90%", "10"),
+            ],
+            request_id: String::new(),
+        })
+        .await
+        .unwrap();
+    let actual = |row: &str, period: &str, text: &str| ingest_pb::RowActual {
+        department_code: "MON".into(),
+        indicator_code: row.into(),
+        period: period.into(),
+        actual_text: text.into(),
+        ..Default::default()
+    };
+    ingest
+        .client
+        .report_actuals(ingest_pb::ReportActualsRequest {
+            request_id: String::new(),
+            actuals: vec![
+                actual("O1", "2022-Q1", "100宗"),
+                actual("O1", "2022-Q2", "180宗"),
+                actual("O1", "2022", "487宗"),
+                actual("E1", "2022-Q2", "部分达成"),
+                actual("S1", "2022-Q2", "92%"),
+            ],
+        })
+        .await
+        .unwrap();
+    let q2 = evaluator.evaluate("2022-Q2").await.unwrap();
+    let snapshot = evaluator.snapshot(&q2.snapshots[0].snapshot_id).await;
+    // As of June: 180 of the window's 240 (480 × 6/12); the year's 487 does not count yet.
+    let o1 = &snapshot.indicators[0];
+    assert_eq!(o1.window_target, "240");
+    assert_eq!(o1.actual, "180");
+    assert_eq!(o1.actual_text, "180宗 (2022-Q2)");
+    assert_eq!(o1.score, "37.50");
+    // 部分达成 without a percentage: central-2020's 70%.
+    assert_eq!(snapshot.indicators[1].score, "21.00");
+    assert_eq!(snapshot.indicators[1].band, "部分达成");
+    assert_eq!(snapshot.indicators[2].score, "10.00");
+    let year = evaluator.evaluate("2022").await.unwrap();
+    let snapshot = evaluator.snapshot(&year.snapshots[0].snapshot_id).await;
+    assert_eq!(snapshot.indicators[0].actual, "487");
+    assert_eq!(snapshot.indicators[0].score, "50.00");
+}
