@@ -158,6 +158,7 @@ fn figures_at_the_edges_of_a_decimal_are_refused_or_scored_never_a_panic() {
                         year: 2024,
                         targets,
                         request_id: String::new(),
+                        ..Default::default()
                     })
                     .await;
                 if let Err(status) = &set {

@@ -60,6 +60,7 @@ fn random_requests_are_answered_or_refused_precisely() {
                     .get_score(pb::GetScoreRequest {
                         department_code: department,
                         period,
+                        ..Default::default()
                     })
                     .await
                 {
@@ -88,6 +89,7 @@ fn random_requests_are_answered_or_refused_precisely() {
                         year: page_size,
                         page_size,
                         page_token: id,
+                        ..Default::default()
                     })
                     .await
                 {

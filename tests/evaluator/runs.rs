@@ -68,6 +68,7 @@ async fn unchanged_inputs_reuse_the_snapshot_and_changed_inputs_make_a_new_one()
         .get_score(pb::GetScoreRequest {
             department_code: "BY".into(),
             period: "2022-Q2".into(),
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -84,6 +85,7 @@ async fn unchanged_inputs_reuse_the_snapshot_and_changed_inputs_make_a_new_one()
             year: 2022,
             page_size: 1,
             page_token: String::new(),
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -135,6 +137,7 @@ async fn run_evaluation_refuses_bad_requests_and_records_refused_runs() {
         .get_score(pb::GetScoreRequest {
             department_code: "NOBODY".into(),
             period: "2022".into(),
+            ..Default::default()
         })
         .await
         .unwrap_err();
@@ -214,6 +217,7 @@ async fn an_unreachable_ingestion_service_fails_the_run_visibly_and_a_later_run_
         .get_score(pb::GetScoreRequest {
             department_code: "BY".into(),
             period: "2022-Q1".into(),
+            ..Default::default()
         })
         .await
         .unwrap_err();

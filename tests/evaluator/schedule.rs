@@ -58,6 +58,7 @@ async fn a_seconds_level_schedule_fires_and_makes_the_quarterly_snapshot() {
         .get_score(pb::GetScoreRequest {
             department_code: "BY".into(),
             period: period.clone(),
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -70,6 +71,7 @@ async fn a_seconds_level_schedule_fires_and_makes_the_quarterly_snapshot() {
             year: 0,
             page_size: 100,
             page_token: String::new(),
+            ..Default::default()
         })
         .await
         .unwrap()

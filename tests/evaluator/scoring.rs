@@ -169,6 +169,7 @@ async fn a_department_with_two_levels_of_units_is_scored_as_worked_out_by_hand()
         .get_score(pb::GetScoreRequest {
             department_code: "BY".into(),
             period: "2022".into(),
+            ..Default::default()
         })
         .await
         .unwrap()

@@ -201,6 +201,7 @@ pub async fn push_bureau_year(ingest: &mut TestIngest, year: i32) {
                 ),
             ],
             request_id: String::new(),
+            ..Default::default()
         })
         .await
         .unwrap();

@@ -25,6 +25,7 @@ async fn score_case(
             year: case.year(),
             targets: written_targets(&case),
             request_id: String::new(),
+            ..Default::default()
         })
         .await
         .unwrap_or_else(|status| panic!("{id}: {status:?}"));
@@ -152,6 +153,7 @@ async fn actuals_are_revised_idempotent_and_refused_whole_when_unreadable() {
             year: 2022,
             targets: written_targets(&case),
             request_id: String::new(),
+            ..Default::default()
         })
         .await
         .unwrap();
@@ -297,6 +299,7 @@ async fn a_quarter_is_monitored_with_self_reported_actuals_as_of_the_quarter() {
                 target("S1", "满意度指标", "≥90%", "10"),
             ],
             request_id: String::new(),
+            ..Default::default()
         })
         .await
         .unwrap();

@@ -28,6 +28,7 @@ async fn every_case_is_accepted_as_written_or_refused_naming_its_sums() {
                 year,
                 targets: written_targets(&case),
                 request_id: String::new(),
+                ..Default::default()
             })
             .await;
         match answer {
@@ -83,6 +84,7 @@ async fn a_table_whose_groups_make_110_is_refused_naming_each_sum() {
             year: 2022,
             targets: written_targets(&case),
             request_id: String::new(),
+            ..Default::default()
         })
         .await
         .unwrap_err();
@@ -112,6 +114,7 @@ async fn rows_as_written_are_read_and_sent_back_with_what_was_read() {
             year: 2022,
             targets: written_targets(&case),
             request_id: String::new(),
+            ..Default::default()
         })
         .await
         .unwrap()

@@ -36,6 +36,7 @@ async fn export_inputs_streams_a_year_in_order_and_ends_with_the_watermark() {
             year: 2022,
             targets: land_center_targets(),
             request_id: String::new(),
+            ..Default::default()
         })
         .await
         .unwrap();

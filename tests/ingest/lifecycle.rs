@@ -18,6 +18,7 @@ async fn a_restart_on_the_same_file_keeps_everything() {
             year: 2022,
             targets: land_center_targets(),
             request_id: String::new(),
+            ..Default::default()
         })
         .await
         .unwrap();
@@ -53,6 +54,7 @@ async fn a_restart_on_the_same_file_keeps_everything() {
         .get_targets(pb::GetTargetsRequest {
             department_code: "BY-LAND".into(),
             year: 2022,
+            ..Default::default()
         })
         .await
         .unwrap()

@@ -78,6 +78,7 @@ fn request(
         year,
         targets,
         request_id: request_id.into(),
+        ..Default::default()
     }
 }
 
@@ -136,6 +137,7 @@ async fn set_targets_stores_revisions_with_canonical_targets() {
         .get_targets(pb::GetTargetsRequest {
             department_code: "BY-LAND".into(),
             year: 2022,
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -150,6 +152,7 @@ async fn set_targets_stores_revisions_with_canonical_targets() {
         .get_targets(pb::GetTargetsRequest {
             department_code: "BY-LAND".into(),
             year: 2023,
+            ..Default::default()
         })
         .await
         .unwrap_err();
@@ -181,6 +184,7 @@ async fn set_targets_refuses_weights_that_do_not_sum_to_the_groups() {
         .get_targets(pb::GetTargetsRequest {
             department_code: "BY-LAND".into(),
             year: 2022,
+            ..Default::default()
         })
         .await
         .unwrap_err();

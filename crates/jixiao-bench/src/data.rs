@@ -164,6 +164,7 @@ pub async fn set_targets(
                 year: YEAR,
                 targets,
                 request_id: String::new(),
+                ..Default::default()
             })
             .await?;
     }

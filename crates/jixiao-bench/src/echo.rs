@@ -48,6 +48,18 @@ impl IngestService for Echo {
     ) -> Result<Response<pb::ReportActualsResponse>, Status> {
         Err(not_measured())
     }
+    async fn upsert_project(
+        &self,
+        _: Request<pb::UpsertProjectRequest>,
+    ) -> Result<Response<pb::UpsertProjectResponse>, Status> {
+        Err(not_measured())
+    }
+    async fn list_projects(
+        &self,
+        _: Request<pb::ListProjectsRequest>,
+    ) -> Result<Response<pb::ListProjectsResponse>, Status> {
+        Err(not_measured())
+    }
     async fn push_metrics(
         &self,
         request: Request<pb::PushMetricsRequest>,

@@ -160,6 +160,7 @@ pub async fn score(endpoint: &Endpoint, department: String, period: String) -> a
         .get_score(pb::GetScoreRequest {
             department_code: department,
             period,
+            ..Default::default()
         })
         .await
         .map_err(failed)?
@@ -187,6 +188,7 @@ pub async fn explain(endpoint: &Endpoint, target: Vec<String>) -> anyhow::Result
                 .get_score(pb::GetScoreRequest {
                     department_code: department.clone(),
                     period: period.clone(),
+                    ..Default::default()
                 })
                 .await
                 .map_err(failed)?

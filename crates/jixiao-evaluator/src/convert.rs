@@ -103,6 +103,7 @@ pub fn summary(record: SnapshotSummary) -> pb::SnapshotSummary {
     let SnapshotSummary {
         id,
         department_code,
+        project_code,
         period,
         total,
         grade,
@@ -121,6 +122,7 @@ pub fn summary(record: SnapshotSummary) -> pb::SnapshotSummary {
         flag_count,
         reused,
         trigger: trigger(snapshot_trigger).into(),
+        project_code,
     }
 }
 
@@ -135,6 +137,8 @@ pub fn snapshot(record: SnapshotRecord) -> pb::Snapshot {
     let Evaluation {
         department_code,
         department_name,
+        project_code,
+        project_name,
         period,
         framework_name,
         framework_version,
@@ -172,6 +176,8 @@ pub fn snapshot(record: SnapshotRecord) -> pb::Snapshot {
         indicator_total: two(indicator_total),
         deduction_total: two(deduction_total),
         targets_revision,
+        project_code,
+        project_name,
     }
 }
 

@@ -10,7 +10,9 @@ use jixiao::ingest::v1 as pb;
 use jixiao::ingest::v1::export_inputs_response::Item;
 use jixiao::ingest::v1::ingest_service_client::IngestServiceClient;
 use jixiao_domain::{Comparator, Level1, MetricKind, Period, Temporal};
-use jixiao_scoring::{Department, Inputs, MetricInfo, Point, RowActual, TargetRow, TargetSet};
+use jixiao_scoring::{
+    Department, Inputs, MetricInfo, Point, Project, RowActual, TargetRow, TargetSet,
+};
 use jixiao_server::auth::BearerToken;
 use rust_decimal::Decimal;
 use tonic::service::interceptor::InterceptedService;
@@ -135,10 +137,24 @@ async fn fetch_unbounded(
                         .then_some(department.parent_code),
                 });
             }
+            Item::Project(project) => {
+                counts.projects += 1;
+                inputs.add_project(Project {
+                    code: project.code,
+                    name: project.name,
+                    department_code: project.department_code,
+                });
+            }
             Item::TargetSet(target_set) => {
                 counts.target_sets += 1;
                 let department_code = target_set.department_code.clone();
-                inputs.add_target_set(department_code, target_set_from(target_set)?);
+                let project_code = target_set.project_code.clone();
+                let target_set = target_set_from(target_set)?;
+                if project_code.is_empty() {
+                    inputs.add_target_set(department_code, target_set);
+                } else {
+                    inputs.add_project_target_set(project_code, target_set);
+                }
             }
             Item::Actuals(batch) => {
                 for actual in batch.actuals {
@@ -146,16 +162,18 @@ async fn fetch_unbounded(
                         malformed(format!("actual of {}: {error}", actual.indicator_code))
                     })?;
                     counts.actuals += 1;
-                    inputs.add_row_actual(
-                        actual.department_code,
-                        RowActual {
-                            indicator_code: actual.indicator_code,
-                            period,
-                            actual_text: actual.actual_text,
-                            note: actual.note,
-                            sequence: actual.sequence,
-                        },
-                    );
+                    let row_actual = RowActual {
+                        indicator_code: actual.indicator_code,
+                        period,
+                        actual_text: actual.actual_text,
+                        note: actual.note,
+                        sequence: actual.sequence,
+                    };
+                    if actual.project_code.is_empty() {
+                        inputs.add_row_actual(actual.department_code, row_actual);
+                    } else {
+                        inputs.add_project_row_actual(actual.project_code, row_actual);
+                    }
                 }
             }
             Item::Points(batch) => {
@@ -195,6 +213,8 @@ pub struct ExportCounts {
     pub points: i64,
     /// Actuals of self-reported rows.
     pub actuals: i64,
+    /// Projects.
+    pub projects: i64,
     /// The watermark of the view read.
     pub watermark: i64,
 }
@@ -206,6 +226,7 @@ fn target_set_from(target_set: pb::TargetSet) -> Result<TargetSet, InputsError> 
         revision,
         targets,
         set_at: _,
+        project_code: _,
     } = target_set;
     let targets = targets
         .into_iter()

@@ -186,10 +186,16 @@ impl EvaluatorService for EvaluatorApi {
         let pb::GetScoreRequest {
             department_code,
             period,
+            project_code,
         } = request.into_inner();
         let mut violations = Vec::new();
         if let Err(reason) = validate_code(&department_code) {
             violations.push(Violation::new("department_code", reason));
+        }
+        if !project_code.is_empty()
+            && let Err(reason) = validate_code(&project_code)
+        {
+            violations.push(Violation::new("project_code", reason));
         }
         let parsed = evaluable_period("period", &period, &mut violations);
         let Some(parsed) = parsed.filter(|_| violations.is_empty()) else {
@@ -199,12 +205,17 @@ impl EvaluatorService for EvaluatorApi {
         let latest = self
             .engine
             .store()
-            .latest_snapshot(&department_code, &period)
+            .latest_snapshot(&department_code, &project_code, &period)
             .await
             .map_err(internal)?
             .ok_or_else(|| {
+                let subject = if project_code.is_empty() {
+                    format!("{department_code:?}")
+                } else {
+                    format!("project {project_code:?} of {department_code:?}")
+                };
                 Status::not_found(format!(
-                    "no snapshot of {department_code:?} for {period}; run an evaluation first (RunEvaluation)"
+                    "no snapshot of {subject} for {period}; run an evaluation first (RunEvaluation)"
                 ))
             })?;
         Ok(Response::new(pb::GetScoreResponse {
@@ -215,6 +226,7 @@ impl EvaluatorService for EvaluatorApi {
             flag_count: latest.flag_count,
             department_code: latest.department_code,
             period: latest.period,
+            project_code: latest.project_code,
         }))
     }
 
@@ -250,6 +262,7 @@ impl EvaluatorService for EvaluatorApi {
             year,
             page_size,
             page_token,
+            project_code,
         } = request.into_inner();
         let mut violations = Vec::new();
         let (size, before) = page(page_size, &page_token, &mut violations);
@@ -266,6 +279,7 @@ impl EvaluatorService for EvaluatorApi {
             .store()
             .list_snapshots(
                 (!department_code.is_empty()).then_some(department_code.as_str()),
+                (!project_code.is_empty()).then_some(project_code.as_str()),
                 (year != 0).then_some(year),
                 before,
                 size,

@@ -160,6 +160,8 @@ pub struct SnapshotSummary {
     pub id: i64,
     /// Department.
     pub department_code: String,
+    /// Project evaluated; empty department-wide.
+    pub project_code: String,
     /// Period.
     pub period: String,
     /// Total, 2 decimals.
@@ -233,7 +235,8 @@ macro_rules! run_columns {
 /// The columns of a snapshot's headline (table alias `s`), for `concat!` into static SQL.
 macro_rules! summary_columns {
     () => {
-        "s.id, s.department_code, s.period, s.total, s.grade, s.evaluated_at, s.flag_count, s.trigger"
+        "s.id, s.department_code, s.project_code, s.period, s.total, s.grade, s.evaluated_at, \
+         s.flag_count, s.trigger"
     };
 }
 
@@ -264,6 +267,7 @@ fn summary_from_row(row: &SqliteRow, reused: bool) -> StoreResult<SnapshotSummar
     Ok(SnapshotSummary {
         id: row.get("id"),
         department_code: row.get("department_code"),
+        project_code: row.get("project_code"),
         period: row.get("period"),
         total: row.get("total"),
         grade: row.get("grade"),
@@ -394,10 +398,11 @@ impl EvaluatorStore {
                 "SELECT ",
                 summary_columns!(),
                 ", s.framework_name, s.framework_version, s.input_digest \
-                 FROM snapshots s WHERE s.department_code = ? AND s.period = ? \
-                 ORDER BY s.id DESC LIMIT 1"
+                 FROM snapshots s WHERE s.department_code = ? AND s.project_code = ? \
+                 AND s.period = ? ORDER BY s.id DESC LIMIT 1"
             ))
             .bind(&evaluation.department_code)
+            .bind(&evaluation.project_code)
             .bind(&evaluation.period)
             .fetch_optional(&mut *tx)
             .await?;
@@ -413,12 +418,13 @@ impl EvaluatorStore {
                     let flag_count = evaluation.flags.len() as i32;
                     let year: i32 = evaluation.period[..4].parse().unwrap_or_default();
                     let id: i64 = sqlx::query_scalar(
-                        "INSERT INTO snapshots (department_code, period, year, framework_name, \
-                           framework_version, input_watermark, input_digest, trigger, run_id, \
-                           evaluated_at, total, grade, flag_count, evaluation) \
-                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                        "INSERT INTO snapshots (department_code, project_code, period, year, \
+                           framework_name, framework_version, input_watermark, input_digest, \
+                           trigger, run_id, evaluated_at, total, grade, flag_count, evaluation) \
+                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                     )
                     .bind(&evaluation.department_code)
+                    .bind(&evaluation.project_code)
                     .bind(&evaluation.period)
                     .bind(year)
                     .bind(&evaluation.framework_name)
@@ -437,6 +443,7 @@ impl EvaluatorStore {
                     SnapshotSummary {
                         id,
                         department_code: evaluation.department_code.clone(),
+                        project_code: evaluation.project_code.clone(),
                         period: evaluation.period.clone(),
                         total,
                         grade: evaluation.grade.clone(),
@@ -587,15 +594,17 @@ impl EvaluatorStore {
     pub async fn latest_snapshot(
         &self,
         department_code: &str,
+        project_code: &str,
         period: &str,
     ) -> StoreResult<Option<SnapshotSummary>> {
         sqlx::query(concat!(
             "SELECT ",
             summary_columns!(),
-            " FROM snapshots s WHERE s.department_code = ? AND s.period = ? \
-             ORDER BY s.id DESC LIMIT 1"
+            " FROM snapshots s WHERE s.department_code = ? AND s.project_code = ? \
+             AND s.period = ? ORDER BY s.id DESC LIMIT 1"
         ))
         .bind(department_code)
+        .bind(project_code)
         .bind(period)
         .fetch_optional(&self.readers)
         .await?
@@ -631,6 +640,7 @@ impl EvaluatorStore {
     pub async fn list_snapshots(
         &self,
         department_code: Option<&str>,
+        project_code: Option<&str>,
         year: Option<i32>,
         before_id: Option<i64>,
         limit: u32,
@@ -643,6 +653,11 @@ impl EvaluatorStore {
         if let Some(code) = department_code {
             query
                 .push(" AND s.department_code = ")
+                .push_bind(code.to_owned());
+        }
+        if let Some(code) = project_code {
+            query
+                .push(" AND s.project_code = ")
                 .push_bind(code.to_owned());
         }
         if let Some(year) = year {

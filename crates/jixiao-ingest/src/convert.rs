@@ -11,8 +11,8 @@ use jixiao_domain::{
     Catalog, MetricDef, Period, Target, TargetInput, Unit, Violation, parse_plain_decimal,
 };
 use jixiao_storage::{
-    ActualRecord, DepartmentRecord, ExportPoint, NewActual, NewDepartment, NewPoint, PointRecord,
-    TargetSetRecord,
+    ActualRecord, DepartmentRecord, ExportPoint, NewActual, NewDepartment, NewPoint, NewProject,
+    PointRecord, ProjectRecord, TargetSetRecord,
 };
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
@@ -273,12 +273,14 @@ pub fn target(target: Target, catalog: &Catalog) -> pb::Target {
 pub fn target_set(record: TargetSetRecord, catalog: &Catalog) -> pb::TargetSet {
     let TargetSetRecord {
         department_code,
+        project_code,
         year,
         revision,
         targets,
         set_at,
     } = record;
     pb::TargetSet {
+        project_code,
         department_code,
         year,
         revision,
@@ -559,6 +561,7 @@ pub fn new_actuals(
         let field = |name: &str| format!("actuals[{index}].{name}");
         let pb::RowActual {
             department_code,
+            project_code,
             indicator_code,
             period,
             actual_text,
@@ -575,6 +578,12 @@ pub fn new_actuals(
         }
         if let Err(reason) = validate_code(&indicator_code) {
             violations.push(field("indicator_code"), reason);
+            ok = false;
+        }
+        if !project_code.is_empty()
+            && let Err(reason) = validate_code(&project_code)
+        {
+            violations.push(field("project_code"), reason);
             ok = false;
         }
         let period = match period.parse::<Period>() {
@@ -604,6 +613,7 @@ pub fn new_actuals(
         if let (Some(period), true) = (period, ok) {
             validated.push(NewActual {
                 department_code,
+                project_code,
                 indicator_code,
                 period,
                 actual_text,
@@ -618,6 +628,7 @@ pub fn new_actuals(
 pub fn row_actual(record: ActualRecord) -> pb::RowActual {
     let ActualRecord {
         department_code,
+        project_code,
         indicator_code,
         period,
         actual_text,
@@ -629,6 +640,7 @@ pub fn row_actual(record: ActualRecord) -> pb::RowActual {
     } = record;
     pb::RowActual {
         department_code,
+        project_code,
         indicator_code,
         period,
         actual_text,
@@ -637,5 +649,90 @@ pub fn row_actual(record: ActualRecord) -> pb::RowActual {
         read_as,
         pushed_by,
         sequence,
+    }
+}
+
+/// Most fund sources a project names.
+const MAX_FUND_SOURCES: usize = 20;
+
+/// Validates a project to upsert; every violation names `project.<field>`.
+pub fn new_project(project: Option<pb::Project>, violations: &mut Violations) -> NewProject {
+    let Some(pb::Project {
+        code,
+        name,
+        department_code,
+        first_year,
+        last_year,
+        fund_sources,
+        updated_at: _,
+    }) = project
+    else {
+        violations.push("project", "is required");
+        return NewProject {
+            code: String::new(),
+            name: String::new(),
+            department_code: String::new(),
+            first_year: 0,
+            last_year: 0,
+            fund_sources: Vec::new(),
+        };
+    };
+    if let Err(reason) = validate_code(&code) {
+        violations.push("project.code", reason);
+    }
+    if let Err(reason) = jixiao_domain::validate_name(&name) {
+        violations.push("project.name", reason);
+    }
+    if let Err(reason) = validate_code(&department_code) {
+        violations.push("project.department_code", reason);
+    }
+    check_year("project.first_year", first_year, violations);
+    check_year("project.last_year", last_year, violations);
+    if last_year < first_year {
+        violations.push(
+            "project.last_year",
+            format!("{last_year} is before first_year {first_year}"),
+        );
+    }
+    if fund_sources.len() > MAX_FUND_SOURCES {
+        violations.push(
+            "project.fund_sources",
+            format!("has {}; at most {MAX_FUND_SOURCES}", fund_sources.len()),
+        );
+    }
+    for (index, source) in fund_sources.iter().enumerate() {
+        if let Err(reason) = jixiao_domain::validate_name(source) {
+            violations.push(format!("project.fund_sources[{index}]"), reason);
+        }
+    }
+    NewProject {
+        code,
+        name,
+        department_code,
+        first_year,
+        last_year,
+        fund_sources,
+    }
+}
+
+/// A project as sent back or exported.
+pub fn project(record: ProjectRecord) -> pb::Project {
+    let ProjectRecord {
+        code,
+        name,
+        department_code,
+        first_year,
+        last_year,
+        fund_sources,
+        updated_at,
+    } = record;
+    pb::Project {
+        code,
+        name,
+        department_code,
+        first_year,
+        last_year,
+        fund_sources,
+        updated_at: Some(timestamp(&updated_at)),
     }
 }

@@ -194,13 +194,14 @@ impl Drop for StreamSize<'_> {
 /// The scope each IngestService method needs.
 pub fn scope_of(method: &str) -> Option<auth::Scope> {
     match method {
-        "UpsertDepartment" | "SetTargets" => Some(auth::Scope::Admin),
+        "UpsertDepartment" | "SetTargets" | "UpsertProject" => Some(auth::Scope::Admin),
         "PushMetrics" | "StreamMetrics" | "ReportActuals" => Some(auth::Scope::Push),
         "ListDepartments"
         | "GetTargets"
         | "ListMetricPoints"
         | "ListMetricDefinitions"
-        | "ExportInputs" => Some(auth::Scope::Read),
+        | "ExportInputs"
+        | "ListProjects" => Some(auth::Scope::Read),
         _ => None,
     }
 }
@@ -283,17 +284,24 @@ impl<S: IngestStore> IngestService for IngestApi<S> {
             year,
             targets,
             request_id,
+            project_code,
         } = request.into_inner();
         let digest = convert::digest(&pb::SetTargetsRequest {
             department_code: department_code.clone(),
             year,
             targets: targets.clone(),
             request_id: String::new(),
+            project_code: project_code.clone(),
         });
         let mut violations = Violations::default();
         convert::check_request_id(&request_id, &mut violations);
         if let Err(reason) = validate_code(&department_code) {
             violations.push("department_code", reason);
+        }
+        if !project_code.is_empty()
+            && let Err(reason) = validate_code(&project_code)
+        {
+            violations.push("project_code", reason);
         }
         convert::check_year("year", year, &mut violations);
         let inputs: Vec<_> = targets.into_iter().map(convert::target_input).collect();
@@ -311,6 +319,7 @@ impl<S: IngestStore> IngestService for IngestApi<S> {
             .store
             .set_targets(
                 department_code,
+                project_code,
                 year,
                 validated,
                 Self::idempotency(&request_id, "SetTargets", digest),
@@ -338,21 +347,32 @@ impl<S: IngestStore> IngestService for IngestApi<S> {
         let pb::GetTargetsRequest {
             department_code,
             year,
+            project_code,
         } = request.into_inner();
         let mut violations = Violations::default();
         if let Err(reason) = validate_code(&department_code) {
             violations.push("department_code", reason);
         }
+        if !project_code.is_empty()
+            && let Err(reason) = validate_code(&project_code)
+        {
+            violations.push("project_code", reason);
+        }
         convert::check_year("year", year, &mut violations);
         violations.into_result(()).map_err(IngestError::Invalid)?;
         let target_set = self
             .store
-            .get_targets(&department_code, year)
+            .get_targets(&department_code, &project_code, year)
             .await
             .map_err(IngestError::from)?
             .ok_or_else(|| {
+                let subject = if project_code.is_empty() {
+                    format!("department {department_code:?}")
+                } else {
+                    format!("project {project_code:?} of {department_code:?}")
+                };
                 IngestError::Store(StoreError::NotFound(format!(
-                    "no targets for department {department_code:?} in {year}"
+                    "no targets for {subject} in {year}"
                 )))
             })?;
         Ok(Response::new(pb::GetTargetsResponse {
@@ -532,6 +552,73 @@ impl<S: IngestStore> IngestService for IngestApi<S> {
         }))
     }
 
+    async fn upsert_project(
+        &self,
+        request: Request<pb::UpsertProjectRequest>,
+    ) -> Result<Response<pb::UpsertProjectResponse>, Status> {
+        let _permit = self.admit()?;
+        let pb::UpsertProjectRequest {
+            project,
+            request_id,
+        } = request.into_inner();
+        let digest = convert::digest(&pb::UpsertProjectRequest {
+            project: project.clone(),
+            request_id: String::new(),
+        });
+        let mut violations = Violations::default();
+        convert::check_request_id(&request_id, &mut violations);
+        let project = convert::new_project(project, &mut violations);
+        let project = violations
+            .into_result(project)
+            .map_err(IngestError::Invalid)?;
+        let outcome = self
+            .store
+            .upsert_project(
+                project,
+                Self::idempotency(&request_id, "UpsertProject", digest),
+            )
+            .await
+            .map_err(IngestError::from)?;
+        info!(code = %outcome.project.code, department = %outcome.project.department_code, created = outcome.created, "project upserted");
+        Ok(Response::new(pb::UpsertProjectResponse {
+            project: Some(convert::project(outcome.project)),
+            created: outcome.created,
+        }))
+    }
+
+    async fn list_projects(
+        &self,
+        request: Request<pb::ListProjectsRequest>,
+    ) -> Result<Response<pb::ListProjectsResponse>, Status> {
+        let _permit = self.admit()?;
+        let pb::ListProjectsRequest {
+            department_code,
+            page_size,
+            page_token,
+        } = request.into_inner();
+        let mut violations = Violations::default();
+        let page_size = convert::page_size(page_size, &mut violations);
+        if !department_code.is_empty()
+            && let Err(reason) = validate_code(&department_code)
+        {
+            violations.push("department_code", reason);
+        }
+        violations.into_result(()).map_err(IngestError::Invalid)?;
+        let page = self
+            .store
+            .list_projects(
+                (!department_code.is_empty()).then_some(department_code),
+                &page_token,
+                page_size,
+            )
+            .await
+            .map_err(IngestError::from)?;
+        Ok(Response::new(pb::ListProjectsResponse {
+            projects: page.items.into_iter().map(convert::project).collect(),
+            next_page_token: page.next_page_token,
+        }))
+    }
+
     async fn report_actuals(
         &self,
         request: Request<pb::ReportActualsRequest>,
@@ -643,6 +730,7 @@ impl<S: IngestStore> IngestService for IngestApi<S> {
                 ExportItem::Points(points) => Item::Points(pb::MetricPointBatch {
                     points: points.into_iter().map(convert::exported_point).collect(),
                 }),
+                ExportItem::Project(project) => Item::Project(convert::project(project)),
                 ExportItem::Actuals(actuals) => Item::Actuals(pb::RowActualBatch {
                     actuals: actuals.into_iter().map(convert::row_actual).collect(),
                 }),

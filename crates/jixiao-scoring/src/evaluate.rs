@@ -143,10 +143,16 @@ pub struct Flag {
 /// A department-wide evaluation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Evaluation {
-    /// Department evaluated.
+    /// Department evaluated, or the department of the project evaluated.
     pub department_code: String,
     /// Its name.
     pub department_name: String,
+    /// The project evaluated (项目支出); empty for a department-wide evaluation (部门整体).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub project_code: String,
+    /// The project's name.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub project_name: String,
     /// The as-of period.
     pub period: String,
     /// Framework name.
@@ -232,6 +238,8 @@ struct Context<'a> {
     whole_year: bool,
     t: Decimal,
     scope: Vec<&'a str>,
+    /// The project evaluated; `None` department-wide.
+    project: Option<&'a str>,
     /// (department, metric) → figures of that department's own points, by period.
     figures: HashMap<(&'a str, &'a str), Vec<Figure<'a>>>,
     /// metric → department-wide value, computed once so that its flags are raised once.
@@ -257,6 +265,41 @@ pub fn evaluate(
     department_code: &str,
     as_of: Period,
 ) -> Evaluation {
+    evaluate_subject(framework, inputs, department_code, None, as_of)
+}
+
+/// Evaluates the project `project_code` (项目支出) as of `as_of`: its own target set, its own
+/// budget figures and metric points (points of its department carrying its code), its own
+/// actuals (TABLES.md §2). A project not in the inputs is evaluated with nothing.
+///
+/// # Panics
+/// When `as_of` is a month: callers check [`Period::is_evaluable`] first.
+pub fn evaluate_project(
+    framework: &Framework,
+    inputs: &Inputs,
+    project_code: &str,
+    as_of: Period,
+) -> Evaluation {
+    let department_code = inputs
+        .project(project_code)
+        .map(|project| project.department_code.clone())
+        .unwrap_or_default();
+    evaluate_subject(
+        framework,
+        inputs,
+        &department_code,
+        Some(project_code),
+        as_of,
+    )
+}
+
+fn evaluate_subject(
+    framework: &Framework,
+    inputs: &Inputs,
+    department_code: &str,
+    project_code: Option<&str>,
+    as_of: Period,
+) -> Evaluation {
     assert!(
         as_of.is_evaluable(),
         "evaluations are as of a quarter or a year"
@@ -270,7 +313,13 @@ pub fn evaluate(
         window_end,
         whole_year: window_end == 12,
         t: Decimal::from(window_end) / Decimal::from(12),
-        scope: inputs.scope(department_code),
+        // A project's figures are its department's own points with its code; a department's
+        // are its and its units' points without one (SCORING.md §2).
+        scope: match project_code {
+            Some(_) => vec![department_code],
+            None => inputs.scope(department_code),
+        },
+        project: project_code,
         figures: HashMap::new(),
         values: HashMap::new(),
         flags: Vec::new(),
@@ -278,20 +327,27 @@ pub fn evaluate(
         digest: Sha256::new(),
     };
     context.digest_header(department_code);
+    if let Some(project) = project_code {
+        context.digest_line(format!("project {project}"));
+    }
     context.resolve_sources();
 
     let budget = context.budget();
-    let target_set = inputs.target_set(department_code);
+    let target_set = match project_code {
+        Some(project) => inputs.project_target_set(project),
+        None => inputs.target_set(department_code),
+    };
+    let subject = project_code.unwrap_or(department_code);
     let rows: &[TargetRow] = target_set.map_or(&[], |set| set.targets.as_slice());
     context.digest_targets(target_set.map_or(0, |set| set.revision), rows);
     if target_set.is_none() {
         let message = format!(
-            "{department_code} has no targets for {}; only budget execution and deductions are scored",
+            "{subject} has no targets for {}; only budget execution and deductions are scored, and it is not graded",
             as_of.year_number()
         );
         context.flag(
             "missing_targets",
-            department_code,
+            subject,
             message,
             vec![("year", as_of.year_number().to_string())],
         );
@@ -327,13 +383,24 @@ pub fn evaluate(
             vec![("bound", Decimal::MAX.to_string())],
         );
     }
-    let grade = framework.grade(total).to_owned();
+    // A subject without targets for the year is not graded (TABLES.md §2 / issue: a grade
+    // of budget and deductions alone would read as a verdict on its performance).
+    let grade = if target_set.is_some() {
+        framework.grade(total).to_owned()
+    } else {
+        String::new()
+    };
     let digest = context.digest.clone().finalize();
     Evaluation {
         department_code: department_code.to_owned(),
         department_name: inputs
             .department(department_code)
             .map(|department| department.name.clone())
+            .unwrap_or_default(),
+        project_code: project_code.unwrap_or_default().to_owned(),
+        project_name: project_code
+            .and_then(|project| inputs.project(project))
+            .map(|project| project.name.clone())
             .unwrap_or_default(),
         period: as_of.to_string(),
         framework_name: framework.name.clone(),
@@ -432,7 +499,11 @@ impl<'a> Context<'a> {
                 }
                 let group = &points[index..end];
                 index = end;
-                if !first.project_code.is_empty() || !self.counts_in_window(first) {
+                let subject_point = match self.project {
+                    Some(project) => &*first.project_code == project,
+                    None => first.project_code.is_empty(),
+                };
+                if !subject_point || !self.counts_in_window(first) {
                     continue;
                 }
                 for point in group {
@@ -802,9 +873,11 @@ impl<'a> Context<'a> {
         let root = self.scope[0];
         let year = self.as_of.year_number();
         let window_end = self.window_end;
-        let latest = self
-            .inputs
-            .row_actuals(root)
+        let actuals = match self.project {
+            Some(project) => self.inputs.project_row_actuals(project),
+            None => self.inputs.row_actuals(root),
+        };
+        let latest = actuals
             .iter()
             .filter(|actual| {
                 actual.indicator_code == row.indicator_code

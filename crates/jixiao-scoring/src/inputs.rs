@@ -90,6 +90,17 @@ pub struct Point {
     pub sequence: i64,
 }
 
+/// A project (项目支出) of a department: a subject of its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Project {
+    /// Code.
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// The department it belongs to.
+    pub department_code: String,
+}
+
 /// The current actual (实际完成值) of a self-reported target row for one period, as written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RowActual {
@@ -114,6 +125,9 @@ pub struct Inputs {
     target_sets: HashMap<String, TargetSet>,
     points_by_department: HashMap<Arc<str>, Vec<Point>>,
     actuals_by_department: HashMap<String, Vec<RowActual>>,
+    projects: HashMap<String, Project>,
+    project_target_sets: HashMap<String, TargetSet>,
+    actuals_by_project: HashMap<String, Vec<RowActual>>,
     /// The ingestion watermark of the view the inputs were read from.
     pub watermark: i64,
 }
@@ -164,6 +178,53 @@ impl Inputs {
         self.target_sets.insert(department_code, target_set);
     }
 
+    /// Adds a project.
+    pub fn add_project(&mut self, project: Project) {
+        self.projects.insert(project.code.clone(), project);
+    }
+
+    /// A project.
+    pub fn project(&self, code: &str) -> Option<&Project> {
+        self.projects.get(code)
+    }
+
+    /// The projects of the departments in `departments`, ordered by code.
+    pub fn projects_of(&self, departments: &[&str]) -> Vec<&str> {
+        let mut codes: Vec<&str> = self
+            .projects
+            .values()
+            .filter(|project| departments.contains(&project.department_code.as_str()))
+            .map(|project| project.code.as_str())
+            .collect();
+        codes.sort_unstable();
+        codes
+    }
+
+    /// Adds a project's target set.
+    pub fn add_project_target_set(&mut self, project_code: String, target_set: TargetSet) {
+        self.project_target_sets.insert(project_code, target_set);
+    }
+
+    /// A project's target set.
+    pub fn project_target_set(&self, code: &str) -> Option<&TargetSet> {
+        self.project_target_sets.get(code)
+    }
+
+    /// Adds the actual of a self-reported row of `project_code`'s target set.
+    pub fn add_project_row_actual(&mut self, project_code: String, actual: RowActual) {
+        self.actuals_by_project
+            .entry(project_code)
+            .or_default()
+            .push(actual);
+    }
+
+    /// The actuals of a project's self-reported rows, ordered like [`Inputs::row_actuals`].
+    pub fn project_row_actuals(&self, project_code: &str) -> &[RowActual] {
+        self.actuals_by_project
+            .get(project_code)
+            .map_or(&[], Vec::as_slice)
+    }
+
     /// Adds the actual of a self-reported row of `department_code`'s target set.
     pub fn add_row_actual(&mut self, department_code: String, actual: RowActual) {
         self.actuals_by_department
@@ -195,7 +256,11 @@ impl Inputs {
             children.sort();
             children.dedup();
         }
-        for actuals in self.actuals_by_department.values_mut() {
+        for actuals in self
+            .actuals_by_department
+            .values_mut()
+            .chain(self.actuals_by_project.values_mut())
+        {
             actuals.sort_by(|a, b| {
                 (&a.indicator_code, a.period, a.sequence).cmp(&(
                     &b.indicator_code,

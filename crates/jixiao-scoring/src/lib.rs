@@ -19,9 +19,10 @@ mod inputs;
 
 pub use evaluate::{
     BudgetScore, DeductionScore, Evaluation, Flag, IndicatorScore, Light, evaluate,
+    evaluate_project,
 };
 pub use framework::{
     BudgetRule, CENTRAL_2020, DeductionRule, FlagThresholds, Framework, FrameworkError, GradeBand,
     Group, IndicatorRules, LightThresholds,
 };
-pub use inputs::{Department, Inputs, MetricInfo, Point, RowActual, TargetRow, TargetSet};
+pub use inputs::{Department, Inputs, MetricInfo, Point, Project, RowActual, TargetRow, TargetSet};

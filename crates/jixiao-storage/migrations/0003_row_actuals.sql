@@ -1,8 +1,10 @@
--- Actuals (实际完成值) of self-reported target rows, as written, per department, row and period,
--- every revision kept (the current one is the highest); the audit as for points.
+-- Actuals (实际完成值) of self-reported target rows, as written, per subject (a department, or a
+-- project of it: project_code), row and period, every revision kept (the current one is the
+-- highest); the audit as for points.
 CREATE TABLE row_actuals (
     year            INTEGER NOT NULL,
     department_code TEXT NOT NULL REFERENCES departments (code),
+    project_code    TEXT NOT NULL,
     indicator_code  TEXT NOT NULL,
     period          TEXT NOT NULL,
     revision        INTEGER NOT NULL,
@@ -13,5 +15,5 @@ CREATE TABLE row_actuals (
     received_at     TEXT NOT NULL,
     request_id      TEXT,
     pushed_by       TEXT NOT NULL,
-    PRIMARY KEY (year, department_code, indicator_code, period, revision)
+    PRIMARY KEY (year, department_code, project_code, indicator_code, period, revision)
 ) WITHOUT ROWID;

@@ -21,8 +21,8 @@ use futures::stream::BoxStream;
 
 pub use model::{
     ActualRecord, ActualsOutcome, DepartmentOutcome, DepartmentRecord, ExportItem, ExportPoint,
-    Idempotency, NewActual, NewDepartment, NewPoint, Page, PointBatch, PointFilter, PointRecord,
-    PushOutcome, TargetSetRecord, TargetsOutcome,
+    Idempotency, NewActual, NewDepartment, NewPoint, NewProject, Page, PointBatch, PointFilter,
+    PointRecord, ProjectOutcome, ProjectRecord, PushOutcome, TargetSetRecord, TargetsOutcome,
 };
 pub use sqlite::{SqliteStore, StoreOptions, open_pools};
 
@@ -112,19 +112,22 @@ pub trait IngestStore: Send + Sync + 'static {
         page_size: u32,
     ) -> impl Future<Output = StoreResult<Page<DepartmentRecord>>> + Send;
 
-    /// Stores a new revision of a department-year's targets, unless they equal the current one.
+    /// Stores a new revision of a subject-year's targets (the department's own, or with a
+    /// `project_code` one of its projects'), unless they equal the current one.
     fn set_targets(
         &self,
         department_code: String,
+        project_code: String,
         year: i32,
         targets: Vec<Target>,
         idempotency: Option<Idempotency>,
     ) -> impl Future<Output = StoreResult<TargetsOutcome>> + Send;
 
-    /// The current target set of a department-year, if any.
+    /// The current target set of a subject-year, if any.
     fn get_targets(
         &self,
         department_code: &str,
+        project_code: &str,
         year: i32,
     ) -> impl Future<Output = StoreResult<Option<TargetSetRecord>>> + Send;
 
@@ -152,6 +155,22 @@ pub trait IngestStore: Send + Sync + 'static {
         year: i32,
         department_codes: Vec<String>,
     ) -> BoxStream<'static, StoreResult<ExportItem>>;
+
+    /// Creates or updates a project of an existing department; refuses moving a project to
+    /// another department, and years outside 2000..=2100 or in the wrong order.
+    fn upsert_project(
+        &self,
+        project: NewProject,
+        idempotency: Option<Idempotency>,
+    ) -> impl Future<Output = StoreResult<ProjectOutcome>> + Send;
+
+    /// Lists projects ordered by code (of one department when given), from the page token on.
+    fn list_projects(
+        &self,
+        department_code: Option<String>,
+        page_token: &str,
+        page_size: u32,
+    ) -> impl Future<Output = StoreResult<Page<ProjectRecord>>> + Send;
 
     /// The last committed value of the change sequence.
     fn watermark(&self) -> impl Future<Output = StoreResult<i64>> + Send;

@@ -54,6 +54,9 @@ pub struct DepartmentOutcome {
 pub struct TargetSetRecord {
     /// Department.
     pub department_code: String,
+    /// The project (项目支出) whose targets these are; empty for department-wide targets.
+    #[serde(default)]
+    pub project_code: String,
     /// Year.
     pub year: i32,
     /// Revision, from 1.
@@ -214,6 +217,8 @@ pub enum ExportItem {
     Points(Vec<ExportPoint>),
     /// Current actuals of self-reported rows of the target sets sent.
     Actuals(Vec<ActualRecord>),
+    /// A project of a department in scope.
+    Project(ProjectRecord),
     /// The end of the export.
     End {
         /// The watermark of the view read.
@@ -232,6 +237,8 @@ pub enum ExportItem {
 pub struct NewActual {
     /// The department whose target set has the row.
     pub department_code: String,
+    /// The project whose target set has the row; empty for the department's own.
+    pub project_code: String,
     /// The row.
     pub indicator_code: String,
     /// A quarter or the year.
@@ -247,6 +254,9 @@ pub struct NewActual {
 pub struct ActualRecord {
     /// The department whose target set has the row.
     pub department_code: String,
+    /// The project whose target set has the row; empty for the department's own.
+    #[serde(default)]
+    pub project_code: String,
     /// The row.
     pub indicator_code: String,
     /// A quarter or the year, as text.
@@ -278,4 +288,49 @@ pub struct ActualsOutcome {
     pub watermark: i64,
     /// The actuals as stored.
     pub actuals: Vec<ActualRecord>,
+}
+
+/// A project (项目支出) of a department to create or update.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewProject {
+    /// Code, unique among all projects (budget systems give each project one).
+    pub code: String,
+    /// Name, for example 用地报批技术服务及供后监管工作经费.
+    pub name: String,
+    /// The department it belongs to.
+    pub department_code: String,
+    /// First year it runs.
+    pub first_year: i32,
+    /// Last year it runs.
+    pub last_year: i32,
+    /// Its fund sources (本年财政拨款, 上年结转资金, 其他资金 …), optional.
+    pub fund_sources: Vec<String>,
+}
+
+/// A stored project.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectRecord {
+    /// Code.
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// The department it belongs to.
+    pub department_code: String,
+    /// First year it runs.
+    pub first_year: i32,
+    /// Last year it runs.
+    pub last_year: i32,
+    /// Its fund sources.
+    pub fund_sources: Vec<String>,
+    /// When it was last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The answer to UpsertProject.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectOutcome {
+    /// The project as stored.
+    pub project: ProjectRecord,
+    /// Whether it was new.
+    pub created: bool,
 }

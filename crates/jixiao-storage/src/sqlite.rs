@@ -23,12 +23,13 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::model::{
     ActualsOutcome, DepartmentOutcome, DepartmentRecord, ExportItem, ExportPoint, Idempotency,
-    NewActual, NewDepartment, Page, PointBatch, PointFilter, PointRecord, PushOutcome,
-    TargetSetRecord, TargetsOutcome,
+    NewActual, NewDepartment, NewProject, Page, PointBatch, PointFilter, PointRecord,
+    ProjectOutcome, ProjectRecord, PushOutcome, TargetSetRecord, TargetsOutcome,
 };
 use crate::{IngestStore, StoreError, StoreResult};
 
 mod actuals;
+mod projects;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -662,6 +663,7 @@ fn target_set_from_row(row: &SqliteRow) -> StoreResult<TargetSetRecord> {
         .map_err(|error| StoreError::Corrupt(format!("target set: {error}")))?;
     Ok(TargetSetRecord {
         department_code: row.get("department_code"),
+        project_code: row.get("project_code"),
         year: row.get("year"),
         revision: row.get("revision"),
         targets,
@@ -836,6 +838,7 @@ impl IngestStore for SqliteStore {
     async fn set_targets(
         &self,
         department_code: String,
+        project_code: String,
         year: i32,
         targets: Vec<Target>,
         idempotency: Option<Idempotency>,
@@ -852,11 +855,16 @@ impl IngestStore for SqliteStore {
                 format!("unknown department {department_code:?}; upsert it first"),
             ));
         }
+        if !project_code.is_empty() {
+            projects::check_project(&mut tx, &department_code, &project_code, year).await?;
+        }
         let current = sqlx::query(
-            "SELECT department_code, year, revision, targets, set_at FROM target_sets \
-             WHERE department_code = ? AND year = ? ORDER BY revision DESC LIMIT 1",
+            "SELECT department_code, project_code, year, revision, targets, set_at FROM target_sets \
+             WHERE department_code = ? AND project_code = ? AND year = ? \
+             ORDER BY revision DESC LIMIT 1",
         )
         .bind(&department_code)
+        .bind(&project_code)
         .bind(year)
         .fetch_optional(&mut *tx)
         .await?
@@ -873,10 +881,12 @@ impl IngestStore for SqliteStore {
                 let sequence = read_sequence(&mut tx).await? + 1;
                 sqlx::query(
                     "INSERT INTO target_sets \
-                     (department_code, year, revision, targets, sequence, set_at, request_id) \
-                     VALUES (?, ?, ?, ?, ?, ?, ?)",
+                     (department_code, project_code, year, revision, targets, sequence, set_at, \
+                      request_id) \
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 )
                 .bind(&department_code)
+                .bind(&project_code)
                 .bind(year)
                 .bind(revision)
                 .bind(serde_json::to_string(&targets).expect("targets serialize"))
@@ -893,6 +903,7 @@ impl IngestStore for SqliteStore {
                 TargetsOutcome {
                     target_set: TargetSetRecord {
                         department_code,
+                        project_code,
                         year,
                         revision,
                         targets,
@@ -912,13 +923,16 @@ impl IngestStore for SqliteStore {
     async fn get_targets(
         &self,
         department_code: &str,
+        project_code: &str,
         year: i32,
     ) -> StoreResult<Option<TargetSetRecord>> {
         sqlx::query(
-            "SELECT department_code, year, revision, targets, set_at FROM target_sets \
-             WHERE department_code = ? AND year = ? ORDER BY revision DESC LIMIT 1",
+            "SELECT department_code, project_code, year, revision, targets, set_at FROM target_sets \
+             WHERE department_code = ? AND project_code = ? AND year = ? \
+             ORDER BY revision DESC LIMIT 1",
         )
         .bind(department_code)
+        .bind(project_code)
         .bind(year)
         .fetch_optional(&self.readers)
         .await?
@@ -1111,6 +1125,27 @@ impl IngestStore for SqliteStore {
         read_sequence(&mut connection).await
     }
 
+    async fn upsert_project(
+        &self,
+        project: NewProject,
+        idempotency: Option<Idempotency>,
+    ) -> StoreResult<ProjectOutcome> {
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let outcome = projects::upsert(&mut tx, project, idempotency.as_ref()).await?;
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
+    async fn list_projects(
+        &self,
+        department_code: Option<String>,
+        page_token: &str,
+        page_size: u32,
+    ) -> StoreResult<Page<ProjectRecord>> {
+        let mut connection = self.readers.acquire().await?;
+        projects::list(&mut connection, department_code, page_token, page_size).await
+    }
+
     async fn report_actuals(
         &self,
         actuals: Vec<NewActual>,
@@ -1172,14 +1207,19 @@ async fn export_view(
         .collect();
 
     let rows = sqlx::query(
-        "SELECT t.department_code, t.year, t.revision, t.targets, t.set_at FROM target_sets t \
+        "SELECT t.department_code, t.project_code, t.year, t.revision, t.targets, t.set_at \
+         FROM target_sets t \
          WHERE t.year = ? AND t.revision = (SELECT MAX(revision) FROM target_sets u \
-           WHERE u.department_code = t.department_code AND u.year = t.year) \
-         ORDER BY t.department_code",
+           WHERE u.department_code = t.department_code AND u.project_code = t.project_code \
+           AND u.year = t.year) \
+         ORDER BY t.department_code, t.project_code",
     )
     .bind(year)
     .fetch_all(&mut *tx)
     .await?;
+    if !projects::export(&mut tx, &wanted, sender).await? {
+        return Ok(());
+    }
     let mut with_target_sets = BTreeSet::new();
     for row in &rows {
         let target_set = target_set_from_row(row)?;
@@ -1187,7 +1227,10 @@ async fn export_view(
             continue;
         }
         counts.1 += 1;
-        with_target_sets.insert(target_set.department_code.clone());
+        with_target_sets.insert((
+            target_set.department_code.clone(),
+            target_set.project_code.clone(),
+        ));
         if !sender.send(ExportItem::TargetSet(target_set)).await? {
             return Ok(());
         }

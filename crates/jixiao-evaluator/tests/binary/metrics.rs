@@ -59,6 +59,7 @@ async fn the_metrics_endpoint_counts_runs_snapshots_and_shows_the_schedule() {
         .get_score(pb::GetScoreRequest {
             department_code: "BY".into(),
             period: "2022".into(),
+            ..Default::default()
         })
         .await
         .unwrap();

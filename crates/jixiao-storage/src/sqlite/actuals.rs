@@ -32,6 +32,7 @@ pub(super) async fn report(
         let field = |name: &str| format!("actuals[{index}].{name}");
         if !seen.insert((
             actual.department_code.as_str(),
+            actual.project_code.as_str(),
             actual.indicator_code.as_str(),
             actual.period,
         )) {
@@ -46,22 +47,29 @@ pub(super) async fn report(
         }
         let year = actual.period.year_number();
         let target_set = sqlx::query(
-            "SELECT department_code, year, revision, targets, set_at FROM target_sets \
-             WHERE department_code = ? AND year = ? ORDER BY revision DESC LIMIT 1",
+            "SELECT department_code, project_code, year, revision, targets, set_at \
+             FROM target_sets WHERE department_code = ? AND project_code = ? AND year = ? \
+             ORDER BY revision DESC LIMIT 1",
         )
         .bind(&actual.department_code)
+        .bind(&actual.project_code)
         .bind(year)
         .fetch_optional(&mut *tx)
         .await?
         .map(|row| target_set_from_row(&row))
         .transpose()?;
         let Some(target_set) = target_set else {
+            let subject = if actual.project_code.is_empty() {
+                format!("{:?}", actual.department_code)
+            } else {
+                format!(
+                    "project {:?} of {:?}",
+                    actual.project_code, actual.department_code
+                )
+            };
             violations.push(Violation::new(
                 field("department_code"),
-                format!(
-                    "{:?} has no target set for {year}: set its targets first",
-                    actual.department_code
-                ),
+                format!("{subject} has no target set for {year}: set its targets first"),
             ));
             continue;
         };
@@ -111,11 +119,12 @@ pub(super) async fn report(
         let period = actual.period.to_string();
         let current = sqlx::query(
             "SELECT revision, actual_text, note, read_as, sequence, pushed_by FROM row_actuals \
-             WHERE year = ? AND department_code = ? AND indicator_code = ? AND period = ? \
-             ORDER BY revision DESC LIMIT 1",
+             WHERE year = ? AND department_code = ? AND project_code = ? AND indicator_code = ? \
+             AND period = ? ORDER BY revision DESC LIMIT 1",
         )
         .bind(year)
         .bind(&actual.department_code)
+        .bind(&actual.project_code)
         .bind(&actual.indicator_code)
         .bind(&period)
         .fetch_optional(&mut *tx)
@@ -123,6 +132,7 @@ pub(super) async fn report(
         let record =
             |revision: i64, sequence: i64, read_as: String, pushed_by: String| ActualRecord {
                 department_code: actual.department_code.clone(),
+                project_code: actual.project_code.clone(),
                 indicator_code: actual.indicator_code.clone(),
                 period: period.clone(),
                 actual_text: actual.actual_text.clone(),
@@ -156,13 +166,14 @@ pub(super) async fn report(
                 }
                 sequence += 1;
                 sqlx::query(
-                    "INSERT INTO row_actuals (year, department_code, indicator_code, period, \
-                       revision, actual_text, note, read_as, sequence, received_at, request_id, \
-                       pushed_by) \
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO row_actuals (year, department_code, project_code, \
+                       indicator_code, period, revision, actual_text, note, read_as, sequence, \
+                       received_at, request_id, pushed_by) \
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 )
                 .bind(year)
                 .bind(&actual.department_code)
+                .bind(&actual.project_code)
                 .bind(&actual.indicator_code)
                 .bind(&period)
                 .bind(revision)
@@ -194,17 +205,18 @@ pub(super) async fn report(
 pub(super) async fn export(
     tx: &mut SqliteConnection,
     year: i32,
-    with_target_sets: &BTreeSet<String>,
+    with_target_sets: &BTreeSet<(String, String)>,
     sender: &Exporter<'_>,
 ) -> StoreResult<bool> {
     const BATCH: usize = 1000;
     let rows = sqlx::query(
-        "SELECT a.department_code, a.indicator_code, a.period, a.revision, a.actual_text, \
-           a.note, a.read_as, a.sequence, a.pushed_by FROM row_actuals a \
+        "SELECT a.department_code, a.project_code, a.indicator_code, a.period, a.revision, \
+           a.actual_text, a.note, a.read_as, a.sequence, a.pushed_by FROM row_actuals a \
          WHERE a.year = ? AND a.revision = (SELECT MAX(revision) FROM row_actuals b \
            WHERE b.year = a.year AND b.department_code = a.department_code \
-           AND b.indicator_code = a.indicator_code AND b.period = a.period) \
-         ORDER BY a.department_code, a.indicator_code, a.period",
+           AND b.project_code = a.project_code AND b.indicator_code = a.indicator_code \
+           AND b.period = a.period) \
+         ORDER BY a.department_code, a.project_code, a.indicator_code, a.period",
     )
     .bind(year)
     .fetch_all(&mut *tx)
@@ -212,7 +224,8 @@ pub(super) async fn export(
     let mut batch = Vec::new();
     for row in rows {
         let department_code: String = row.get("department_code");
-        if !with_target_sets.contains(&department_code) {
+        let project_code: String = row.get("project_code");
+        if !with_target_sets.contains(&(department_code.clone(), project_code.clone())) {
             continue;
         }
         let period: String = row.get("period");
@@ -221,6 +234,7 @@ pub(super) async fn export(
             .map_err(|error| StoreError::Corrupt(format!("actual period {period:?}: {error}")))?;
         batch.push(ActualRecord {
             department_code,
+            project_code,
             indicator_code: row.get("indicator_code"),
             period,
             actual_text: row.get("actual_text"),
