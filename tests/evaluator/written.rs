@@ -341,3 +341,185 @@ async fn a_quarter_is_monitored_with_self_reported_actuals_as_of_the_quarter() {
     assert_eq!(snapshot.indicators[0].actual, "487");
     assert_eq!(snapshot.indicators[0].score, "50.00");
 }
+
+#[tokio::test]
+async fn a_project_is_scored_on_its_own_figures_beside_its_department() {
+    let temp = tempfile::tempdir().unwrap();
+    let mut ingest = TestIngest::start().await;
+    let mut evaluator = TestEvaluator::start(evaluator_config(temp.path(), ingest.address)).await;
+    ingest
+        .upsert("BY-LAND", "广州市白云区土地资源利用和保护中心", "")
+        .await;
+    let project = ingest
+        .client
+        .upsert_project(ingest_pb::UpsertProjectRequest {
+            project: Some(ingest_pb::Project {
+                code: "BY-LAND-P01".into(),
+                name: "用地报批技术服务及供后监管工作经费".into(),
+                department_code: "BY-LAND".into(),
+                first_year: 2022,
+                last_year: 2022,
+                fund_sources: vec!["本年财政拨款".into()],
+                updated_at: None,
+            }),
+            request_id: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(project.created);
+    let target =
+        |code: &str, level1: &str, level2: &str, text: &str, weight: &str| ingest_pb::Target {
+            indicator_code: code.into(),
+            name: format!("指标 {code}"),
+            level1: level1.into(),
+            level2: level2.into(),
+            target_text: text.into(),
+            weight: weight.into(),
+            ..Default::default()
+        };
+    ingest
+        .client
+        .set_targets(ingest_pb::SetTargetsRequest {
+            department_code: "BY-LAND".into(),
+            year: 2022,
+            project_code: "BY-LAND-P01".into(),
+            targets: vec![
+                target("O1", "产出指标", "数量指标", "≥480宗", "30"),
+                target("O2", "产出指标", "成本指标", "≤142.27万元", "20"),
+                target("E1", "效益指标", "社会效益指标", "效果明显", "30"),
+                target("S1", "满意度指标", "服务对象满意度指标", "≥90%", "10"),
+            ],
+            request_id: String::new(),
+        })
+        .await
+        .unwrap();
+    // The project's budget figures carry its code; the department's own do not.
+    let figure = |metric: &str, value: &str, project: &str| ingest_pb::MetricPoint {
+        department_code: "BY-LAND".into(),
+        metric_code: metric.into(),
+        period: "2022".into(),
+        value: value.into(),
+        unit: "万元".into(),
+        project_code: project.into(),
+        note: String::new(),
+    };
+    ingest
+        .push(
+            "",
+            "budget",
+            vec![
+                figure("budget.adjusted", "142.27", "BY-LAND-P01"),
+                figure("budget.executed", "142.27", "BY-LAND-P01"),
+                figure("budget.adjusted", "816.10", ""),
+                figure("budget.executed", "790.85", ""),
+            ],
+        )
+        .await
+        .unwrap();
+    let actual = |row: &str, text: &str| ingest_pb::RowActual {
+        department_code: "BY-LAND".into(),
+        project_code: "BY-LAND-P01".into(),
+        indicator_code: row.into(),
+        period: "2022".into(),
+        actual_text: text.into(),
+        ..Default::default()
+    };
+    ingest
+        .client
+        .report_actuals(ingest_pb::ReportActualsRequest {
+            request_id: String::new(),
+            actuals: vec![
+                actual("O1", "487宗"),
+                actual("O2", "142.27万元"),
+                actual("E1", "达成预期指标"),
+                actual("S1", "94.4%"),
+            ],
+        })
+        .await
+        .unwrap();
+    let run = evaluator.evaluate("2022").await.unwrap();
+    let subjects: Vec<(&str, &str)> = run
+        .snapshots
+        .iter()
+        .map(|summary| {
+            (
+                summary.department_code.as_str(),
+                summary.project_code.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(subjects, [("BY-LAND", ""), ("BY-LAND", "BY-LAND-P01")]);
+    // The project: its own budget (142.27 of 142.27) and rows: 10 + 30 + 20 + 30 + 10.
+    let score = evaluator
+        .client
+        .get_score(pb::GetScoreRequest {
+            department_code: "BY-LAND".into(),
+            period: "2022".into(),
+            project_code: "BY-LAND-P01".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        (score.total.as_str(), score.grade.as_str()),
+        ("100.00", "优")
+    );
+    let snapshot = evaluator.snapshot(&score.snapshot_id).await;
+    assert_eq!(snapshot.project_name, "用地报批技术服务及供后监管工作经费");
+    assert_eq!(snapshot.budget.as_ref().unwrap().rate, "100.00");
+    // The department: its own budget only (790.85 / 816.10), no targets: not graded.
+    let department = evaluator
+        .client
+        .get_score(pb::GetScoreRequest {
+            department_code: "BY-LAND".into(),
+            period: "2022".into(),
+            project_code: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(department.grade, "");
+    let snapshot = evaluator.snapshot(&department.snapshot_id).await;
+    assert_eq!(snapshot.budget.as_ref().unwrap().rate, "96.91");
+    assert!(
+        snapshot
+            .flags
+            .iter()
+            .any(|flag| flag.code == "missing_targets")
+    );
+    // A department's snapshots list together with its projects', or one project's alone.
+    let listed = evaluator
+        .client
+        .list_snapshots(pb::ListSnapshotsRequest {
+            department_code: "BY-LAND".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(listed.snapshots.len(), 2);
+    let listed = evaluator
+        .client
+        .list_snapshots(pb::ListSnapshotsRequest {
+            project_code: "BY-LAND-P01".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(listed.snapshots.len(), 1);
+    // A project runs in its own years, and belongs to its own department.
+    let status = ingest
+        .client
+        .set_targets(ingest_pb::SetTargetsRequest {
+            department_code: "BY-LAND".into(),
+            year: 2023,
+            project_code: "BY-LAND-P01".into(),
+            targets: vec![target("O1", "产出", "数量", "≥1个", "90")],
+            request_id: String::new(),
+        })
+        .await
+        .unwrap_err();
+    crate::ingest_support::assert_violation(&status, "year", "runs from 2022 to 2022");
+}

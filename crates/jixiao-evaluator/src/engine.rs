@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use jixiao_domain::Period;
-use jixiao_scoring::{Evaluation, Framework, Inputs, evaluate};
+use jixiao_scoring::{Evaluation, Framework, Inputs, evaluate, evaluate_project};
 use tokio::sync::Notify;
 use tracing::{info, warn};
 
@@ -319,6 +319,21 @@ impl Engine {
                 } else {
                     department_codes
                 };
+                // Every department is scored department-wide, and every project of a
+                // department in scope on its own (项目支出), in the same run.
+                let in_scope: Vec<&str> =
+                    codes.iter().flat_map(|code| inputs.scope(code)).collect();
+                let codes: Vec<Subject> = codes
+                    .iter()
+                    .cloned()
+                    .map(Subject::Department)
+                    .chain(
+                        inputs
+                            .projects_of(&in_scope)
+                            .into_iter()
+                            .map(|code| Subject::Project(code.to_owned())),
+                    )
+                    .collect();
                 // Departments are scored independently: one share of them per core.
                 let threads = std::thread::available_parallelism()
                     .map_or(1, usize::from)
@@ -333,7 +348,7 @@ impl Engine {
                             scope.spawn(move || {
                                 chunk
                                     .iter()
-                                    .map(|code| evaluate_one(framework, inputs, code, period))
+                                    .map(|subject| evaluate_one(framework, inputs, subject, period))
                                     .collect::<Vec<_>>()
                             })
                         })
@@ -432,6 +447,13 @@ impl Engine {
     }
 }
 
+/// What a run scores: a department department-wide (部门整体), or a project (项目支出).
+#[derive(Debug, Clone)]
+enum Subject {
+    Department(String),
+    Project(String),
+}
+
 /// Most departments a run lists as not scored; past it, the last entry counts the rest.
 const MAX_LISTED_FAILURES: usize = 50;
 
@@ -441,11 +463,16 @@ const MAX_LISTED_FAILURES: usize = 50;
 fn evaluate_one(
     framework: &Framework,
     inputs: &Inputs,
-    code: &str,
+    subject: &Subject,
     period: Period,
 ) -> Result<Evaluation, DepartmentFailure> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        evaluate(framework, inputs, code, period)
+    let code = match subject {
+        Subject::Department(code) => code.clone(),
+        Subject::Project(code) => format!("project {code}"),
+    };
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match subject {
+        Subject::Department(code) => evaluate(framework, inputs, code, period),
+        Subject::Project(code) => evaluate_project(framework, inputs, code, period),
     }))
     .map_err(|payload| {
         let message: String = payload
@@ -457,8 +484,8 @@ fn evaluate_one(
             .take(300)
             .collect();
         DepartmentFailure {
-            department_code: code.to_owned(),
-            reason: format!("scoring failed on this department's figures: {message}"),
+            department_code: code,
+            reason: format!("scoring failed on these figures: {message}"),
         }
     })
 }
