@@ -154,23 +154,33 @@ pub async fn evaluate(
 }
 
 /// `jixiao score`.
-pub async fn score(endpoint: &Endpoint, department: String, period: String) -> anyhow::Result<()> {
+pub async fn score(
+    endpoint: &Endpoint,
+    department: String,
+    period: String,
+    project: String,
+) -> anyhow::Result<()> {
     let mut client = connect(endpoint).await?;
     let score = client
         .get_score(pb::GetScoreRequest {
             department_code: department,
             period,
-            ..Default::default()
+            project_code: project,
         })
         .await
         .map_err(failed)?
         .into_inner();
+    let subject = if score.project_code.is_empty() {
+        score.department_code.clone()
+    } else {
+        format!("{} project {}", score.department_code, score.project_code)
+    };
     println!(
         "{} {}: {} {} (snapshot {}, {} flags, evaluated {})",
-        score.department_code,
+        subject,
         score.period,
         score.total,
-        score.grade,
+        grade(&score.grade),
         score.snapshot_id,
         score.flag_count,
         time(score.evaluated_at.as_ref())
@@ -179,7 +189,11 @@ pub async fn score(endpoint: &Endpoint, department: String, period: String) -> a
 }
 
 /// `jixiao explain`.
-pub async fn explain(endpoint: &Endpoint, target: Vec<String>) -> anyhow::Result<()> {
+pub async fn explain(
+    endpoint: &Endpoint,
+    target: Vec<String>,
+    project: String,
+) -> anyhow::Result<()> {
     let mut client = connect(endpoint).await?;
     let snapshot_id = match target.as_slice() {
         [id] => id.clone(),
@@ -188,7 +202,7 @@ pub async fn explain(endpoint: &Endpoint, target: Vec<String>) -> anyhow::Result
                 .get_score(pb::GetScoreRequest {
                     department_code: department.clone(),
                     period: period.clone(),
-                    ..Default::default()
+                    project_code: project,
                 })
                 .await
                 .map_err(failed)?
@@ -208,18 +222,82 @@ pub async fn explain(endpoint: &Endpoint, target: Vec<String>) -> anyhow::Result
     Ok(())
 }
 
+/// `jixiao projects`: the latest snapshot of each project of a department in a year.
+pub async fn projects(endpoint: &Endpoint, department: String, year: i32) -> anyhow::Result<()> {
+    let mut client = connect(endpoint).await?;
+    let mut latest: std::collections::BTreeMap<(String, String), pb::SnapshotSummary> =
+        std::collections::BTreeMap::new();
+    let mut page_token = String::new();
+    loop {
+        let page = client
+            .list_snapshots(pb::ListSnapshotsRequest {
+                department_code: department.clone(),
+                year,
+                page_size: 1000,
+                page_token: page_token.clone(),
+                project_code: String::new(),
+            })
+            .await
+            .map_err(failed)?
+            .into_inner();
+        // Newest first: the first snapshot of a project and period is its latest.
+        for summary in page.snapshots {
+            if !summary.project_code.is_empty() {
+                latest
+                    .entry((summary.project_code.clone(), summary.period.clone()))
+                    .or_insert(summary);
+            }
+        }
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        page_token = page.next_page_token;
+    }
+    if latest.is_empty() {
+        println!("no project snapshots of {department} in {year}");
+    }
+    for ((project, period), summary) in latest {
+        println!(
+            "{project:<24} {period:<8} {:>7} {}  snapshot {}  {} flags",
+            summary.total,
+            grade(&summary.grade),
+            summary.snapshot_id,
+            summary.flag_count
+        );
+    }
+    Ok(())
+}
+
+/// A grade, or why there is none.
+fn grade(grade: &str) -> &str {
+    if grade.is_empty() {
+        "(not graded: no targets)"
+    } else {
+        grade
+    }
+}
+
 /// A snapshot as text.
 pub fn render(snapshot: &pb::Snapshot) -> String {
     use std::fmt::Write;
     let mut out = String::new();
+    let subject = if snapshot.project_code.is_empty() {
+        format!("{} {}", snapshot.department_code, snapshot.department_name)
+    } else {
+        format!(
+            "{} {} (项目支出 of {} {})",
+            snapshot.project_code,
+            snapshot.project_name,
+            snapshot.department_code,
+            snapshot.department_name
+        )
+    };
     let _ = writeln!(
         out,
-        "{} {} — {}: {} {}",
-        snapshot.department_code,
-        snapshot.department_name,
+        "{subject} — {}: {} {}",
         snapshot.period,
         snapshot.total,
-        snapshot.grade
+        grade(&snapshot.grade)
     );
     let _ = writeln!(
         out,
@@ -270,6 +348,16 @@ pub fn render(snapshot: &pb::Snapshot) -> String {
                 format!(" {}", row.band)
             }
         );
+        // The target and actual as written, and how they were read.
+        for (label, text) in [
+            ("target as written", &row.target_text),
+            ("actual as written", &row.actual_text),
+            ("read as", &row.read_as),
+        ] {
+            if !text.is_empty() {
+                let _ = writeln!(out, "      {label}: {text}");
+            }
+        }
     }
     let _ = writeln!(out, "deductions ({}):", snapshot.deduction_total);
     for rule in &snapshot.deductions {

@@ -36,20 +36,36 @@ enum Command {
         #[command(flatten)]
         endpoint: admin::Endpoint,
     },
-    /// Prints the latest score of a department for a period.
+    /// Prints the latest score of a department (部门整体), or with --project of one of its
+    /// projects (项目支出), for a period.
     Score {
         /// Department code.
         department: String,
         /// The period: a quarter (2022-Q2) or a year (2022).
         period: String,
+        /// A project of the department.
+        #[arg(long, value_name = "CODE", default_value = "")]
+        project: String,
         #[command(flatten)]
         endpoint: admin::Endpoint,
     },
-    /// Prints a snapshot's full explanation: budget execution, each indicator, deductions and
-    /// flags with their figures.
+    /// Prints a snapshot's full explanation: budget execution, each indicator (with its target
+    /// and actual as written), deductions and flags with their figures.
     Explain {
         /// A snapshot id, or a department code followed by a period for its latest snapshot.
         target: Vec<String>,
+        /// With a department and a period: the latest snapshot of this project of it.
+        #[arg(long, value_name = "CODE", default_value = "")]
+        project: String,
+        #[command(flatten)]
+        endpoint: admin::Endpoint,
+    },
+    /// Lists a department's projects with their latest scores for a year.
+    Projects {
+        /// Department code.
+        department: String,
+        /// The year.
+        year: i32,
         #[command(flatten)]
         endpoint: admin::Endpoint,
     },
@@ -150,9 +166,19 @@ async fn run() -> anyhow::Result<()> {
         Command::Score {
             department,
             period,
+            project,
             endpoint,
-        } => admin::score(&endpoint, department, period).await,
-        Command::Explain { target, endpoint } => admin::explain(&endpoint, target).await,
+        } => admin::score(&endpoint, department, period, project).await,
+        Command::Explain {
+            target,
+            project,
+            endpoint,
+        } => admin::explain(&endpoint, target, project).await,
+        Command::Projects {
+            department,
+            year,
+            endpoint,
+        } => admin::projects(&endpoint, department, year).await,
         Command::Runs { limit, endpoint } => admin::runs(&endpoint, limit).await,
         Command::Health {
             url,

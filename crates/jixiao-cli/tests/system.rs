@@ -173,6 +173,87 @@ fn the_whole_system_scores_the_source_report_and_explains_it_over_grpcurl() {
         &["score", "BY-LAND", "2022", "--evaluator", &evaluator_url],
     ));
     assert!(scored.contains("BY-LAND 2022: 97.63 优"), "{scored}");
+    // A project of the department, as its 自评表 writes it, read with the command.
+    ok(call(
+        &ingest,
+        &format!("{INGEST}/UpsertProject"),
+        r#"{"project": {"code": "BY-LAND-P01", "name": "用地报批技术服务及供后监管工作经费", "departmentCode": "BY-LAND", "firstYear": 2022, "lastYear": 2022}}"#,
+    ));
+    ok(call(
+        &ingest,
+        &format!("{INGEST}/SetTargets"),
+        r#"{"departmentCode": "BY-LAND", "projectCode": "BY-LAND-P01", "year": 2022, "targets": [
+          {"indicatorCode": "P1", "name": "到期地块巡查宗数", "level1": "产出指标", "level2": "数量指标", "targetText": "≥480宗", "weight": "50"},
+          {"indicatorCode": "P2", "name": "对土地节约集约利用的影响", "level1": "效益指标", "level2": "社会效益指标", "targetText": "效果明显", "weight": "30"},
+          {"indicatorCode": "P3", "name": "服务对象满意度", "level1": "满意度指标", "level2": "服务对象满意度指标", "targetText": "≥90%", "weight": "10"}]}"#,
+    ));
+    ok(call(
+        &ingest,
+        &format!("{INGEST}/PushMetrics"),
+        r#"{"source": "budget", "points": [
+          {"departmentCode": "BY-LAND", "projectCode": "BY-LAND-P01", "metricCode": "budget.adjusted", "period": "2022", "value": "142.27", "unit": "万元"},
+          {"departmentCode": "BY-LAND", "projectCode": "BY-LAND-P01", "metricCode": "budget.executed", "period": "2022", "value": "142.27", "unit": "万元"}]}"#,
+    ));
+    ok(call(
+        &ingest,
+        &format!("{INGEST}/ReportActuals"),
+        r#"{"actuals": [
+          {"departmentCode": "BY-LAND", "projectCode": "BY-LAND-P01", "indicatorCode": "P1", "period": "2022", "actualText": "487宗"},
+          {"departmentCode": "BY-LAND", "projectCode": "BY-LAND-P01", "indicatorCode": "P2", "period": "2022", "actualText": "部分达成"},
+          {"departmentCode": "BY-LAND", "projectCode": "BY-LAND-P01", "indicatorCode": "P3", "period": "2022", "actualText": "94.4%"}]}"#,
+    ));
+    ok(run(
+        JIXIAO,
+        &["evaluate", "2022", "--evaluator", &evaluator_url],
+    ));
+    let project = ok(run(
+        JIXIAO,
+        &[
+            "score",
+            "BY-LAND",
+            "2022",
+            "--project",
+            "BY-LAND-P01",
+            "--evaluator",
+            &evaluator_url,
+        ],
+    ));
+    // 10 + 50 + 30 × 70% + 10 = 91.
+    assert!(
+        project.contains("BY-LAND project BY-LAND-P01 2022: 91.00 优"),
+        "{project}"
+    );
+    let listed = ok(run(
+        JIXIAO,
+        &["projects", "BY-LAND", "2022", "--evaluator", &evaluator_url],
+    ));
+    assert!(
+        listed.contains("BY-LAND-P01") && listed.contains("91.00"),
+        "{listed}"
+    );
+    let explained = ok(run(
+        JIXIAO,
+        &[
+            "explain",
+            "BY-LAND",
+            "2022",
+            "--project",
+            "BY-LAND-P01",
+            "--evaluator",
+            &evaluator_url,
+        ],
+    ));
+    for expected in [
+        "用地报批技术服务及供后监管工作经费 (项目支出 of BY-LAND",
+        "target as written: ≥480宗",
+        "actual as written: 部分达成 (2022)",
+        "部分达成, the framework's default 70%",
+    ] {
+        assert!(
+            explained.contains(expected),
+            "{expected} missing from {explained}"
+        );
+    }
     let (succeeded, refused) = run(
         JIXIAO,
         &["evaluate", "2022-Q5", "--evaluator", &evaluator_url],
