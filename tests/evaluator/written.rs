@@ -523,3 +523,65 @@ async fn a_project_is_scored_on_its_own_figures_beside_its_department() {
         .unwrap_err();
     crate::ingest_support::assert_violation(&status, "year", "runs from 2022 to 2022");
 }
+
+#[tokio::test]
+async fn a_budget_block_whose_total_line_is_zero_scores_on_its_fund_lines() {
+    let temp = tempfile::tempdir().unwrap();
+    let mut ingest = TestIngest::start().await;
+    let mut evaluator = TestEvaluator::start(evaluator_config(temp.path(), ingest.address)).await;
+    // F02 as published: 年度资金总额 0/0/0, the figures on the 本年财政拨款 line.
+    let case = case("F02");
+    ingest.upsert("TX-VILLAGE", "棠溪镇", "").await;
+    let line = |metric: &str, value: &str| ingest_pb::MetricPoint {
+        department_code: "TX-VILLAGE".into(),
+        metric_code: metric.into(),
+        period: "2022".into(),
+        value: value.into(),
+        unit: "万元".into(),
+        ..Default::default()
+    };
+    let budget = &case.budget;
+    ingest
+        .push(
+            "",
+            "budget",
+            vec![
+                line("budget.initial", "0"),
+                line("budget.adjusted", "0"),
+                line("budget.executed", "0"),
+                line(
+                    "budget.initial.current_appropriation",
+                    budget.initial.as_deref().unwrap(),
+                ),
+                line(
+                    "budget.adjusted.current_appropriation",
+                    budget.adjusted.as_deref().unwrap(),
+                ),
+                line(
+                    "budget.executed.current_appropriation",
+                    budget.executed.as_deref().unwrap(),
+                ),
+            ],
+        )
+        .await
+        .unwrap();
+    let run = evaluator.evaluate("2022").await.unwrap();
+    let snapshot = evaluator.snapshot(&run.snapshots[0].snapshot_id).await;
+    let budget = snapshot.budget.as_ref().unwrap();
+    assert_eq!(
+        (budget.score.as_str(), budget.rate.as_str()),
+        ("10.00", "100.00")
+    );
+    assert_eq!(flagged(&snapshot, "budget_total_missing").len(), 3);
+    // |132.912 − 202.64| / 202.64 = 34.41%: a large adjustment.
+    let adjustment = snapshot
+        .flags
+        .iter()
+        .find(|flag| flag.code == "large_adjustment")
+        .unwrap();
+    assert!(
+        adjustment.message.contains("34.41%"),
+        "{}",
+        adjustment.message
+    );
+}

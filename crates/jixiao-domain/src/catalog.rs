@@ -70,6 +70,23 @@ impl Default for Catalog {
     }
 }
 
+/// The fund-source lines of a budget block: code, Chinese and English name.
+pub const FUND_LINES: [(&str, &str, &str); 5] = [
+    (
+        "current_appropriation",
+        "本年财政拨款",
+        "Current-year appropriation",
+    ),
+    ("carryover", "上年结转资金", "Prior-year carry-over"),
+    (
+        "special_account",
+        "财政专户管理资金",
+        "Special-account funds",
+    ),
+    ("unit_funds", "单位资金", "Unit's own funds"),
+    ("other", "其他资金", "Other funds"),
+];
+
 impl Catalog {
     /// The starter catalog, grounded in the source report. Codes are stable once shipped.
     pub fn starter() -> Self {
@@ -286,7 +303,7 @@ impl Catalog {
                 false,
             ),
         ];
-        let metrics = rows
+        let mut metrics: BTreeMap<String, MetricDef> = rows
             .iter()
             .map(|&(code, name_zh, name_en, kind, temporal, additive)| {
                 (
@@ -302,6 +319,28 @@ impl Catalog {
                 )
             })
             .collect();
+        // The fund-source lines of a 自评表's budget block (TABLES.md §1), one metric per line
+        // and column: `budget.adjusted.current_appropriation` is the 本年财政拨款 line's 全年预算数.
+        for (column, column_zh, column_en, temporal) in [
+            ("initial", "年初预算数", "initial budget", Stock),
+            ("adjusted", "全年预算数", "full-year budget", Stock),
+            ("executed", "执行数", "executed", Flow),
+        ] {
+            for (line, line_zh, line_en) in FUND_LINES {
+                let code = format!("budget.{column}.{line}");
+                metrics.insert(
+                    code.clone(),
+                    MetricDef {
+                        code,
+                        name_zh: format!("{line_zh}{column_zh}"),
+                        name_en: format!("{line_en}: {column_en}"),
+                        kind: Money,
+                        temporal,
+                        additive: true,
+                    },
+                );
+            }
+        }
         Self { metrics }
     }
 

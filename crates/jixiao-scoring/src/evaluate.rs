@@ -16,6 +16,28 @@ const EXECUTED: &str = "budget.executed";
 const ADJUSTED: &str = "budget.adjusted";
 const INITIAL: &str = "budget.initial";
 const REPORTED_RATE: &str = "budget.execution_rate_reported";
+/// The fund-source lines of each budget column (`jixiao_domain::catalog::FUND_LINES`).
+const EXECUTED_LINES: [&str; 5] = [
+    "budget.executed.current_appropriation",
+    "budget.executed.carryover",
+    "budget.executed.special_account",
+    "budget.executed.unit_funds",
+    "budget.executed.other",
+];
+const ADJUSTED_LINES: [&str; 5] = [
+    "budget.adjusted.current_appropriation",
+    "budget.adjusted.carryover",
+    "budget.adjusted.special_account",
+    "budget.adjusted.unit_funds",
+    "budget.adjusted.other",
+];
+const INITIAL_LINES: [&str; 5] = [
+    "budget.initial.current_appropriation",
+    "budget.initial.carryover",
+    "budget.initial.special_account",
+    "budget.initial.unit_funds",
+    "budget.initial.other",
+];
 
 /// A monitoring light (双监控).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -750,11 +772,41 @@ impl<'a> Context<'a> {
         }
     }
 
+    /// A budget figure as a 自评表's budget block gives it: the 年度资金总额 line, or, when that
+    /// line is 0 or empty while fund-source lines have figures, their sum, flagged
+    /// `budget_total_missing` (TABLES.md §5; cases F01, F02).
+    fn budget_figure(&mut self, total: &'static str, lines: &[&'static str]) -> Option<Decimal> {
+        let stated = self.value(total).map(|value| value.amount);
+        if stated.is_some_and(|value| !value.is_zero()) {
+            return stated;
+        }
+        let parts: Vec<(&str, Decimal)> = lines
+            .iter()
+            .filter_map(|code| self.value(code).map(|value| (*code, value.amount)))
+            .collect();
+        let sum = arith::sum(parts.iter().map(|(_, value)| *value));
+        if parts.is_empty() || sum.is_zero() {
+            return stated;
+        }
+        let written = stated.map_or("empty".to_owned(), |_| "0".to_owned());
+        let message = format!(
+            "the total line of {total} is {written}, while its fund-source lines sum to {}: the sum counts",
+            money(sum)
+        );
+        let mut figures: Vec<(&str, String)> = parts
+            .iter()
+            .map(|(code, value)| (*code, show(*value)))
+            .collect();
+        figures.push(("sum", show(sum)));
+        self.flag("budget_total_missing", total, message, figures);
+        Some(sum)
+    }
+
     fn budget(&mut self) -> BudgetScore {
         let weight = self.framework.budget.weight;
-        let executed = self.value(EXECUTED).map(|value| value.amount);
-        let adjusted = self.value(ADJUSTED).map(|value| value.amount);
-        let initial = self.value(INITIAL).map(|value| value.amount);
+        let executed = self.budget_figure(EXECUTED, &EXECUTED_LINES);
+        let adjusted = self.budget_figure(ADJUSTED, &ADJUSTED_LINES);
+        let initial = self.budget_figure(INITIAL, &INITIAL_LINES);
         let mut budget = BudgetScore {
             executed,
             adjusted,

@@ -1026,3 +1026,44 @@ fn a_snapshot_lists_at_most_fifty_flags_of_a_kind_and_counts_the_rest() {
     // The sums still count every unit: 60 × 100.
     assert_eq!(evaluation.budget.executed, Some(d("6000")));
 }
+
+#[test]
+fn a_budget_total_line_left_at_zero_reads_the_sum_of_its_fund_lines() {
+    // F01: the 年度资金总额 line reads 0/0/0; the 本年财政拨款 line holds the figures.
+    let mut given = Given::new();
+    given
+        .point("DEPT", "budget.initial", "2022", "0")
+        .point("DEPT", "budget.adjusted", "2022", "0")
+        .point("DEPT", "budget.executed", "2022", "0")
+        .point("DEPT", "budget.initial.current_appropriation", "2022", "90")
+        .point(
+            "DEPT",
+            "budget.adjusted.current_appropriation",
+            "2022",
+            "89.974",
+        )
+        .point(
+            "DEPT",
+            "budget.executed.current_appropriation",
+            "2022",
+            "89.974",
+        );
+    let evaluation = given.evaluate("2022");
+    assert_eq!(evaluation.budget.score, d("10"));
+    assert_eq!(evaluation.budget.adjusted, Some(d("89.974")));
+    assert_eq!(flags(&evaluation, "budget_total_missing"), 3);
+    assert_eq!(
+        figure(&evaluation, "budget_total_missing", "sum"),
+        "89.974",
+        "the executed line comes first"
+    );
+    // A stated total wins over its lines, and raises nothing.
+    let mut stated = Given::new();
+    stated
+        .point("DEPT", "budget.adjusted", "2022", "100")
+        .point("DEPT", "budget.executed", "2022", "50")
+        .point("DEPT", "budget.adjusted.carryover", "2022", "30");
+    let evaluation = stated.evaluate("2022");
+    assert_eq!(evaluation.budget.adjusted, Some(d("100")));
+    assert_eq!(flags(&evaluation, "budget_total_missing"), 0);
+}
