@@ -9,31 +9,25 @@ use crate::field::{budget_points, case, written_actuals, written_targets};
 use crate::ingest_support::TestIngest;
 use crate::support::{TestEvaluator, evaluator_config};
 
-/// Enters case `id` as department `CASE-<id>` and scores its year.
+/// Enters case `id` as written (its department, and its project for a project table) and
+/// scores its year; the snapshot of its subject.
 async fn score_case(
     ingest: &mut TestIngest,
     evaluator: &mut TestEvaluator,
     id: &str,
 ) -> pb::Snapshot {
     let case = case(id);
-    let code = format!("CASE-{id}");
-    ingest.upsert(&code, id, "").await;
+    let subject = case.register(&mut ingest.client).await;
     ingest
         .client
-        .set_targets(ingest_pb::SetTargetsRequest {
-            department_code: code.clone(),
-            year: case.year(),
-            targets: written_targets(&case),
-            request_id: String::new(),
-            ..Default::default()
-        })
+        .set_targets(case.set_targets())
         .await
         .unwrap_or_else(|status| panic!("{id}: {status:?}"));
-    let budget = budget_points(&case, &code);
+    let budget = budget_points(&case);
     if !budget.is_empty() {
         ingest.push("", "budget", budget).await.unwrap();
     }
-    let actuals = written_actuals(&case, &code);
+    let actuals = written_actuals(&case);
     if !actuals.is_empty() {
         ingest
             .client
@@ -48,13 +42,17 @@ async fn score_case(
         .client
         .run_evaluation(pb::RunEvaluationRequest {
             period: case.year().to_string(),
-            department_codes: vec![code],
+            department_codes: vec![subject.department_code.clone()],
             request_id: String::new(),
         })
         .await
         .unwrap()
         .into_inner();
-    let summary = &answer.snapshots[0];
+    let summary = answer
+        .snapshots
+        .iter()
+        .find(|summary| summary.project_code == subject.project_code)
+        .unwrap_or_else(|| panic!("{id}: no snapshot of its subject in {answer:?}"));
     evaluator.snapshot(&summary.snapshot_id).await
 }
 
@@ -153,7 +151,7 @@ async fn actuals_are_revised_idempotent_and_refused_whole_when_unreadable() {
             year: 2022,
             targets: written_targets(&case),
             request_id: String::new(),
-            ..Default::default()
+            project_code: String::new(),
         })
         .await
         .unwrap();

@@ -6,35 +6,22 @@
 use jixiao::ingest::v1 as pb;
 use tonic::Code;
 
-use crate::field::{cases, written_targets};
+use crate::field::{case, cases, written_targets};
 use crate::support::{TestIngest, violations};
 
 #[tokio::test]
 async fn every_case_is_accepted_as_written_or_refused_naming_its_sums() {
     let mut ingest = TestIngest::start().await;
     let mut accepted = Vec::new();
+    let mut projects = 0;
     for case in cases() {
-        let code = format!("CASE-{}", case.id);
-        ingest.upsert(&code, &case.id, "").await;
-        let year = case
-            .year
-            .as_deref()
-            .and_then(|year| year.parse().ok())
-            .unwrap_or(2022);
-        let answer = ingest
-            .client
-            .set_targets(pb::SetTargetsRequest {
-                department_code: code,
-                year,
-                targets: written_targets(&case),
-                request_id: String::new(),
-                ..Default::default()
-            })
-            .await;
-        match answer {
+        case.register(&mut ingest.client).await;
+        projects += usize::from(case.is_project());
+        match ingest.client.set_targets(case.set_targets()).await {
             Ok(answer) => {
                 let stored = answer.into_inner().target_set.unwrap();
                 assert_eq!(stored.targets.len(), case.indicators.len(), "{}", case.id);
+                assert_eq!(stored.project_code, case.subject().project_code);
                 // The text as written is kept beside what was read.
                 for (row, target) in case.indicators.iter().zip(&stored.targets) {
                     assert_eq!(
@@ -68,6 +55,7 @@ async fn every_case_is_accepted_as_written_or_refused_naming_its_sums() {
             }
         }
     }
+    assert_eq!(projects, 14, "14 of the 18 tables score a project");
     // The tables whose weights, with the budget's 10, make 100 in 产出/效益/满意度.
     assert_eq!(accepted, ["F01", "F04", "F05", "F08a", "F09", "F10"]);
 }
@@ -76,7 +64,7 @@ async fn every_case_is_accepted_as_written_or_refused_naming_its_sums() {
 async fn a_table_whose_groups_make_110_is_refused_naming_each_sum() {
     let mut ingest = TestIngest::start().await;
     ingest.upsert("ZJ-WATER", "中江县水利局", "").await;
-    let case = cases().into_iter().find(|case| case.id == "F07").unwrap();
+    let case = case("F07");
     let status = ingest
         .client
         .set_targets(pb::SetTargetsRequest {
@@ -106,7 +94,7 @@ async fn a_table_whose_groups_make_110_is_refused_naming_each_sum() {
 async fn rows_as_written_are_read_and_sent_back_with_what_was_read() {
     let mut ingest = TestIngest::start().await;
     ingest.upsert("TX-TOWN", "棠溪镇人民政府", "").await;
-    let case = cases().into_iter().find(|case| case.id == "F01").unwrap();
+    let case = case("F01");
     let stored = ingest
         .client
         .set_targets(pb::SetTargetsRequest {

@@ -3,12 +3,21 @@
 //! actuals as written.
 
 use jixiao::ingest::v1 as pb;
+use jixiao::ingest::v1::ingest_service_client::IngestServiceClient;
 use serde::Deserialize;
+use tonic::transport::Channel;
+
+/// The ingestion service's client.
+pub type Client = IngestServiceClient<Channel>;
 
 #[derive(Debug, Deserialize)]
 pub struct Case {
     pub id: String,
     pub year: Option<String>,
+    /// 项目支出 (a project) or 部门整体 (department-wide).
+    pub kind: String,
+    /// The unit and, for a project, its name, as the table heads it.
+    pub department: String,
     pub budget: Budget,
     pub indicators: Vec<Row>,
 }
@@ -38,7 +47,83 @@ pub fn case(id: &str) -> Case {
     cases().into_iter().find(|case| case.id == id).unwrap()
 }
 
+/// Where a case's table goes: the department `CASE-<id>` and, for a project table, its project
+/// `CASE-<id>-P`.
+#[derive(Debug, Clone)]
+pub struct Subject {
+    pub department_code: String,
+    pub project_code: String,
+}
+
 impl Case {
+    /// Whether the table scores a project (项目支出) rather than a department (部门整体).
+    pub fn is_project(&self) -> bool {
+        self.kind == "项目支出"
+    }
+
+    /// The department and (for a project table) the project it is entered as.
+    pub fn subject(&self) -> Subject {
+        Subject {
+            department_code: format!("CASE-{}", self.id),
+            project_code: if self.is_project() {
+                format!("CASE-{}-P", self.id)
+            } else {
+                String::new()
+            },
+        }
+    }
+
+    /// Registers the case's department and, for a project table, its project.
+    pub async fn register(&self, client: &mut Client) -> Subject {
+        let subject = self.subject();
+        let (department_name, project_name) = match self.department.split_once(" — ") {
+            Some((department, project)) => (department.to_owned(), project.to_owned()),
+            None => (self.department.clone(), self.department.clone()),
+        };
+        client
+            .upsert_department(pb::UpsertDepartmentRequest {
+                department: Some(pb::Department {
+                    code: subject.department_code.clone(),
+                    name: department_name,
+                    parent_code: String::new(),
+                    updated_at: None,
+                }),
+                request_id: String::new(),
+            })
+            .await
+            .unwrap();
+        if self.is_project() {
+            client
+                .upsert_project(pb::UpsertProjectRequest {
+                    project: Some(pb::Project {
+                        code: subject.project_code.clone(),
+                        name: project_name,
+                        department_code: subject.department_code.clone(),
+                        first_year: self.year(),
+                        last_year: self.year(),
+                        fund_sources: Vec::new(),
+                        updated_at: None,
+                    }),
+                    request_id: String::new(),
+                })
+                .await
+                .unwrap();
+        }
+        subject
+    }
+
+    /// SetTargets for the case's subject, its rows as written.
+    pub fn set_targets(&self) -> pb::SetTargetsRequest {
+        let subject = self.subject();
+        pb::SetTargetsRequest {
+            department_code: subject.department_code,
+            project_code: subject.project_code,
+            year: self.year(),
+            targets: written_targets(self),
+            request_id: String::new(),
+        }
+    }
+
     /// The year of the table (2022 when the excerpt does not give it).
     pub fn year(&self) -> i32 {
         self.year
@@ -70,15 +155,17 @@ pub fn written_targets(case: &Case) -> Vec<pb::Target> {
         .collect()
 }
 
-/// The case's actuals as written, for the year, of `department_code`: the rows that print one.
-pub fn written_actuals(case: &Case, department_code: &str) -> Vec<pb::RowActual> {
+/// The case's actuals as written, for the year, of its subject: the rows that print one.
+pub fn written_actuals(case: &Case) -> Vec<pb::RowActual> {
+    let subject = case.subject();
     case.indicators
         .iter()
         .enumerate()
         .filter_map(|(index, row)| {
             let text = row.actual_text.clone()?;
             Some(pb::RowActual {
-                department_code: department_code.to_owned(),
+                department_code: subject.department_code.clone(),
+                project_code: subject.project_code.clone(),
                 indicator_code: row_code(index),
                 period: case.year().to_string(),
                 actual_text: text,
@@ -88,8 +175,9 @@ pub fn written_actuals(case: &Case, department_code: &str) -> Vec<pb::RowActual>
         .collect()
 }
 
-/// The case's budget figures (万元) as points of `department_code` for its year.
-pub fn budget_points(case: &Case, department_code: &str) -> Vec<pb::MetricPoint> {
+/// The case's budget figures (万元) as points of its subject for its year.
+pub fn budget_points(case: &Case) -> Vec<pb::MetricPoint> {
+    let subject = case.subject();
     [
         ("budget.initial", &case.budget.initial),
         ("budget.adjusted", &case.budget.adjusted),
@@ -98,7 +186,8 @@ pub fn budget_points(case: &Case, department_code: &str) -> Vec<pb::MetricPoint>
     .into_iter()
     .filter_map(|(metric, value)| {
         Some(pb::MetricPoint {
-            department_code: department_code.to_owned(),
+            department_code: subject.department_code.clone(),
+            project_code: subject.project_code.clone(),
             metric_code: metric.to_owned(),
             period: case.year().to_string(),
             value: value.clone()?,
