@@ -199,7 +199,7 @@ async fn run() -> anyhow::Result<()> {
             database,
             destination,
         } => {
-            let report = jixiao_storage::backup::backup(&database, &destination).await?;
+            let report = jixiao_sqlite::backup::backup(&database, &destination).await?;
             println!(
                 "backed up {} to {} ({} bytes, integrity checked)",
                 database.display(),
@@ -209,7 +209,7 @@ async fn run() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Restore { backup, database } => {
-            let report = jixiao_storage::backup::restore(&backup, &database).await?;
+            let report = jixiao_sqlite::backup::restore(&backup, &database).await?;
             println!(
                 "restored {} to {} ({} bytes); start the service again",
                 backup.display(),

@@ -4,9 +4,9 @@
 use std::path::Path;
 use std::str::FromStr;
 
-use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
+use chrono::{DateTime, Utc};
 use jixiao_scoring::Evaluation;
-use jixiao_storage::{StoreOptions, open_pools};
+use jixiao_sqlite::{OpenError, PoolOptions, open_pools};
 use sqlx::sqlite::{SqlitePool, SqliteRow};
 use sqlx::{QueryBuilder, Row, Sqlite};
 
@@ -209,19 +209,16 @@ pub struct EvaluatorStore {
     readers: SqlitePool,
 }
 
-/// Now, to the microsecond: what is stored, so that an answer and a later read agree.
 fn now() -> DateTime<Utc> {
-    Utc::now().trunc_subsecs(6)
+    jixiao_sqlite::time::now()
 }
 
 fn format_time(time: &DateTime<Utc>) -> String {
-    time.to_rfc3339_opts(SecondsFormat::Micros, true)
+    jixiao_sqlite::time::format(time)
 }
 
 fn parse_time(text: &str) -> StoreResult<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(text)
-        .map(|time| time.with_timezone(&Utc))
-        .map_err(|error| StoreError::Corrupt(format!("timestamp {text:?}: {error}")))
+    jixiao_sqlite::time::parse(text).map_err(StoreError::Corrupt)
 }
 
 /// The columns of a run, for `concat!` into static SQL.
@@ -282,17 +279,16 @@ impl EvaluatorStore {
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     /// Writes are always durable (`synchronous = FULL`): a snapshot is never lost once answered.
     pub async fn open(path: &Path) -> StoreResult<Self> {
-        let options = StoreOptions {
+        let options = PoolOptions {
             durable: true,
-            ..StoreOptions::default()
+            ..PoolOptions::default()
         };
         let (writer, readers) = open_pools(path, &options, &MIGRATOR)
             .await
             .map_err(|error| match error {
-                jixiao_storage::StoreError::Database(error) => StoreError::Database(error),
-                jixiao_storage::StoreError::Migrate(error) => StoreError::Migrate(error),
-                jixiao_storage::StoreError::Io { path, source } => StoreError::Io { path, source },
-                other => StoreError::Corrupt(other.to_string()),
+                OpenError::Database(error) => StoreError::Database(error),
+                OpenError::Migrate(error) => StoreError::Migrate(error),
+                OpenError::Io { path, source } => StoreError::Io { path, source },
             })?;
         Ok(Self { writer, readers })
     }

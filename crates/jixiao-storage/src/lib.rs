@@ -11,7 +11,6 @@
 //! - every change to the inputs takes the next number of one sequence, whose last committed
 //!   value is the watermark; a point equal to its current value takes none.
 
-pub mod backup;
 mod model;
 mod sqlite;
 
@@ -24,7 +23,7 @@ pub use model::{
     Idempotency, NewActual, NewDepartment, NewPoint, NewProject, Page, PointBatch, PointFilter,
     PointRecord, ProjectOutcome, ProjectRecord, PushOutcome, TargetSetRecord, TargetsOutcome,
 };
-pub use sqlite::{SqliteStore, StoreOptions, open_pools};
+pub use sqlite::{SqliteStore, StoreOptions};
 
 use jixiao_domain::{Target, Violation};
 
@@ -91,6 +90,16 @@ pub enum StoreError {
         /// The cause.
         source: std::io::Error,
     },
+}
+
+impl From<jixiao_sqlite::OpenError> for StoreError {
+    fn from(error: jixiao_sqlite::OpenError) -> Self {
+        match error {
+            jixiao_sqlite::OpenError::Io { path, source } => StoreError::Io { path, source },
+            jixiao_sqlite::OpenError::Database(error) => StoreError::Database(error),
+            jixiao_sqlite::OpenError::Migrate(error) => StoreError::Migrate(error),
+        }
+    }
 }
 
 /// Shorthand for storage results.
