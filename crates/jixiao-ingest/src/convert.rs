@@ -78,6 +78,38 @@ pub fn digest(message: &impl prost::Message) -> String {
     hash.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
+/// Whether a request's list `field` (of `item`s) holds between 1 and `max`; else a violation
+/// saying so, with `hint` (how to stay within the limit).
+fn batch_size_ok(
+    (field, item): (&str, &str),
+    len: usize,
+    max: usize,
+    hint: &str,
+    violations: &mut Violations,
+) -> bool {
+    if len == 0 {
+        violations.push(field, format!("at least one {item} is required"));
+        return false;
+    }
+    if len > max {
+        violations.push(
+            field,
+            format!("has {len} {field}; at most {max} are accepted in one request ({hint})"),
+        );
+        return false;
+    }
+    true
+}
+
+/// Checks a code that may be left empty (a project code, a filter).
+pub fn check_optional_code(field: &str, code: &str, violations: &mut Violations) {
+    if !code.is_empty()
+        && let Err(reason) = validate_code(code)
+    {
+        violations.push(field, reason);
+    }
+}
+
 /// Checks an optional request id.
 pub fn check_request_id(request_id: &str, violations: &mut Violations) {
     if request_id.len() > MAX_REQUEST_ID_LEN {
@@ -299,18 +331,13 @@ pub fn new_points(
     max_points: usize,
     violations: &mut Violations,
 ) -> Vec<NewPoint> {
-    if points.is_empty() {
-        violations.push("points", "at least one point is required");
-        return Vec::new();
-    }
-    if points.len() > max_points {
-        violations.push(
-            "points",
-            format!(
-                "has {} points; at most {max_points} are accepted in one request (split the batch or use StreamMetrics)",
-                points.len()
-            ),
-        );
+    if !batch_size_ok(
+        ("points", "point"),
+        points.len(),
+        max_points,
+        "split the batch or use StreamMetrics",
+        violations,
+    ) {
         return Vec::new();
     }
     let mut first_index: HashMap<(String, String, Period, String), usize> =
@@ -542,18 +569,13 @@ pub fn new_actuals(
     max: usize,
     violations: &mut Violations,
 ) -> Vec<NewActual> {
-    if actuals.is_empty() {
-        violations.push("actuals", "at least one actual is required");
-        return Vec::new();
-    }
-    if actuals.len() > max {
-        violations.push(
-            "actuals",
-            format!(
-                "has {} actuals; at most {max} are accepted in one request (limits.max_points_per_request)",
-                actuals.len()
-            ),
-        );
+    if !batch_size_ok(
+        ("actuals", "actual"),
+        actuals.len(),
+        max,
+        "limits.max_points_per_request",
+        violations,
+    ) {
         return Vec::new();
     }
     let mut validated = Vec::with_capacity(actuals.len());

@@ -140,21 +140,11 @@ impl<S: IngestStore> IngestApi<S> {
             &mut violations,
         );
         let points = violations.into_result(points)?;
-        let denied: Vec<String> = points
-            .iter()
-            .enumerate()
-            .filter(|(_, point)| !principal.may_push_for(&point.department_code))
-            .take(5)
-            .map(|(index, point)| format!("points[{index}] ({})", point.department_code))
-            .collect();
-        if !denied.is_empty() {
-            return Err(IngestError::PermissionDenied(format!(
-                "token {:?} may push only for departments starting with {}; refused: {}",
-                principal.name,
-                principal.departments().join(", "),
-                denied.join(", ")
-            )));
-        }
+        check_may_push(
+            principal,
+            "points",
+            points.iter().map(|point| point.department_code.as_str()),
+        )?;
         let count = points.len();
         let outcome = self
             .store
@@ -189,6 +179,30 @@ impl Drop for StreamSize<'_> {
     fn drop(&mut self) {
         self.metrics.stream_ended(self.points);
     }
+}
+
+/// Refuses the request when the token may not push for every department it names: the first
+/// few offending items of `list` (`points[3] (BY)`).
+fn check_may_push<'a>(
+    principal: &auth::Principal,
+    list: &str,
+    departments: impl Iterator<Item = &'a str>,
+) -> Result<(), IngestError> {
+    let denied: Vec<String> = departments
+        .enumerate()
+        .filter(|(_, code)| !principal.may_push_for(code))
+        .take(5)
+        .map(|(index, code)| format!("{list}[{index}] ({code})"))
+        .collect();
+    if denied.is_empty() {
+        return Ok(());
+    }
+    Err(IngestError::PermissionDenied(format!(
+        "token {:?} may push only for departments starting with {}; refused: {}",
+        principal.name,
+        principal.departments().join(", "),
+        denied.join(", ")
+    )))
 }
 
 /// The scope each IngestService method needs.
@@ -298,11 +312,7 @@ impl<S: IngestStore> IngestService for IngestApi<S> {
         if let Err(reason) = validate_code(&department_code) {
             violations.push("department_code", reason);
         }
-        if !project_code.is_empty()
-            && let Err(reason) = validate_code(&project_code)
-        {
-            violations.push("project_code", reason);
-        }
+        convert::check_optional_code("project_code", &project_code, &mut violations);
         convert::check_year("year", year, &mut violations);
         let inputs: Vec<_> = targets.into_iter().map(convert::target_input).collect();
         let validated = match validate_targets(&inputs, &self.catalog, &self.group_weights) {
@@ -353,11 +363,7 @@ impl<S: IngestStore> IngestService for IngestApi<S> {
         if let Err(reason) = validate_code(&department_code) {
             violations.push("department_code", reason);
         }
-        if !project_code.is_empty()
-            && let Err(reason) = validate_code(&project_code)
-        {
-            violations.push("project_code", reason);
-        }
+        convert::check_optional_code("project_code", &project_code, &mut violations);
         convert::check_year("year", year, &mut violations);
         violations.into_result(()).map_err(IngestError::Invalid)?;
         let target_set = self
@@ -598,11 +604,7 @@ impl<S: IngestStore> IngestService for IngestApi<S> {
         } = request.into_inner();
         let mut violations = Violations::default();
         let page_size = convert::page_size(page_size, &mut violations);
-        if !department_code.is_empty()
-            && let Err(reason) = validate_code(&department_code)
-        {
-            violations.push("department_code", reason);
-        }
+        convert::check_optional_code("department_code", &department_code, &mut violations);
         violations.into_result(()).map_err(IngestError::Invalid)?;
         let page = self
             .store
@@ -640,22 +642,11 @@ impl<S: IngestStore> IngestService for IngestApi<S> {
         let actuals = violations
             .into_result(actuals)
             .map_err(IngestError::Invalid)?;
-        let denied: Vec<String> = actuals
-            .iter()
-            .enumerate()
-            .filter(|(_, actual)| !principal.may_push_for(&actual.department_code))
-            .take(5)
-            .map(|(index, actual)| format!("actuals[{index}] ({})", actual.department_code))
-            .collect();
-        if !denied.is_empty() {
-            return Err(IngestError::PermissionDenied(format!(
-                "token {:?} may push only for departments starting with {}; refused: {}",
-                principal.name,
-                principal.departments().join(", "),
-                denied.join(", ")
-            ))
-            .into());
-        }
+        check_may_push(
+            &principal,
+            "actuals",
+            actuals.iter().map(|actual| actual.department_code.as_str()),
+        )?;
         let outcome = self
             .store
             .report_actuals(
