@@ -272,11 +272,27 @@ async fn actuals_are_revised_idempotent_and_refused_whole_when_unreadable() {
 }
 
 #[tokio::test]
-async fn a_quarter_is_monitored_with_self_reported_actuals_as_of_the_quarter() {
+async fn a_projects_quarter_is_monitored_with_self_reported_actuals_as_of_the_quarter() {
     let temp = tempfile::tempdir().unwrap();
     let mut ingest = TestIngest::start().await;
     let mut evaluator = TestEvaluator::start(evaluator_config(temp.path(), ingest.address)).await;
     ingest.upsert("MON", "监控单位", "").await;
+    ingest
+        .client
+        .upsert_project(ingest_pb::UpsertProjectRequest {
+            project: Some(ingest_pb::Project {
+                code: "MON-P".into(),
+                name: "供后监管工作经费".into(),
+                department_code: "MON".into(),
+                first_year: 2022,
+                last_year: 2023,
+                fund_sources: Vec::new(),
+                updated_at: None,
+            }),
+            request_id: String::new(),
+        })
+        .await
+        .unwrap();
     let target = |code: &str, level1: &str, text: &str, weight: &str| ingest_pb::Target {
         indicator_code: code.into(),
         name: format!("指标 {code}"),
@@ -290,6 +306,7 @@ async fn a_quarter_is_monitored_with_self_reported_actuals_as_of_the_quarter() {
         .client
         .set_targets(ingest_pb::SetTargetsRequest {
             department_code: "MON".into(),
+            project_code: "MON-P".into(),
             year: 2022,
             targets: vec![
                 target("O1", "产出指标", "≥480宗", "50"),
@@ -297,12 +314,12 @@ async fn a_quarter_is_monitored_with_self_reported_actuals_as_of_the_quarter() {
                 target("S1", "满意度指标", "≥90%", "10"),
             ],
             request_id: String::new(),
-            ..Default::default()
         })
         .await
         .unwrap();
     let actual = |row: &str, period: &str, text: &str| ingest_pb::RowActual {
         department_code: "MON".into(),
+        project_code: "MON-P".into(),
         indicator_code: row.into(),
         period: period.into(),
         actual_text: text.into(),
@@ -322,8 +339,17 @@ async fn a_quarter_is_monitored_with_self_reported_actuals_as_of_the_quarter() {
         })
         .await
         .unwrap();
+    // The quarter's monitoring snapshot of the project (the department has no targets).
     let q2 = evaluator.evaluate("2022-Q2").await.unwrap();
-    let snapshot = evaluator.snapshot(&q2.snapshots[0].snapshot_id).await;
+    let project = |run: &pb::RunEvaluationResponse| {
+        run.snapshots
+            .iter()
+            .find(|summary| summary.project_code == "MON-P")
+            .map(|summary| summary.snapshot_id.clone())
+            .unwrap()
+    };
+    let snapshot = evaluator.snapshot(&project(&q2)).await;
+    assert_eq!(snapshot.period, "2022-Q2");
     // As of June: 180 of the window's 240 (480 × 6/12); the year's 487 does not count yet.
     let o1 = &snapshot.indicators[0];
     assert_eq!(o1.window_target, "240");
@@ -335,7 +361,7 @@ async fn a_quarter_is_monitored_with_self_reported_actuals_as_of_the_quarter() {
     assert_eq!(snapshot.indicators[1].band, "部分达成");
     assert_eq!(snapshot.indicators[2].score, "10.00");
     let year = evaluator.evaluate("2022").await.unwrap();
-    let snapshot = evaluator.snapshot(&year.snapshots[0].snapshot_id).await;
+    let snapshot = evaluator.snapshot(&project(&year)).await;
     assert_eq!(snapshot.indicators[0].actual, "487");
     assert_eq!(snapshot.indicators[0].score, "50.00");
 }
@@ -520,6 +546,15 @@ async fn a_project_is_scored_on_its_own_figures_beside_its_department() {
         .await
         .unwrap_err();
     crate::ingest_support::assert_violation(&status, "year", "runs from 2022 to 2022");
+    // A year the project does not run in has no snapshot of it.
+    let other_year = evaluator.evaluate("2023").await.unwrap();
+    assert!(
+        other_year
+            .snapshots
+            .iter()
+            .all(|summary| summary.project_code.is_empty()),
+        "{other_year:?}"
+    );
 }
 
 #[tokio::test]

@@ -233,9 +233,14 @@ pub struct GroupWeights {
     /// Budget execution's weight, which the groups' weights complete to 100.
     #[serde(default = "ten")]
     pub budget: Decimal,
-    /// `fixed` or `total_only`.
-    #[serde(default)]
+    /// `fixed` or `total_only`. A `[group_weights]` table written without it keeps the rule it
+    /// had before the rule existed, `fixed`; without the table, central-2020's `total_only`.
+    #[serde(default = "fixed_rule")]
     pub rule: GroupWeightRule,
+}
+
+fn fixed_rule() -> GroupWeightRule {
+    GroupWeightRule::Fixed
 }
 
 fn ten() -> Decimal {

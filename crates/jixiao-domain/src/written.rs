@@ -403,14 +403,20 @@ fn is_sentence(rest: &str) -> bool {
     chinese
         && (rest.chars().count() > 4
             || rest.chars().any(|character| {
-                matches!(character, ';' | ',' | '、' | '.' | '(' | ')' | '+' | ':')
-            }))
+                character.is_ascii_digit()
+                    || matches!(character, ';' | ',' | '、' | '.' | '(' | ')' | '+' | ':')
+            })
+            || DEADLINE_WORDS.iter().any(|word| rest.contains(word)))
 }
 
+/// Words that make a number a date rather than a figure (12月底前, 12月31日前完成).
+const DEADLINE_WORDS: &[&str] = &["前", "底", "日", "完成", "截止"];
+
 /// The comparator a row without one gets (TABLES.md §3): its direction when the table gives
-/// one (正向 `>=`, 反向 `<=`), else `<=` for level-2 成本 and `>=` otherwise.
+/// one (正向 `>=`, 反向 `<=`), else `<=` for a level-2 of 成本 (成本, 经济成本指标 …) and `>=`
+/// otherwise.
 pub fn inferred_comparator(direction: Option<Comparator>, level2: &str) -> Comparator {
-    direction.unwrap_or(if level2 == "成本" {
+    direction.unwrap_or(if level2.contains("成本") {
         Comparator::AtMost
     } else {
         Comparator::AtLeast
@@ -483,7 +489,16 @@ pub fn read_target(
             let (Some(low), Some(high)) = (quantity(low), quantity(high)) else {
                 continue;
             };
-            let (mut low, high) = (low?, high?);
+            let (Ok(mut low), Ok(high)) = (low, high) else {
+                // Not two figures (2022年1月-12月): a date span, qualitative.
+                return if is_sentence(&rest) || !rest.is_ascii() {
+                    Ok(TargetReading::Qualitative)
+                } else {
+                    Err(format!(
+                        "{text:?} is not a range of two figures in one unit, as in 90%-100%"
+                    ))
+                };
+            };
             // `90-100%`: the low end takes the high end's unit.
             if low.unit.is_none() {
                 low.unit = high.unit;
@@ -514,11 +529,9 @@ pub fn read_target(
             Some(Ok((_, after))) if is_sentence(after) => Ok(TargetReading::Qualitative),
             _ => Err(reason),
         },
-        // Words (效果明显, 合规, 在项目计划完成时间内完成), or a sentence that starts with
-        // one (春节前下达50%,6月底前全部下达).
-        None if comparator.is_none()
-            && (only_words(&rest) || rest.chars().next().is_some_and(char::is_alphabetic)) =>
-        {
+        // Words (效果明显, 合规, 在项目计划完成时间内完成, 控制在预算范围内, 不低于上年), or
+        // a sentence that starts with one (春节前下达50%,6月底前全部下达).
+        None if only_words(&rest) || rest.chars().next().is_some_and(char::is_alphabetic) => {
             Ok(TargetReading::Qualitative)
         }
         None => Err(format!(
@@ -729,20 +742,61 @@ fn verdict_of(written: &str) -> Option<ActualReading> {
             });
         }
     }
-    for (verdict, phrases) in VERDICT_WORDS {
-        // Single characters (是, 否, 好, 高, 差) only count as the whole text.
-        if phrases
+    // Inside longer words: a verdict word negated by a word before it (未按时完成, 效果不明显,
+    // 没有达到) is 未达成; one qualified as partial (部分实现, 基本达到) is 部分达成.
+    let contains = |verdict: Verdict| {
+        VERDICT_WORDS
             .iter()
+            .filter(|(found, _)| *found == verdict)
+            .flat_map(|(_, phrases)| phrases.iter())
+            // Single characters (是, 否, 好, 高, 差) only count as the whole text.
             .any(|phrase| phrase.chars().count() > 1 && words.contains(phrase))
-        {
-            return Some(ActualReading::Verdict {
-                verdict: *verdict,
-                attainment,
-            });
-        }
-    }
-    None
+    };
+    let partial = PARTIAL_WORDS.iter().any(|partial| words.contains(partial));
+    let verdict = if contains(Verdict::NotAchieved) || negates_an_achievement(words) {
+        Verdict::NotAchieved
+    } else if contains(Verdict::PartlyAchieved) || (partial && contains(Verdict::Achieved)) {
+        Verdict::PartlyAchieved
+    } else if contains(Verdict::Achieved) {
+        Verdict::Achieved
+    } else {
+        return None;
+    };
+    Some(ActualReading::Verdict {
+        verdict,
+        attainment,
+    })
 }
+
+/// Characters that negate a verdict word at most [`NEGATION_REACH`] characters after them
+/// (未按时完成, 效果不明显, 没有达到, 不够及时). 无 and 非 are left out: 无偏差完成 and 非常显著
+/// are achievements.
+pub const NEGATIONS: &[char] = &['未', '不', '没'];
+
+/// How many characters before a verdict word a negation still reaches (未 in 未按时完成).
+pub const NEGATION_REACH: usize = 3;
+
+/// Whether an achievement word of `words` is negated shortly before it.
+fn negates_an_achievement(words: &str) -> bool {
+    let characters: Vec<char> = words.chars().collect();
+    VERDICT_WORDS
+        .iter()
+        .filter(|(verdict, _)| *verdict == Verdict::Achieved)
+        .flat_map(|(_, phrases)| phrases.iter())
+        .filter(|phrase| phrase.chars().count() > 1)
+        .any(|phrase| {
+            let phrase: Vec<char> = phrase.chars().collect();
+            (0..characters.len()).any(|start| {
+                characters[start..].starts_with(&phrase)
+                    && characters[start.saturating_sub(NEGATION_REACH)..start]
+                        .iter()
+                        .any(|character| NEGATIONS.contains(character))
+            })
+        })
+}
+
+/// Words that make a verdict word after them partial (部分实现, 基本达到).
+pub const PARTIAL_WORDS: &[&str] = &["部分", "基本", "大部分", "大体"];
 
 #[cfg(test)]
 mod tests;

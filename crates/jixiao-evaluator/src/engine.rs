@@ -329,7 +329,7 @@ impl Engine {
                     .map(Subject::Department)
                     .chain(
                         inputs
-                            .projects_of(&in_scope)
+                            .projects_of(&in_scope, period.year_number())
                             .into_iter()
                             .map(|code| Subject::Project(code.to_owned())),
                     )

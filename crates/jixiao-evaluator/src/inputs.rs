@@ -143,6 +143,8 @@ async fn fetch_unbounded(
                     code: project.code,
                     name: project.name,
                     department_code: project.department_code,
+                    first_year: project.first_year,
+                    last_year: project.last_year,
                 });
             }
             Item::TargetSet(target_set) => {
@@ -239,7 +241,7 @@ fn target_set_from(target_set: pb::TargetSet) -> Result<TargetSet, InputsError> 
                 metric_code,
                 comparator,
                 target_value: _,
-                unit: _,
+                unit: unit_as_sent,
                 weight,
                 target_value_canonical,
                 canonical_unit,
@@ -287,6 +289,7 @@ fn target_set_from(target_set: pb::TargetSet) -> Result<TargetSet, InputsError> 
                 kind,
                 target_text,
                 comparator_inferred,
+                unit_as_sent,
             })
         })
         .collect::<Result<Vec<_>, InputsError>>()?;

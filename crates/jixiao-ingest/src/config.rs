@@ -145,6 +145,18 @@ impl Validate for IngestConfig {
         ] {
             check_range(key, weight, rust_decimal::Decimal::ZERO..=hundred)?;
         }
+        let weights = &self.group_weights;
+        let total = weights.output + weights.outcome + weights.satisfaction + weights.budget;
+        if weights.rule == jixiao_domain::target::GroupWeightRule::TotalOnly && total != hundred {
+            anyhow::bail!(
+                "group_weights: output {} + outcome {} + satisfaction {} + budget {} = {}, but with rule = \"total_only\" they must make 100",
+                weights.output,
+                weights.outcome,
+                weights.satisfaction,
+                weights.budget,
+                total
+            );
+        }
         Ok(())
     }
 }
@@ -176,6 +188,25 @@ mod tests {
             config.database_path(),
             PathBuf::from("./data/ingest.sqlite")
         );
+    }
+
+    #[test]
+    fn a_group_weights_table_without_a_rule_keeps_the_fixed_rule_and_total_only_must_add_up() {
+        use jixiao_domain::target::GroupWeightRule;
+        let old: IngestConfig = toml::from_str(
+            "[group_weights]\noutput = \"40\"\noutcome = \"20\"\nsatisfaction = \"20\"\n",
+        )
+        .unwrap();
+        assert_eq!(old.group_weights.rule, GroupWeightRule::Fixed);
+        old.validate().unwrap();
+        assert_eq!(
+            IngestConfig::default().group_weights.rule,
+            GroupWeightRule::TotalOnly
+        );
+        let mut short = IngestConfig::default();
+        short.group_weights.output = "40".parse().unwrap();
+        let error = short.validate().unwrap_err().to_string();
+        assert!(error.contains("must make 100"), "{error}");
     }
 
     #[test]

@@ -214,6 +214,27 @@ fn show(value: Decimal) -> String {
     value.normalize().to_string()
 }
 
+/// Why a numeric actual cannot count for a row measured in `unit_code`: its own unit is of
+/// another kind (a target revised from 个 to 万元 after `50个` was reported).
+fn kind_mismatch(
+    reading: &jixiao_domain::written::ActualReading,
+    unit_code: &str,
+) -> Option<String> {
+    use jixiao_domain::written::ActualReading;
+    let quantity = match reading {
+        ActualReading::Quantity(quantity) | ActualReading::Bound { quantity, .. } => quantity,
+        _ => return None,
+    };
+    let written = quantity.unit?;
+    let expected = jixiao_domain::Unit::by_code(unit_code)?;
+    (written.kind != expected.kind).then(|| {
+        format!(
+            "the actual is in {} ({}), but the row now measures {}: report it again",
+            quantity.unit_word, written.kind, expected.kind
+        )
+    })
+}
+
 /// An amount in 万元 as a report prints it: 2 decimals and the unit (816.10 万元).
 fn money(value: Decimal) -> String {
     figure(value, "wan_yuan")
@@ -350,7 +371,11 @@ fn evaluate_subject(
     };
     context.digest_header(department_code);
     if let Some(project) = project_code {
-        context.digest_line(format!("project {project}"));
+        let name = inputs
+            .project(project)
+            .map(|project| project.name.as_str())
+            .unwrap_or_default();
+        context.digest_line(format!("project {project} {name}"));
     }
     context.resolve_sources();
 
@@ -936,7 +961,14 @@ impl<'a> Context<'a> {
                     && actual.period.year_number() == year
                     && actual.period.end_month() <= window_end
             })
-            .max_by_key(|actual| (actual.period.end_month(), actual.sequence));
+            // On the same end (Q4 and the year), the year's figure is the self-evaluation's.
+            .max_by_key(|actual| {
+                (
+                    actual.period.end_month(),
+                    actual.period.grain() == Grain::Year,
+                    actual.sequence,
+                )
+            });
         let Some(actual) = latest else {
             return (Reported::Missing, String::new(), String::new());
         };
@@ -955,8 +987,39 @@ impl<'a> Context<'a> {
             };
         use jixiao_domain::written::{ActualReading, Verdict};
         let verdicts = &self.framework.indicators.verdicts;
+        let indicators = &self.framework.indicators;
+        // The band of each verdict: 达成 [80, 100], 部分达成 [60, 80), 未达成 [0, 60) in
+        // central-2020; an attainment written outside its verdict's band is held at its edge.
+        let band = |verdict: Verdict| match verdict {
+            Verdict::Achieved => (indicators.qualitative_achieved, Decimal::ONE_HUNDRED),
+            Verdict::PartlyAchieved => (
+                indicators.qualitative_partly_achieved,
+                arith::sub(indicators.qualitative_achieved, Decimal::new(1, 2)),
+            ),
+            Verdict::NotAchieved => (
+                Decimal::ZERO,
+                arith::sub(indicators.qualitative_partly_achieved, Decimal::new(1, 2)),
+            ),
+        };
         let attainment_of = |verdict: Verdict, attainment: Option<Decimal>| match attainment {
-            Some(attainment) => (attainment, format!("{verdict} {}%", show(attainment))),
+            Some(written) => {
+                let (low, high) = band(verdict);
+                let attainment = written.max(low).min(high);
+                if attainment == written {
+                    (attainment, format!("{verdict} {}%", show(attainment)))
+                } else {
+                    (
+                        attainment,
+                        format!(
+                            "{verdict} {}%, outside the band of {verdict} ({}–{}%): held at {}%",
+                            show(written),
+                            show(low),
+                            show(high),
+                            show(attainment)
+                        ),
+                    )
+                }
+            }
             None => {
                 let default = match verdict {
                     Verdict::Achieved => verdicts.achieved,
@@ -1007,12 +1070,25 @@ impl<'a> Context<'a> {
             reading @ (ActualReading::Quantity(_)
             | ActualReading::Bound { .. }
             | ActualReading::Nothing) => {
+                // A bare number is in the unit the target was written in (50 against ≥50厘米
+                // is 50 厘米); the value is then canonical, in the row's unit.
+                let written_in = if qualitative {
+                    "percent"
+                } else if row.unit_as_sent.is_empty() {
+                    row.unit.as_str()
+                } else {
+                    row.unit_as_sent.as_str()
+                };
                 let unit = if qualitative {
                     "percent"
                 } else {
                     row.unit.as_str()
                 };
-                let Some(amount) = jixiao_domain::written::actual_value(&reading, unit) else {
+                if let Some(reason) = kind_mismatch(&reading, unit) {
+                    return (Reported::NotJudged, text, reason);
+                }
+                let Some(amount) = jixiao_domain::written::actual_value(&reading, written_in)
+                else {
                     return (
                         Reported::NotJudged,
                         text,

@@ -57,6 +57,9 @@ pub struct TargetRow {
     pub target_text: String,
     /// Whether no comparator was written and it was inferred.
     pub comparator_inferred: bool,
+    /// The unit code the target was written in (`centimetre`); a self-reported actual written
+    /// as a bare number is in this unit.
+    pub unit_as_sent: String,
 }
 
 /// A department-year's target set.
@@ -99,6 +102,10 @@ pub struct Project {
     pub name: String,
     /// The department it belongs to.
     pub department_code: String,
+    /// The first year it runs.
+    pub first_year: i32,
+    /// The last year it runs.
+    pub last_year: i32,
 }
 
 /// The current actual (实际完成值) of a self-reported target row for one period, as written.
@@ -188,12 +195,13 @@ impl Inputs {
         self.projects.get(code)
     }
 
-    /// The projects of the departments in `departments`, ordered by code.
-    pub fn projects_of(&self, departments: &[&str]) -> Vec<&str> {
+    /// The projects of the departments in `departments` that run in `year`, ordered by code.
+    pub fn projects_of(&self, departments: &[&str], year: i32) -> Vec<&str> {
         let mut codes: Vec<&str> = self
             .projects
             .values()
             .filter(|project| departments.contains(&project.department_code.as_str()))
+            .filter(|project| (project.first_year..=project.last_year).contains(&year))
             .map(|project| project.code.as_str())
             .collect();
         codes.sort_unstable();

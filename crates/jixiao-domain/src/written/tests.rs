@@ -182,6 +182,12 @@ fn words_are_qualitative_and_malformed_figures_are_refused() {
         "<=100% 计5分;每超1个百分点扣0.5分,扣完为止",
         "=0 3分;0-10% 2分;10-20% 1分;20-30% 0.5分;>30% 0",
         "(text; order garbled in the copy)",
+        "控制在预算范围内",
+        "不低于上年",
+        "12月底前",
+        "2023年12月31日前完成",
+        "2022年1月-12月",
+        "达到95%以上",
     ] {
         assert_eq!(
             read_target(text, None, "").unwrap(),
@@ -276,6 +282,19 @@ fn every_verdict_word_reads_as_its_verdict() {
         ("受目的国受众欢迎显著", Verdict::Achieved),
         ("项目未完成", Verdict::NotAchieved),
         ("基本完成任务", Verdict::PartlyAchieved),
+        ("未按时完成", Verdict::NotAchieved),
+        ("未全部完成", Verdict::NotAchieved),
+        ("未能完成", Verdict::NotAchieved),
+        ("没有完成", Verdict::NotAchieved),
+        ("没有达到", Verdict::NotAchieved),
+        ("效果不明显", Verdict::NotAchieved),
+        ("不显著", Verdict::NotAchieved),
+        ("不够及时", Verdict::NotAchieved),
+        ("未有效改善", Verdict::NotAchieved),
+        ("部分实现", Verdict::PartlyAchieved),
+        ("部分达到", Verdict::PartlyAchieved),
+        ("非常显著", Verdict::Achieved),
+        ("无偏差完成", Verdict::Achieved),
     ] {
         assert!(
             matches!(read_actual(text, "").unwrap(), ActualReading::Verdict { verdict: found, .. } if found == verdict),

@@ -132,6 +132,7 @@ fn row(
         kind: None,
         target_text: String::new(),
         comparator_inferred: false,
+        unit_as_sent: "count".into(),
     }
 }
 
@@ -1066,4 +1067,108 @@ fn a_budget_total_line_left_at_zero_reads_the_sum_of_its_fund_lines() {
     let evaluation = stated.evaluate("2022");
     assert_eq!(evaluation.budget.adjusted, Some(d("100")));
     assert_eq!(flags(&evaluation, "budget_total_missing"), 0);
+}
+
+/// Inputs of `given` with the actuals `(indicator, period, text, sequence)` of DEPT's rows.
+fn with_actuals(given: &Given, actuals: &[(&str, &str, &str, i64)]) -> Inputs {
+    let mut inputs = given.inputs();
+    for (indicator, period, text, sequence) in actuals {
+        inputs.add_row_actual(
+            "DEPT".into(),
+            crate::RowActual {
+                indicator_code: (*indicator).into(),
+                period: period.parse().unwrap(),
+                actual_text: (*text).into(),
+                note: String::new(),
+                sequence: *sequence,
+            },
+        );
+    }
+    inputs.finish();
+    inputs
+}
+
+fn self_reported(code: &str, comparator: Comparator, target: &str, unit: &str) -> TargetRow {
+    let mut row = row(code, Level1::Output, "", comparator, target, "50");
+    let unit = jixiao_domain::Unit::by_code(unit).unwrap();
+    row.kind = Some(unit.kind);
+    row.unit = unit.kind.canonical_unit().code.into();
+    row.unit_as_sent = unit.code.into();
+    row.target = unit.to_canonical(d(target)).unwrap();
+    row
+}
+
+#[test]
+fn a_bare_actual_is_in_the_unit_the_target_was_written_in() {
+    let mut given = Given::new();
+    given.department("DEPT", None).targets(
+        "DEPT",
+        vec![
+            // ≥50厘米 against 50: 0.5 米 of 0.5 米.
+            self_reported("O1", Comparator::AtLeast, "50", "centimetre"),
+            // ≤5000元 against 4800: 0.48 万元 of 0.5 万元.
+            self_reported("O2", Comparator::AtMost, "5000", "yuan"),
+        ],
+    );
+    let inputs = with_actuals(
+        &given,
+        &[("O1", "2022", "50", 1), ("O2", "2022", "4800", 2)],
+    );
+    let evaluation = evaluate(
+        &Framework::central_2020(),
+        &inputs,
+        "DEPT",
+        Period::year(2022).unwrap(),
+    );
+    assert_eq!(evaluation.indicators[0].actual, Some(d("0.50")));
+    assert_eq!(evaluation.indicators[0].score, d("50"));
+    assert_eq!(evaluation.indicators[1].actual, Some(d("0.4800")));
+    assert_eq!(evaluation.indicators[1].score, d("50"));
+    assert_eq!(flags(&evaluation, "over_achievement"), 0);
+}
+
+#[test]
+fn the_years_actual_wins_over_q4s_and_an_attainment_outside_its_band_is_held_at_its_edge() {
+    let mut given = Given::new();
+    let mut qualitative = row(
+        "E1",
+        Level1::Outcome,
+        "",
+        Comparator::Qualitative,
+        "100",
+        "30",
+    );
+    qualitative.unit = "percent".into();
+    qualitative.unit_as_sent = "percent".into();
+    given.department("DEPT", None).targets(
+        "DEPT",
+        vec![
+            self_reported("O1", Comparator::AtLeast, "100", "count"),
+            qualitative,
+        ],
+    );
+    // The year's figure was reported first, a Q4 monitoring figure after it.
+    let inputs = with_actuals(
+        &given,
+        &[
+            ("O1", "2022", "100", 1),
+            ("O1", "2022-Q4", "60", 2),
+            ("E1", "2022", "未达成 95%", 3),
+        ],
+    );
+    let evaluation = evaluate(
+        &Framework::central_2020(),
+        &inputs,
+        "DEPT",
+        Period::year(2022).unwrap(),
+    );
+    assert_eq!(evaluation.indicators[0].actual, Some(d("100")));
+    // 未达成 lies below 60 in central-2020: 95 is held at 59.99.
+    assert_eq!(evaluation.indicators[1].actual, Some(d("59.99")));
+    assert_eq!(evaluation.indicators[1].band.as_deref(), Some("未达成"));
+    assert!(
+        evaluation.indicators[1]
+            .read_as
+            .contains("outside the band")
+    );
 }

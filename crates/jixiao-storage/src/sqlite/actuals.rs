@@ -7,8 +7,8 @@ use jixiao_domain::{Period, Violation};
 use sqlx::{Row, SqliteConnection};
 
 use super::{
-    Exporter, format_time, now, read_sequence, remember, replay, target_set_from_row,
-    write_sequence,
+    Exporter, MAX_ANSWER_BYTES, approximate_size, format_time, now, read_sequence, remember,
+    replay, target_set_from_row, write_sequence,
 };
 use crate::model::{ActualRecord, ActualsOutcome, Idempotency, NewActual};
 use crate::{StoreError, StoreResult};
@@ -222,6 +222,7 @@ pub(super) async fn export(
     .fetch_all(&mut *tx)
     .await?;
     let mut batch = Vec::new();
+    let mut bytes = 0;
     for row in rows {
         let department_code: String = row.get("department_code");
         let project_code: String = row.get("project_code");
@@ -232,7 +233,7 @@ pub(super) async fn export(
         period
             .parse::<Period>()
             .map_err(|error| StoreError::Corrupt(format!("actual period {period:?}: {error}")))?;
-        batch.push(ActualRecord {
+        let record = ActualRecord {
             department_code,
             project_code,
             indicator_code: row.get("indicator_code"),
@@ -243,13 +244,37 @@ pub(super) async fn export(
             revision: row.get("revision"),
             sequence: row.get("sequence"),
             pushed_by: row.get("pushed_by"),
-        });
-        if batch.len() == BATCH
-            && !sender
+        };
+        let size = approximate_size(&[
+            &record.department_code,
+            &record.project_code,
+            &record.indicator_code,
+            &record.period,
+            &record.actual_text,
+            &record.note,
+            &record.read_as,
+            &record.pushed_by,
+        ]);
+        // Bounded by bytes as well as by count, like the points (MAX_ANSWER_BYTES).
+        if !batch.is_empty() && bytes + size > MAX_ANSWER_BYTES {
+            bytes = 0;
+            if !sender
                 .send(crate::ExportItem::Actuals(std::mem::take(&mut batch)))
                 .await?
-        {
-            return Ok(false);
+            {
+                return Ok(false);
+            }
+        }
+        bytes += size;
+        batch.push(record);
+        if batch.len() == BATCH {
+            bytes = 0;
+            if !sender
+                .send(crate::ExportItem::Actuals(std::mem::take(&mut batch)))
+                .await?
+            {
+                return Ok(false);
+            }
         }
     }
     if !batch.is_empty() {
