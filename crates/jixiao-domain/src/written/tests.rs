@@ -373,3 +373,47 @@ proptest! {
         let _ = read_level2(&text);
     }
 }
+
+/// A number as a table may print it: ASCII, or in full-width digits.
+fn full_width(text: &str) -> String {
+    text.chars()
+        .map(|character| match character {
+            '0'..='9' | '.' | '%' => {
+                char::from_u32(character as u32 - 0x21 + 0xFF01).unwrap_or(character)
+            }
+            other => other,
+        })
+        .collect()
+}
+
+proptest! {
+    /// Suffix comparators, ranges and full-width digits read to what their plain forms read.
+    #[test]
+    fn suffixes_ranges_and_full_width_forms_read_like_their_plain_forms(
+        low in 0u32..10_000,
+        span in 1u32..10_000,
+        unit in unit_word(),
+        (suffix, comparator) in proptest::sample::select(COMPARATOR_SUFFIXES),
+        separator in proptest::sample::select(RANGE_SEPARATORS),
+        wide in proptest::bool::ANY,
+    ) {
+        let print = |text: String| if wide { full_width(&text) } else { text };
+        let suffixed = read_target(&print(format!("{low}{unit}{suffix}")), None, "数量").unwrap();
+        let TargetReading::Quantity { comparator: found, inferred, quantity } = &suffixed else {
+            panic!("{suffixed:?}");
+        };
+        prop_assert_eq!(*found, comparator);
+        prop_assert!(!inferred);
+        prop_assert_eq!(quantity.value, Decimal::from(low));
+        let high = low + span;
+        let range = read_target(&print(format!("{low}{unit}{separator}{high}{unit}")), None, "").unwrap();
+        match range {
+            TargetReading::Range { low: read_low, high: read_high } => {
+                prop_assert_eq!(read_low.value, Decimal::from(low));
+                prop_assert_eq!(read_high.value, Decimal::from(high));
+                prop_assert_eq!(read_low.unit, read_high.unit);
+            }
+            other => prop_assert!(false, "{other:?}"),
+        }
+    }
+}
