@@ -353,8 +353,10 @@ async fn an_export_read_slowly_but_steadily_is_cut_off_at_its_bound() {
         .into_inner();
     // One item every 30 ms: never stalled, but slower than the 3 s the export may take.
     let started = std::time::Instant::now();
+    // The reader's pace is the scenario under test: one item per tick.
+    let mut pace = tokio::time::interval(std::time::Duration::from_millis(30));
     let status = loop {
-        tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+        pace.tick().await;
         match stream.next().await {
             Some(Ok(message)) => {
                 assert!(

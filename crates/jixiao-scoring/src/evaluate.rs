@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::arith;
-use crate::framework::Framework;
+use crate::framework::{AtMostRule, Framework};
 use crate::inputs::{Inputs, Point, TargetRow};
 
 const EXECUTED: &str = "budget.executed";
@@ -1259,7 +1259,14 @@ impl<'a> Context<'a> {
                 Decimal::ONE_HUNDRED,
             )));
         }
-        let raw = score_row(row.comparator, w, x, window_target, window_high);
+        let raw = score_row(
+            row.comparator,
+            self.framework.indicators.at_most,
+            w,
+            x,
+            window_target,
+            window_high,
+        );
         scored.score = round2(raw.max(Decimal::ZERO).min(w));
         let lights = &self.framework.lights;
         let hundred = Decimal::from(100);
@@ -1378,7 +1385,13 @@ impl<'a> Context<'a> {
                 .and_then(|figures| figures.iter().find(|figure| figure.period == as_of))
                 .map(|figure| figure.value);
             if let Some(reported) = reported {
-                let difference = arith::sub(reported, computed).abs();
+                // Compared at the precision it was written with (TABLES.md §5): 89.7% printed
+                // against a computed 89.715% is right; 31.00% against 31.08% is a slip.
+                let at_precision = computed.round_dp_with_strategy(
+                    reported.scale(),
+                    RoundingStrategy::MidpointAwayFromZero,
+                );
+                let difference = arith::sub(reported, at_precision).abs();
                 if difference > thresholds.reported_rate_tolerance {
                     let message = format!(
                         "the reported execution rate {}% differs from the computed 100 × E / A = {}% by {} percentage points",
@@ -1486,6 +1499,7 @@ impl<'a> Context<'a> {
 /// range, its low end, and `high` its high end).
 pub(crate) fn score_row(
     comparator: Comparator,
+    at_most: AtMostRule,
     w: Decimal,
     x: Decimal,
     target: Decimal,
@@ -1497,9 +1511,9 @@ pub(crate) fn score_row(
         Comparator::Range => {
             let high = high.unwrap_or(target);
             if x < target {
-                score_row(Comparator::AtLeast, w, x, target, None)
+                score_row(Comparator::AtLeast, at_most, w, x, target, None)
             } else if x > high {
-                score_row(Comparator::AtMost, w, x, high, None)
+                score_row(Comparator::AtMost, at_most, w, x, high, None)
             } else {
                 w
             }
@@ -1525,6 +1539,8 @@ pub(crate) fn score_row(
                 if x <= Decimal::ZERO { w } else { Decimal::ZERO }
             } else if x <= target {
                 w
+            } else if at_most == AtMostRule::Ratio {
+                arith::mul(w, arith::div(target, x))
             } else if arith::sub(x, target) < target {
                 // Linear to 0 at twice the target, written without 2 × target (which can
                 // overflow).

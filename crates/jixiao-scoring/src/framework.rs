@@ -97,6 +97,21 @@ pub struct IndicatorRules {
     /// (TABLES.md §3; central-2020: 达成 100, 部分达成 70, 未达成 30).
     #[serde(default)]
     pub verdicts: VerdictDefaults,
+    /// How a `<=` row above its target scores: `linear_to_zero_at_2t` (`SCORING.md` §3, the
+    /// default), or `ratio`, w × T / x (R01, Hubei's R10).
+    #[serde(default)]
+    pub at_most: AtMostRule,
+}
+
+/// How a `<=` row whose actual is above its target scores.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AtMostRule {
+    /// w × (1 − (x − T) / T), 0 from 2T on (`SCORING.md` §3).
+    #[default]
+    LinearToZeroAt2t,
+    /// w × T / x, capped at w (R01; Hubei's template footnotes, R10).
+    Ratio,
 }
 
 /// The attainment percentage of each verdict written without one.

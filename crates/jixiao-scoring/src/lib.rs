@@ -22,7 +22,7 @@ pub use evaluate::{
     evaluate_project,
 };
 pub use framework::{
-    BudgetRule, CENTRAL_2020, DeductionRule, FlagThresholds, Framework, FrameworkError, GradeBand,
-    Group, IndicatorRules, LightThresholds,
+    AtMostRule, BudgetRule, CENTRAL_2020, DeductionRule, FlagThresholds, Framework, FrameworkError,
+    GradeBand, Group, IndicatorRules, LightThresholds,
 };
 pub use inputs::{Department, Inputs, MetricInfo, Point, Project, RowActual, TargetRow, TargetSet};

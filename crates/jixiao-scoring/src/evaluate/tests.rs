@@ -7,6 +7,7 @@ use proptest::prelude::*;
 use rust_decimal::Decimal;
 
 use super::{Evaluation, Light, evaluate, score_row};
+use crate::AtMostRule;
 use crate::framework::Framework;
 use crate::inputs::{Department, Inputs, MetricInfo, Point, TargetRow, TargetSet};
 
@@ -887,7 +888,7 @@ proptest! {
         target in 0i64..1_000_000,
     ) {
         let w = Decimal::new(weight, 2);
-        let score = super::round2(score_row(comparator, w, Decimal::new(actual, 2), Decimal::new(target, 2), None).max(Decimal::ZERO).min(w));
+        let score = super::round2(score_row(comparator, AtMostRule::default(), w, Decimal::new(actual, 2), Decimal::new(target, 2), None).max(Decimal::ZERO).min(w));
         prop_assert!(Decimal::ZERO <= score && score <= w);
     }
 
@@ -900,8 +901,8 @@ proptest! {
     ) {
         let w = Decimal::new(weight, 2);
         let t = Decimal::new(target, 1);
-        let before = score_row(Comparator::AtLeast, w, Decimal::new(low, 1), t, None).max(Decimal::ZERO);
-        let after = score_row(Comparator::AtLeast, w, Decimal::new(low + rise, 1), t, None).max(Decimal::ZERO);
+        let before = score_row(Comparator::AtLeast, AtMostRule::default(), w, Decimal::new(low, 1), t, None).max(Decimal::ZERO);
+        let after = score_row(Comparator::AtLeast, AtMostRule::default(), w, Decimal::new(low + rise, 1), t, None).max(Decimal::ZERO);
         prop_assert!(before <= after);
     }
 
@@ -976,9 +977,16 @@ fn a_range_scores_full_inside_as_at_least_below_and_as_at_most_above() {
         ("250", "0"),
     ] {
         let score = super::round2(
-            score_row(Comparator::Range, w, d(actual), low, high)
-                .max(Decimal::ZERO)
-                .min(w),
+            score_row(
+                Comparator::Range,
+                AtMostRule::default(),
+                w,
+                d(actual),
+                low,
+                high,
+            )
+            .max(Decimal::ZERO)
+            .min(w),
         );
         assert_eq!(score, d(expected), "{actual}");
     }
@@ -1171,4 +1179,63 @@ fn the_years_actual_wins_over_q4s_and_an_attainment_outside_its_band_is_held_at_
             .read_as
             .contains("outside the band")
     );
+}
+
+#[test]
+fn a_reported_rate_is_compared_at_the_precision_it_was_written_with() {
+    for (reported, flagged) in [
+        ("89.7", false),
+        ("90", false),
+        ("89.72", false),
+        ("89.70", true),
+    ] {
+        let mut given = Given::new();
+        given
+            .point("DEPT", "budget.adjusted", "2022", "100")
+            .point("DEPT", "budget.executed", "2022", "89.715")
+            .point("DEPT", "budget.execution_rate_reported", "2022", reported);
+        let evaluation = given.evaluate("2022");
+        assert_eq!(
+            flags(&evaluation, "reported_rate_mismatch") == 1,
+            flagged,
+            "{reported}"
+        );
+    }
+    // 31.00% printed against a computed 31.08%: a real slip.
+    let mut given = Given::new();
+    given
+        .point("DEPT", "budget.adjusted", "2022", "100")
+        .point("DEPT", "budget.executed", "2022", "31.08")
+        .point("DEPT", "budget.execution_rate_reported", "2022", "31.00");
+    let evaluation = given.evaluate("2022");
+    assert_eq!(
+        figure(&evaluation, "reported_rate_mismatch", "difference_points"),
+        "0.08"
+    );
+}
+
+#[test]
+fn at_most_rows_score_linearly_to_zero_at_2t_or_by_ratio_as_the_framework_says() {
+    // The rule texts' comparison (cases.md §2): 8.00 against 7.50 at 1.25 T, 5.26 against 1.00
+    // at 1.9 T, 4.00 against 0.00 at 2.5 T.
+    let (w, t) = (d("10"), d("100"));
+    for (x, linear, ratio) in [
+        ("100", "10", "10"),
+        ("125", "7.5", "8"),
+        ("190", "1", "5.26"),
+        ("250", "0", "4"),
+    ] {
+        let score = |rule| {
+            super::round2(
+                score_row(Comparator::AtMost, rule, w, d(x), t, None)
+                    .max(Decimal::ZERO)
+                    .min(w),
+            )
+        };
+        assert_eq!(score(AtMostRule::LinearToZeroAt2t), d(linear), "{x}");
+        assert_eq!(score(AtMostRule::Ratio), d(ratio), "{x}");
+    }
+    let text = crate::CENTRAL_2020.replace("[indicators]\n", "[indicators]\nat_most = \"ratio\"\n");
+    let framework = Framework::from_toml(&text).unwrap();
+    assert_eq!(framework.indicators.at_most, AtMostRule::Ratio);
 }
