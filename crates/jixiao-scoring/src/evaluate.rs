@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::arith;
-use crate::framework::{AtMostRule, Framework};
+use crate::framework::{AtMostRule, BudgetDenominator, BudgetScoring, Framework};
 use crate::inputs::{Inputs, Point, TargetRow};
 
 const EXECUTED: &str = "budget.executed";
@@ -866,12 +866,52 @@ impl<'a> Context<'a> {
             ),
             (Some(executed), Some(adjusted)) => {
                 let hundred = Decimal::ONE_HUNDRED;
-                let rate = arith::div(executed, adjusted);
+                let rule = &self.framework.budget;
+                let denominator = match rule.denominator {
+                    BudgetDenominator::Adjusted => Some(adjusted),
+                    BudgetDenominator::Initial => initial.filter(|initial| !initial.is_zero()),
+                };
+                let Some(denominator) = denominator else {
+                    self.flag(
+                        "missing_budget",
+                        INITIAL,
+                        "the initial budget I (budget.initial), which this framework divides by, has no value or is 0; budget execution scores 0".to_owned(),
+                        vec![("executed", show(executed))],
+                    );
+                    return budget;
+                };
+                let rate = arith::div(executed, denominator);
                 let progress = arith::div(rate, self.t);
+                let percent_progress = arith::mul(progress, hundred);
                 budget.rate = Some(round2(arith::mul(rate, hundred)));
-                budget.progress = Some(round2(arith::mul(progress, hundred)));
-                budget.score = round2(arith::mul(weight, progress).max(Decimal::ZERO).min(weight));
-                budget.light = self.light_for_progress(arith::mul(progress, hundred));
+                budget.progress = Some(round2(percent_progress));
+                let raw = match rule.rule {
+                    BudgetScoring::Linear => arith::mul(weight, progress),
+                    BudgetScoring::Threshold => {
+                        let full_at = rule.full_at.unwrap_or(hundred);
+                        if percent_progress >= full_at {
+                            weight
+                        } else if let Some(per_point) = rule.points_per_point {
+                            arith::sub(
+                                weight,
+                                arith::mul(arith::sub(full_at, percent_progress), per_point),
+                            )
+                        } else {
+                            arith::div(arith::mul(weight, percent_progress), full_at)
+                        }
+                    }
+                    BudgetScoring::Bands => rule
+                        .bands
+                        .iter()
+                        .find(|band| percent_progress >= band.min_percent)
+                        .map_or(Decimal::ZERO, |band| band.score),
+                    BudgetScoring::None => Decimal::ZERO,
+                };
+                budget.score = self
+                    .framework
+                    .rounding
+                    .round(raw.max(Decimal::ZERO).min(weight));
+                budget.light = self.light_for_progress(percent_progress);
             }
         }
         budget
@@ -1195,7 +1235,7 @@ impl<'a> Context<'a> {
         match reported {
             Reported::Attainment(attainment) => {
                 let w = row.weight;
-                scored.score = round2(
+                scored.score = self.framework.rounding.round(
                     arith::div(
                         arith::mul(w, attainment.max(Decimal::ZERO).min(Decimal::ONE_HUNDRED)),
                         Decimal::ONE_HUNDRED,
@@ -1267,7 +1307,7 @@ impl<'a> Context<'a> {
             window_target,
             window_high,
         );
-        scored.score = round2(raw.max(Decimal::ZERO).min(w));
+        scored.score = self.framework.rounding.round(raw.max(Decimal::ZERO).min(w));
         let lights = &self.framework.lights;
         let hundred = Decimal::from(100);
         scored.light = match row.comparator {
@@ -1362,7 +1402,9 @@ impl<'a> Context<'a> {
                 count: value.amount,
                 per_unit: rule.per_unit,
                 cap: rule.cap,
-                amount: round2(arith::mul(rule.per_unit, value.amount).min(rule.cap)),
+                amount: framework
+                    .rounding
+                    .round(arith::mul(rule.per_unit, value.amount).min(rule.cap)),
             });
         }
         applied

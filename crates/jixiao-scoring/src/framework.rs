@@ -35,6 +35,10 @@ pub struct Framework {
     pub description: String,
     /// Budget execution.
     pub budget: BudgetRule,
+    /// How row, budget and deduction scores are rounded: `two_decimals` (the default) or
+    /// `whole_points`.
+    #[serde(default)]
+    pub rounding: Rounding,
     /// Level-1 groups.
     pub groups: Vec<Group>,
     /// How a target set's group weights are checked against `groups` (TABLES.md §3):
@@ -69,6 +73,85 @@ fn fixed() -> GroupWeightRule {
 pub struct BudgetRule {
     /// Weight of budget execution.
     pub weight: Decimal,
+    /// The budget the execution rate divides by: `adjusted` (全年预算数, the default) or
+    /// `initial` (年初预算数, R05).
+    #[serde(default)]
+    pub denominator: BudgetDenominator,
+    /// How the rate scores (TABLES.md §4): `linear` (min(w, w × rate / t), the default),
+    /// `threshold` (full at or above `full_at` percent of progress; below it proportional, or
+    /// `points_per_point` off for each percentage point short, floored at 0: R02, R13), `bands`
+    /// (the score of the first band whose `min_percent` the progress reaches), or `none` (the
+    /// framework judges the budget through its own rows).
+    #[serde(default)]
+    pub rule: BudgetScoring,
+    /// With `threshold`: the progress percentage that earns the full weight.
+    #[serde(default)]
+    pub full_at: Option<Decimal>,
+    /// With `threshold`: points off per percentage point below `full_at` (absent:
+    /// proportional, w × progress / full_at).
+    #[serde(default)]
+    pub points_per_point: Option<Decimal>,
+    /// With `bands`: highest first.
+    #[serde(default)]
+    pub bands: Vec<BudgetBand>,
+}
+
+/// The budget the execution rate divides by.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BudgetDenominator {
+    /// 全年预算数 (A, `budget.adjusted`).
+    #[default]
+    Adjusted,
+    /// 年初预算数 (I, `budget.initial`).
+    Initial,
+}
+
+/// How budget execution scores.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BudgetScoring {
+    /// min(w, w × rate / t) (`SCORING.md` §3).
+    #[default]
+    Linear,
+    /// Full at or above a progress; below it proportional or points off per point.
+    Threshold,
+    /// A list of lower bounds and scores.
+    Bands,
+    /// Not scored (weight 0): the framework's rows judge the budget.
+    None,
+}
+
+/// A band of budget execution: the score earned from `min_percent` of progress on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BudgetBand {
+    /// The lowest progress, in percent, of the band.
+    pub min_percent: Decimal,
+    /// The score earned.
+    pub score: Decimal,
+}
+
+/// How scores are rounded before they are summed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rounding {
+    /// 2 decimals, half away from zero (central-2020).
+    #[default]
+    TwoDecimals,
+    /// Whole points, half away from zero (Hebei prints 8.62 as 9).
+    WholePoints,
+}
+
+impl Rounding {
+    /// `value` rounded by this rule.
+    pub fn round(&self, value: Decimal) -> Decimal {
+        let places = match self {
+            Rounding::TwoDecimals => 2,
+            Rounding::WholePoints => 0,
+        };
+        value.round_dp_with_strategy(places, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+    }
 }
 
 /// A level-1 group.
@@ -257,6 +340,28 @@ impl Framework {
         }
         if self.budget.weight > hundred {
             problems.push("budget.weight must be at most 100".to_owned());
+        }
+        match self.budget.rule {
+            BudgetScoring::Threshold
+                if self.budget.full_at.is_none_or(|full| full <= Decimal::ZERO) =>
+            {
+                problems
+                    .push("budget.full_at: a threshold rule needs a positive full_at".to_owned());
+            }
+            BudgetScoring::Bands if self.budget.bands.is_empty() => {
+                problems.push("budget.bands: a bands rule needs at least one band".to_owned());
+            }
+            BudgetScoring::None if !self.budget.weight.is_zero() => {
+                problems.push("budget.weight must be 0 when budget.rule = \"none\"".to_owned());
+            }
+            _ => {}
+        }
+        for (index, band) in self.budget.bands.iter().enumerate() {
+            if band.score < Decimal::ZERO || band.score > self.budget.weight {
+                problems.push(format!(
+                    "budget.bands[{index}].score must lie in [0, budget.weight]"
+                ));
+            }
         }
         // Saturating: a framework with weights too large for a decimal is refused, not a panic.
         let total = crate::arith::add(self.budget.weight, self.groups_total());

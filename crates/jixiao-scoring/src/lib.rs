@@ -22,7 +22,8 @@ pub use evaluate::{
     evaluate_project,
 };
 pub use framework::{
-    AtMostRule, BudgetRule, CENTRAL_2020, DeductionRule, FlagThresholds, Framework, FrameworkError,
-    GradeBand, Group, IndicatorRules, LightThresholds,
+    AtMostRule, BudgetBand, BudgetDenominator, BudgetRule, BudgetScoring, CENTRAL_2020,
+    DeductionRule, FlagThresholds, Framework, FrameworkError, GradeBand, Group, IndicatorRules,
+    LightThresholds, Rounding,
 };
 pub use inputs::{Department, Inputs, MetricInfo, Point, Project, RowActual, TargetRow, TargetSet};

@@ -1239,3 +1239,71 @@ fn at_most_rows_score_linearly_to_zero_at_2t_or_by_ratio_as_the_framework_says()
     let framework = Framework::from_toml(&text).unwrap();
     assert_eq!(framework.indicators.at_most, AtMostRule::Ratio);
 }
+
+/// central-2020 with `[budget]` replaced by `budget` (a TOML table body) and `extra` top-level
+/// keys.
+fn framework_with(budget: &str, extra: &str) -> Framework {
+    const SHIPPED: &str = "[budget]\n# Weight of budget execution (预算执行率): min(weight, weight × E / (A × t)).\nweight = \"10\"\n";
+    assert!(crate::CENTRAL_2020.contains(SHIPPED));
+    let text = crate::CENTRAL_2020.replace(SHIPPED, &format!("{extra}\n[budget]\n{budget}\n"));
+    Framework::from_toml(&text).unwrap_or_else(|error| panic!("{error}"))
+}
+
+fn budget_score(framework: &Framework, initial: &str, adjusted: &str, executed: &str) -> Decimal {
+    let mut given = Given::new();
+    given
+        .point("DEPT", "budget.initial", "2022", initial)
+        .point("DEPT", "budget.adjusted", "2022", adjusted)
+        .point("DEPT", "budget.executed", "2022", executed);
+    evaluate(
+        framework,
+        &given.inputs(),
+        "DEPT",
+        Period::year(2022).unwrap(),
+    )
+    .budget
+    .score
+}
+
+#[test]
+fn budget_execution_scores_by_the_frameworks_rule_denominator_and_rounding() {
+    // F04 (Hebei prints whole points): 37.24 / 43.2 = 86.20% → 8.62 → 9.
+    let hebei = framework_with("weight = \"10\"", "rounding = \"whole_points\"");
+    assert_eq!(budget_score(&hebei, "43.2", "43.2", "37.24"), d("9"));
+    assert_eq!(
+        budget_score(&Framework::central_2020(), "43.2", "43.2", "37.24"),
+        d("8.62")
+    );
+    // R02: 15 points at or above 90%, one point off per point below.
+    let r02 = framework_with(
+        "weight = \"10\"\nrule = \"threshold\"\nfull_at = \"90\"\npoints_per_point = \"1\"",
+        "",
+    );
+    assert_eq!(budget_score(&r02, "100", "100", "95"), d("10"));
+    assert_eq!(budget_score(&r02, "100", "100", "85"), d("5"));
+    assert_eq!(budget_score(&r02, "100", "100", "70"), d("0"));
+    // R13: full above 95%, proportional below.
+    let r13 = framework_with(
+        "weight = \"10\"\nrule = \"threshold\"\nfull_at = \"95\"",
+        "",
+    );
+    assert_eq!(budget_score(&r13, "100", "100", "76"), d("8"));
+    // Bands, highest first.
+    let bands = framework_with(
+        "weight = \"10\"\nrule = \"bands\"\n[[budget.bands]]\nmin_percent = \"90\"\nscore = \"10\"\n[[budget.bands]]\nmin_percent = \"80\"\nscore = \"6\"",
+        "",
+    );
+    assert_eq!(budget_score(&bands, "100", "100", "92"), d("10"));
+    assert_eq!(budget_score(&bands, "100", "100", "85"), d("6"));
+    assert_eq!(budget_score(&bands, "100", "100", "50"), d("0"));
+    // R05: divided by the initial budget.
+    let r05 = framework_with("weight = \"10\"\ndenominator = \"initial\"", "");
+    assert_eq!(budget_score(&r05, "200", "100", "100"), d("5"));
+    // A threshold without full_at, or bands without a band, is refused at load.
+    let text = crate::CENTRAL_2020.replace(
+        "weight = \"10\"\n\n# Level-1 groups",
+        "weight = \"10\"\nrule = \"threshold\"\n\n# Level-1 groups",
+    );
+    let error = Framework::from_toml(&text).unwrap_err().to_string();
+    assert!(error.contains("budget.full_at"), "{error}");
+}
