@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::arith;
-use crate::framework::{AtMostRule, BudgetDenominator, BudgetScoring, Framework};
+use crate::framework::{
+    AtMostRule, BudgetDenominator, BudgetScoring, EqualRule, Framework, OverAchievementRule,
+};
 use crate::inputs::{Inputs, Point, TargetRow};
 
 const EXECUTED: &str = "budget.executed";
@@ -1307,6 +1309,23 @@ impl<'a> Context<'a> {
             window_target,
             window_high,
         );
+        let indicator_rules = &self.framework.indicators;
+        let raw =
+            if row.comparator == Comparator::Equal && indicator_rules.equal == EqualRule::Exact {
+                if x == window_target { w } else { Decimal::ZERO }
+            } else {
+                raw
+            };
+        let missed_by_over_achievement = indicator_rules.over_achievement
+            == OverAchievementRule::Missed
+            && matches!(row.comparator, Comparator::AtLeast | Comparator::Equal)
+            && window_target > Decimal::ZERO
+            && x >= arith::mul(self.framework.flags.over_achievement_ratio, window_target);
+        let raw = if missed_by_over_achievement {
+            Decimal::ZERO
+        } else {
+            raw
+        };
         scored.score = self.framework.rounding.round(raw.max(Decimal::ZERO).min(w));
         let lights = &self.framework.lights;
         let hundred = Decimal::from(100);

@@ -184,6 +184,37 @@ pub struct IndicatorRules {
     /// default), or `ratio`, w × T / x (R01, Hubei's R10).
     #[serde(default)]
     pub at_most: AtMostRule,
+    /// How a `=` row scores: `at_least` (like `>=`, the default) or `exact` (the weight only
+    /// when the actual equals the target, else 0).
+    #[serde(default)]
+    pub equal: EqualRule,
+    /// What over-achievement does: `flag` (raise `over_achievement`, the default) or `missed`
+    /// (a `>=` or `=` row at or beyond `flags.over_achievement_ratio` × T_w scores 0, as
+    /// Sichuan's 部门整体 rule counts a quantity exceeded by more than 30% as missed, R12).
+    #[serde(default)]
+    pub over_achievement: OverAchievementRule,
+}
+
+/// How a `=` row scores.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EqualRule {
+    /// Like `>=`.
+    #[default]
+    AtLeast,
+    /// The weight only when the actual equals the target.
+    Exact,
+}
+
+/// What over-achievement does to a row.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OverAchievementRule {
+    /// Only the flag `over_achievement`.
+    #[default]
+    Flag,
+    /// The row scores 0 at or beyond the ratio.
+    Missed,
 }
 
 /// How a `<=` row whose actual is above its target scores.

@@ -23,7 +23,7 @@ pub use evaluate::{
 };
 pub use framework::{
     AtMostRule, BudgetBand, BudgetDenominator, BudgetRule, BudgetScoring, CENTRAL_2020,
-    DeductionRule, FlagThresholds, Framework, FrameworkError, GradeBand, Group, IndicatorRules,
-    LightThresholds, Rounding,
+    DeductionRule, EqualRule, FlagThresholds, Framework, FrameworkError, GradeBand, Group,
+    IndicatorRules, LightThresholds, OverAchievementRule, Rounding,
 };
 pub use inputs::{Department, Inputs, MetricInfo, Point, Project, RowActual, TargetRow, TargetSet};

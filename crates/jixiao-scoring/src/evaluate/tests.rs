@@ -1307,3 +1307,52 @@ fn budget_execution_scores_by_the_frameworks_rule_denominator_and_rounding() {
     let error = Framework::from_toml(&text).unwrap_err().to_string();
     assert!(error.contains("budget.full_at"), "{error}");
 }
+
+#[test]
+fn equal_rows_can_be_exact_and_over_achievement_can_count_as_missed() {
+    let row = |comparator| {
+        vec![row(
+            "O1",
+            Level1::Output,
+            "land.supervision.inspected",
+            comparator,
+            "100",
+            "50",
+        )]
+    };
+    let score = |framework: &Framework, comparator, actual: &str| {
+        let mut given = Given::new();
+        given
+            .targets("DEPT", row(comparator))
+            .point("DEPT", "land.supervision.inspected", "2022", actual)
+            .point_from(
+                "DEPT",
+                "land.supervision.inspected",
+                "2022",
+                actual,
+                "land",
+                "说明",
+            );
+        evaluate(
+            framework,
+            &given.inputs(),
+            "DEPT",
+            Period::year(2022).unwrap(),
+        )
+        .indicators[0]
+            .score
+    };
+    let central = Framework::central_2020();
+    assert_eq!(score(&central, Comparator::Equal, "90"), d("45"));
+    assert_eq!(score(&central, Comparator::Equal, "140"), d("50"));
+    let text = crate::CENTRAL_2020.replace(
+        "qualitative_achieved = \"80\"",
+        "equal = \"exact\"\nover_achievement = \"missed\"\nqualitative_achieved = \"80\"",
+    );
+    let strict = Framework::from_toml(&text).unwrap();
+    assert_eq!(score(&strict, Comparator::Equal, "100"), d("50"));
+    assert_eq!(score(&strict, Comparator::Equal, "90"), d("0"));
+    // 130% of the target (flags.over_achievement_ratio 1.3) counts as missed; 129% does not.
+    assert_eq!(score(&strict, Comparator::AtLeast, "129"), d("50"));
+    assert_eq!(score(&strict, Comparator::AtLeast, "130"), d("0"));
+}
