@@ -101,13 +101,15 @@ fn batch_size_ok(
     true
 }
 
-/// Checks a code that may be left empty (a project code, a filter).
-pub fn check_optional_code(field: &str, code: &str, violations: &mut Violations) {
+/// Checks a code that may be left empty (a project code, a filter); whether it is valid.
+pub fn check_optional_code(field: &str, code: &str, violations: &mut Violations) -> bool {
     if !code.is_empty()
         && let Err(reason) = validate_code(code)
     {
         violations.push(field, reason);
+        return false;
     }
+    true
 }
 
 /// Checks an optional request id.
@@ -359,12 +361,7 @@ pub fn new_points(
             violations.push(field("department_code"), reason);
             ok = false;
         }
-        if !project_code.is_empty()
-            && let Err(reason) = validate_code(&project_code)
-        {
-            violations.push(field("project_code"), reason);
-            ok = false;
-        }
+        ok &= check_optional_code(&field("project_code"), &project_code, violations);
         if let Err(reason) = validate_note(&note) {
             violations.push(field("note"), reason);
             ok = false;
@@ -602,12 +599,7 @@ pub fn new_actuals(
             violations.push(field("indicator_code"), reason);
             ok = false;
         }
-        if !project_code.is_empty()
-            && let Err(reason) = validate_code(&project_code)
-        {
-            violations.push(field("project_code"), reason);
-            ok = false;
-        }
+        ok &= check_optional_code(&field("project_code"), &project_code, violations);
         let period = match period.parse::<Period>() {
             Ok(period) if period.is_evaluable() => Some(period),
             Ok(_) => {
