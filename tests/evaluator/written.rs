@@ -5,7 +5,7 @@
 use jixiao::evaluator::v1 as pb;
 use jixiao::ingest::v1 as ingest_pb;
 
-use crate::field::{budget_points, case, written_actuals, written_targets};
+use crate::field::{budget_points, case, reported_total, written_actuals, written_targets};
 use crate::ingest_support::TestIngest;
 use crate::support::{TestEvaluator, evaluator_config};
 
@@ -23,7 +23,8 @@ async fn score_case(
         .set_targets(case.set_targets())
         .await
         .unwrap_or_else(|status| panic!("{id}: {status:?}"));
-    let budget = budget_points(&case);
+    let mut budget = budget_points(&case);
+    budget.extend(reported_total(&case));
     if !budget.is_empty() {
         ingest.push("", "budget", budget).await.unwrap();
     }
@@ -122,6 +123,17 @@ async fn the_field_cases_that_add_up_score_as_the_notes_say_under_central_2020()
     );
     assert_eq!(flagged(&f05, "missing_actual").len(), 6);
     assert_eq!(f05.total, "40.00");
+    // The unit printed 100: the six unfilled rows are why, and the snapshot says so.
+    let mismatch = f05
+        .flags
+        .iter()
+        .find(|flag| flag.code == "reported_total_mismatch")
+        .unwrap();
+    assert!(
+        mismatch.message.contains("by 60.00 points"),
+        "{}",
+        mismatch.message
+    );
     assert!(flagged(&f05, "over_achievement").is_empty());
 
     // F08a: one <= row of 90 points whose actual is the word 完成.

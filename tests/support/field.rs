@@ -20,6 +20,8 @@ pub struct Case {
     pub department: String,
     pub budget: Budget,
     pub indicators: Vec<Row>,
+    /// The table's own 总分, when it prints one.
+    pub published_total: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -196,4 +198,18 @@ pub fn budget_points(case: &Case) -> Vec<pb::MetricPoint> {
         })
     })
     .collect()
+}
+
+/// The table's own 总分 as a reported figure of its subject, when it prints one.
+pub fn reported_total(case: &Case) -> Option<pb::MetricPoint> {
+    let subject = case.subject();
+    Some(pb::MetricPoint {
+        department_code: subject.department_code,
+        project_code: subject.project_code,
+        metric_code: "evaluation.total_reported".to_owned(),
+        period: case.year().to_string(),
+        value: case.published_total.clone()?,
+        unit: "%".to_owned(),
+        ..Default::default()
+    })
 }

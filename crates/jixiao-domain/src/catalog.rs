@@ -135,6 +135,14 @@ impl Catalog {
                 false,
             ),
             (
+                "evaluation.total_reported",
+                "报告的自评总分",
+                "Reported self-evaluation total (points of 100)",
+                Percent,
+                Stock,
+                false,
+            ),
+            (
                 "procurement.contracts",
                 "政府采购合同数",
                 "Procurement contracts",

@@ -18,6 +18,7 @@ const EXECUTED: &str = "budget.executed";
 const ADJUSTED: &str = "budget.adjusted";
 const INITIAL: &str = "budget.initial";
 const REPORTED_RATE: &str = "budget.execution_rate_reported";
+const REPORTED_TOTAL: &str = "evaluation.total_reported";
 /// The fund-source lines of each budget column (`jixiao_domain::catalog::FUND_LINES`).
 const EXECUTED_LINES: [&str; 5] = [
     "budget.executed.current_appropriation",
@@ -410,6 +411,7 @@ fn evaluate_subject(
         .max(Decimal::ZERO)
         .min(Decimal::from(100));
     context.budget_flags(&budget, indicator_total);
+    context.reported_total(total);
     for (code, count) in std::mem::take(&mut context.flag_counts) {
         if count > MAX_FLAGS_PER_CODE {
             let more = count - MAX_FLAGS_PER_CODE;
@@ -1427,6 +1429,43 @@ impl<'a> Context<'a> {
             });
         }
         applied
+    }
+
+    /// `reported_total_mismatch`: the table's own 总分 (`evaluation.total_reported`, the
+    /// subject's own figure for exactly the as-of period) against the computed total, compared
+    /// at the precision it was written with (TABLES.md §5).
+    fn reported_total(&mut self, total: Decimal) {
+        let as_of = self.as_of;
+        let root = self.scope[0];
+        let Some(reported) = self
+            .figures
+            .get(&(root, REPORTED_TOTAL))
+            .and_then(|figures| figures.iter().find(|figure| figure.period == as_of))
+            .map(|figure| figure.value)
+        else {
+            return;
+        };
+        let at_precision =
+            total.round_dp_with_strategy(reported.scale(), RoundingStrategy::MidpointAwayFromZero);
+        let difference = arith::sub(reported, at_precision).abs();
+        if difference > self.framework.flags.reported_score_tolerance {
+            let message = format!(
+                "the reported total {} differs from the computed {} by {} points",
+                show(reported),
+                percent(total),
+                percent(difference)
+            );
+            self.flag(
+                "reported_total_mismatch",
+                REPORTED_TOTAL,
+                message,
+                vec![
+                    ("reported", show(reported)),
+                    ("computed", percent(total)),
+                    ("difference_points", percent(difference)),
+                ],
+            );
+        }
     }
 
     /// The flags that compare budget figures: reported rate, unspent, adjustment, and outputs

@@ -300,6 +300,15 @@ pub struct FlagThresholds {
     pub large_unspent_ratio: Decimal,
     /// Budget adjustment share flagged.
     pub large_adjustment_ratio: Decimal,
+    /// Points allowed between a reported score (a total, `evaluation.total_reported`) and the
+    /// computed one, once the computed one is rounded to the decimals the reported one was
+    /// written with.
+    #[serde(default = "hundredth")]
+    pub reported_score_tolerance: Decimal,
+}
+
+fn hundredth() -> Decimal {
+    Decimal::new(1, 2)
 }
 
 impl Default for Framework {

@@ -1356,3 +1356,40 @@ fn equal_rows_can_be_exact_and_over_achievement_can_count_as_missed() {
     assert_eq!(score(&strict, Comparator::AtLeast, "129"), d("50"));
     assert_eq!(score(&strict, Comparator::AtLeast, "130"), d("0"));
 }
+
+#[test]
+fn a_reported_total_is_compared_with_the_computed_one_at_its_precision() {
+    let mut given = Given::new();
+    given
+        .targets("DEPT", full_marks_targets())
+        .point("DEPT", "budget.adjusted", "2022", "816.10")
+        .point("DEPT", "budget.executed", "2022", "790.85");
+    let computed = given.evaluate("2022").total;
+    // The total printed to whole points (97.24 → 97) agrees; 98 does not.
+    let rounded =
+        computed.round_dp_with_strategy(0, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+    given.point(
+        "DEPT",
+        "evaluation.total_reported",
+        "2022",
+        &rounded.to_string(),
+    );
+    assert_eq!(flags(&given.evaluate("2022"), "reported_total_mismatch"), 0);
+    let mut off = Given::new();
+    off.targets("DEPT", full_marks_targets())
+        .point("DEPT", "budget.adjusted", "2022", "816.10")
+        .point("DEPT", "budget.executed", "2022", "790.85")
+        .point(
+            "DEPT",
+            "evaluation.total_reported",
+            "2022",
+            &(rounded + Decimal::ONE).to_string(),
+        );
+    let evaluation = off.evaluate("2022");
+    assert_eq!(flags(&evaluation, "reported_total_mismatch"), 1);
+    // Compared at the precision written: 98 against the computed total rounded to 97.
+    assert_eq!(
+        figure(&evaluation, "reported_total_mismatch", "difference_points"),
+        "1.00"
+    );
+}
