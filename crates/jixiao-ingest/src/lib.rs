@@ -50,10 +50,12 @@ impl IngestServer {
         let store = SqliteStore::open(
             &config.database_path(),
             &StoreOptions {
-                durable: config.durable,
+                pool: jixiao_sqlite::PoolOptions {
+                    durable: config.durable,
+                    ..jixiao_sqlite::PoolOptions::default()
+                },
                 export_stall: Duration::from_secs(config.limits.export_stall_seconds),
                 export_max: Duration::from_secs(config.limits.connection.request_timeout_seconds),
-                ..StoreOptions::default()
             },
         )
         .await

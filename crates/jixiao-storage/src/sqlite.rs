@@ -55,16 +55,11 @@ fn approximate_size(texts: &[&str]) -> usize {
 }
 const MAX_VIOLATIONS: usize = Violation::MAX_LISTED;
 
-/// How the SQLite file is opened.
+/// How the ingestion store is opened and how its exports are bounded.
 #[derive(Debug, Clone)]
 pub struct StoreOptions {
-    /// `synchronous = FULL` (an acknowledged write survives a power loss) rather than `NORMAL`
-    /// (it survives a crash of the process).
-    pub durable: bool,
-    /// Read-only connections in the read pool.
-    pub read_connections: u32,
-    /// How long a connection waits for a lock before failing.
-    pub busy_timeout: Duration,
+    /// How the SQLite file is opened (durability, read connections, busy timeout).
+    pub pool: jixiao_sqlite::PoolOptions,
     /// How long an export waits for its reader to take the next item before it is cut off,
     /// which ends its read transaction, frees its connection and lets the WAL be checkpointed;
     /// also how long an export waits for a free export slot.
@@ -76,9 +71,7 @@ pub struct StoreOptions {
 impl Default for StoreOptions {
     fn default() -> Self {
         Self {
-            durable: true,
-            read_connections: 4,
-            busy_timeout: Duration::from_secs(10),
+            pool: jixiao_sqlite::PoolOptions::default(),
             export_stall: Duration::from_secs(30),
             export_max: Duration::from_secs(600),
         }
@@ -103,15 +96,10 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     pub async fn open(path: &Path, options: &StoreOptions) -> StoreResult<Self> {
-        let pool_options = jixiao_sqlite::PoolOptions {
-            durable: options.durable,
-            read_connections: options.read_connections,
-            busy_timeout: options.busy_timeout,
-        };
-        let (writer, readers) = jixiao_sqlite::open_pools(path, &pool_options, &MIGRATOR).await?;
+        let (writer, readers) = jixiao_sqlite::open_pools(path, &options.pool, &MIGRATOR).await?;
         let (pushes, jobs) = mpsc::channel(MAX_GROUP_JOBS);
         tokio::spawn(write_pushes(writer.clone(), jobs));
-        let export_slots = options.read_connections.saturating_sub(1).max(1) as usize;
+        let export_slots = options.pool.read_connections.saturating_sub(1).max(1) as usize;
         Ok(Self {
             writer,
             readers,
