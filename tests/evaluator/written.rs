@@ -164,6 +164,7 @@ async fn actuals_are_revised_idempotent_and_refused_whole_when_unreadable() {
             targets: written_targets(&case),
             request_id: String::new(),
             project_code: String::new(),
+            framework: String::new(),
         })
         .await
         .unwrap();
@@ -326,6 +327,7 @@ async fn a_projects_quarter_is_monitored_with_self_reported_actuals_as_of_the_qu
                 target("S1", "满意度指标", "≥90%", "10"),
             ],
             request_id: String::new(),
+            framework: String::new(),
         })
         .await
         .unwrap();
@@ -427,6 +429,7 @@ async fn a_project_is_scored_on_its_own_figures_beside_its_department() {
                 target("S1", "满意度指标", "服务对象满意度指标", "≥90%", "10"),
             ],
             request_id: String::new(),
+            framework: String::new(),
         })
         .await
         .unwrap();
@@ -554,6 +557,7 @@ async fn a_project_is_scored_on_its_own_figures_beside_its_department() {
             project_code: "BY-LAND-P01".into(),
             targets: vec![target("O1", "产出", "数量", "≥1个", "90")],
             request_id: String::new(),
+            framework: String::new(),
         })
         .await
         .unwrap_err();

@@ -29,6 +29,10 @@ pub struct Budget {
     pub initial: Option<String>,
     pub adjusted: Option<String>,
     pub executed: Option<String>,
+    /// The weight the table gives budget execution (20 on Hubei's template).
+    pub weight: Option<String>,
+    /// The table's own budget score.
+    pub published_score: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -39,6 +43,8 @@ pub struct Row {
     pub target_text: Option<String>,
     pub actual_text: Option<String>,
     pub weight: Option<String>,
+    /// The table's own 得分 of the row.
+    pub published_score: Option<String>,
 }
 
 pub fn cases() -> Vec<Case> {
@@ -123,6 +129,21 @@ impl Case {
             year: self.year(),
             targets: written_targets(self),
             request_id: String::new(),
+            framework: self.framework().to_owned(),
+        }
+    }
+
+    /// The shipped framework of the case's province (TABLES.md §4): `hubei-2020` for the
+    /// tables on Hubei's 20/80 template (budget weight 20), `hunan-department-2020` for the
+    /// Hunan 部门整体 table with 投入/过程 groups; empty (the default, central-2020) otherwise.
+    pub fn framework(&self) -> &'static str {
+        let has = |label: &str| self.indicators.iter().any(|row| row.level1 == label);
+        if self.budget.weight.as_deref() == Some("20") {
+            "hubei-2020"
+        } else if has("投入") && has("过程") {
+            "hunan-department-2020"
+        } else {
+            ""
         }
     }
 

@@ -84,6 +84,7 @@ fn trigger(value: i32) -> &'static str {
         Ok(pb::RunTrigger::Manual) => "manual",
         Ok(pb::RunTrigger::CatchUp) => "catch-up",
         Ok(pb::RunTrigger::Retry) => "retry",
+        Ok(pb::RunTrigger::Adjustment) => "adjustment",
         Ok(pb::RunTrigger::Unspecified) | Err(_) => "?",
     }
 }
@@ -324,6 +325,13 @@ pub fn render(snapshot: &pb::Snapshot) -> String {
             budget.score,
             budget.weight
         );
+        if !budget.computed_score.is_empty() {
+            let _ = writeln!(
+                out,
+                "      adjusted by a reviewer: computed {}",
+                budget.computed_score
+            );
+        }
     }
     let _ = writeln!(out, "indicators ({}):", snapshot.indicator_total);
     for row in &snapshot.indicators {
@@ -349,10 +357,18 @@ pub fn render(snapshot: &pb::Snapshot) -> String {
             }
         );
         // The target and actual as written, and how they were read.
+        let adjusted = if row.computed_score.is_empty() {
+            String::new()
+        } else {
+            format!("computed {}", row.computed_score)
+        };
         for (label, text) in [
             ("target as written", &row.target_text),
             ("actual as written", &row.actual_text),
             ("read as", &row.read_as),
+            ("formula", &row.formula),
+            ("score as printed", &row.reported_score),
+            ("adjusted by a reviewer", &adjusted),
         ] {
             if !text.is_empty() {
                 let _ = writeln!(out, "      {label}: {text}");
@@ -366,6 +382,12 @@ pub fn render(snapshot: &pb::Snapshot) -> String {
             "  −{} {} ({} × {}, at most {})",
             rule.amount, rule.reason, rule.count, rule.per_unit, rule.cap
         );
+    }
+    if !snapshot.adjustments.is_empty() {
+        let _ = writeln!(out, "adjustments ({}):", snapshot.adjustments.len());
+        for adjustment in &snapshot.adjustments {
+            let _ = writeln!(out, "  {}", describe_adjustment(adjustment));
+        }
     }
     let _ = writeln!(out, "flags ({}):", snapshot.flags.len());
     for flag in &snapshot.flags {
@@ -487,4 +509,117 @@ pub async fn health(url: &str, service: &str, tls: &ClientTls) -> anyhow::Result
     } else {
         anyhow::bail!("{name} is {}", status.as_str_name())
     }
+}
+
+/// One line of an adjustment: id, row, scores, status, who, when and why.
+fn describe_adjustment(adjustment: &pb::Adjustment) -> String {
+    format!(
+        "#{} {}: {} → {} [{}] by {} at {}: {}",
+        adjustment.adjustment_id,
+        adjustment.indicator_code,
+        adjustment.computed_score,
+        adjustment.adjusted_score,
+        or_dash(&adjustment.status),
+        or_dash(&adjustment.adjusted_by),
+        time(adjustment.adjusted_at.as_ref()),
+        adjustment.reason
+    )
+}
+
+/// What `jixiao adjust` asks for.
+#[derive(Debug, Clone)]
+pub struct AdjustArgs {
+    /// Department code (of the project's department for a project).
+    pub department: String,
+    /// A quarter or a year.
+    pub period: String,
+    /// The row's indicator code, or `budget`.
+    pub row: String,
+    /// The reviewer's score, points.
+    pub score: String,
+    /// Why.
+    pub reason: String,
+    /// A project of the department; empty: department-wide.
+    pub project: String,
+}
+
+/// `jixiao adjust`: records a reviewer's score (scope admin) and prints the new snapshot's
+/// score.
+pub async fn adjust(endpoint: &Endpoint, args: AdjustArgs) -> anyhow::Result<()> {
+    let mut client = connect(endpoint).await?;
+    let answer = client
+        .adjust_score(pb::AdjustScoreRequest {
+            department_code: args.department,
+            project_code: args.project,
+            period: args.period,
+            indicator_code: args.row,
+            score: args.score,
+            reason: args.reason,
+            request_id: String::new(),
+        })
+        .await
+        .map_err(failed)?
+        .into_inner();
+    if let Some(adjustment) = &answer.adjustment {
+        println!("adjustment {}", describe_adjustment(adjustment));
+    }
+    if let Some(snapshot) = &answer.snapshot {
+        println!(
+            "snapshot {}: {} {}",
+            snapshot.snapshot_id,
+            snapshot.total,
+            grade(&snapshot.grade)
+        );
+    }
+    Ok(())
+}
+
+/// `jixiao adjustments`: the adjustments of a subject's period, oldest first.
+pub async fn adjustments(
+    endpoint: &Endpoint,
+    department: String,
+    period: String,
+    project: String,
+) -> anyhow::Result<()> {
+    let mut client = connect(endpoint).await?;
+    let answer = client
+        .list_adjustments(pb::ListAdjustmentsRequest {
+            department_code: department,
+            project_code: project,
+            period,
+        })
+        .await
+        .map_err(failed)?
+        .into_inner();
+    if answer.adjustments.is_empty() {
+        println!("no adjustments");
+    }
+    for adjustment in &answer.adjustments {
+        println!("{}", describe_adjustment(adjustment));
+    }
+    Ok(())
+}
+
+/// `jixiao frameworks`: every framework the evaluator loads, with the defaults.
+pub async fn frameworks(endpoint: &Endpoint) -> anyhow::Result<()> {
+    let mut client = connect(endpoint).await?;
+    let answer = client
+        .get_framework(pb::GetFrameworkRequest {
+            name: String::new(),
+        })
+        .await
+        .map_err(failed)?
+        .into_inner();
+    for framework in &answer.frameworks {
+        let defaults = if framework.default_for.is_empty() {
+            String::new()
+        } else {
+            format!(" (default for {})", framework.default_for.join(", "))
+        };
+        println!(
+            "{} v{}{defaults} [{}]: {}",
+            framework.name, framework.version, framework.origin, framework.description
+        );
+    }
+    Ok(())
 }

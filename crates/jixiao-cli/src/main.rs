@@ -117,6 +117,44 @@ enum Command {
         /// The database to replace, for example data/ingest.sqlite.
         database: PathBuf,
     },
+    /// Sets a reviewer's score for a row (its indicator code) or for `budget` of a subject's
+    /// period, with the reason (scope admin); prints the adjustment and the new snapshot's score.
+    Adjust {
+        /// Department code (of the project's department for a project).
+        department: String,
+        /// The period: a quarter (2022-Q2) or a year (2022).
+        period: String,
+        /// The row's indicator code, or `budget` for budget execution.
+        row: String,
+        /// The reviewer's score, in points (at most the row's weight).
+        score: String,
+        /// Why the score differs from the rules'.
+        #[arg(long)]
+        reason: String,
+        /// A project of the department.
+        #[arg(long, value_name = "CODE", default_value = "")]
+        project: String,
+        #[command(flatten)]
+        endpoint: admin::Endpoint,
+    },
+    /// Lists the adjustments of a subject's period with who made them, when, why, and whether
+    /// the latest snapshot applies them.
+    Adjustments {
+        /// Department code.
+        department: String,
+        /// The period.
+        period: String,
+        /// A project of the department.
+        #[arg(long, value_name = "CODE", default_value = "")]
+        project: String,
+        #[command(flatten)]
+        endpoint: admin::Endpoint,
+    },
+    /// Lists the scoring frameworks the evaluator loads and the default of each subject kind.
+    Frameworks {
+        #[command(flatten)]
+        endpoint: admin::Endpoint,
+    },
     /// Lists the latest evaluation runs.
     Runs {
         /// How many runs.
@@ -180,6 +218,32 @@ async fn run() -> anyhow::Result<()> {
             endpoint,
         } => admin::projects(&endpoint, department, year).await,
         Command::Runs { limit, endpoint } => admin::runs(&endpoint, limit).await,
+        Command::Adjust {
+            department,
+            period,
+            row,
+            score,
+            reason,
+            project,
+            endpoint,
+        } => {
+            let args = admin::AdjustArgs {
+                department,
+                period,
+                row,
+                score,
+                reason,
+                project,
+            };
+            admin::adjust(&endpoint, args).await
+        }
+        Command::Adjustments {
+            department,
+            period,
+            project,
+            endpoint,
+        } => admin::adjustments(&endpoint, department, period, project).await,
+        Command::Frameworks { endpoint } => admin::frameworks(&endpoint).await,
         Command::Health {
             url,
             service,

@@ -18,6 +18,6 @@ pub use catalog::{Catalog, MetricDef, Temporal};
 pub use decimal::{DecimalError, parse_plain_decimal};
 pub use department::{DepartmentCode, validate_code, validate_name};
 pub use period::{Grain, Period, PeriodError};
-pub use target::{Comparator, GroupWeights, Level1, Level2, Target, TargetInput};
+pub use target::{Comparator, GroupWeights, Level1, Level2, Target, TargetInput, WeightPlan};
 pub use unit::{MetricKind, Unit, not_held_exactly};
 pub use violation::Violation;

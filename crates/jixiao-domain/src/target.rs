@@ -280,12 +280,80 @@ impl GroupWeights {
             .collect()
     }
 
-    fn describe(&self) -> String {
-        self.groups()
+    /// What target rows must fill under these weights: the groups with a weight, budget
+    /// execution's weight outside the rows, and the rule.
+    pub fn plan(&self) -> WeightPlan {
+        WeightPlan {
+            framework: String::new(),
+            groups: self
+                .groups()
+                .into_iter()
+                .map(|level| (level, self.weight(level)))
+                .collect(),
+            reserved: self.budget,
+            reserved_by: "budget execution".to_owned(),
+            rule: self.rule,
+            aliases: Vec::new(),
+        }
+    }
+}
+
+/// What a target set's rows must fill under one framework (TABLES.md §3–4): the groups rows
+/// may use, each with the weight left to its rows; the weight carried outside the rows (budget
+/// execution's, and a framework's computed rows'); how weights are checked; and the labels the
+/// framework adds to the common vocabulary (部门决策 → 决策).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WeightPlan {
+    /// The framework's name, for messages; empty for the service's own `[group_weights]`.
+    pub framework: String,
+    /// Each group rows may use and the weight of its rows (points of 100), in report order.
+    pub groups: Vec<(Level1, Decimal)>,
+    /// Points of 100 weighed outside the rows.
+    pub reserved: Decimal,
+    /// What `reserved` is, for messages (`budget execution`, `budget execution and computed
+    /// rows`).
+    pub reserved_by: String,
+    /// `fixed` or `total_only`.
+    pub rule: GroupWeightRule,
+    /// Level-1 labels as written that name a group of this framework, read before the common
+    /// vocabulary ([`crate::written::read_level1`]).
+    pub aliases: Vec<(String, Level1)>,
+}
+
+impl WeightPlan {
+    /// The weight of `level`'s rows, or `None` when rows may not use that group.
+    pub fn weight(&self, level: Level1) -> Option<Decimal> {
+        self.groups
             .iter()
-            .map(|level| format!("{} {}", level.name_zh(), self.weight(*level).normalize()))
+            .find(|(group, _)| *group == level)
+            .map(|(_, weight)| *weight)
+    }
+
+    /// Reads a level-1 label: the framework's aliases first, then the common vocabulary.
+    ///
+    /// # Errors
+    /// The reader's reason when the label is neither.
+    pub fn read_level1(&self, label: &str) -> Result<Level1, String> {
+        let trimmed = label.trim();
+        self.aliases
+            .iter()
+            .find(|(alias, _)| alias == trimmed)
+            .map(|(_, level)| *level)
+            .map_or_else(|| trimmed.parse(), Ok)
+    }
+
+    fn describe(&self) -> String {
+        let groups = self
+            .groups
+            .iter()
+            .map(|(level, weight)| format!("{} {}", level.name_zh(), weight.normalize()))
             .collect::<Vec<_>>()
-            .join(", ")
+            .join(", ");
+        if self.framework.is_empty() {
+            groups
+        } else {
+            format!("{}: {groups}", self.framework)
+        }
     }
 }
 
@@ -320,6 +388,8 @@ pub struct TargetInput {
     /// 指标性质 as written: 正向 (higher is better) or 反向 (lower is better); it decides the
     /// comparator of a target written without one.
     pub direction: String,
+    /// The row's 得分 as the table printed it (optional; points, a plain decimal in [0, 100]).
+    pub reported_score: String,
 }
 
 /// A validated target row.
@@ -366,6 +436,9 @@ pub struct Target {
     /// The unit as written (人次, 宗, %), kept for display; empty when sent as a code.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub unit_word: String,
+    /// The row's 得分 as the table printed it (TABLES.md §5), in points.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reported_score: Option<Decimal>,
 }
 
 impl Target {
@@ -551,7 +624,7 @@ fn read_row_target(
 pub fn validate_targets(
     inputs: &[TargetInput],
     catalog: &Catalog,
-    group_weights: &GroupWeights,
+    plan: &WeightPlan,
 ) -> Result<Vec<Target>, Vec<Violation>> {
     let mut violations = Vec::new();
     if inputs.is_empty() {
@@ -592,13 +665,12 @@ pub fn validate_targets(
                 field_error(field, reason);
             }
         }
-        let level1 = input
-            .level1
-            .parse::<Level1>()
+        let level1 = plan
+            .read_level1(&input.level1)
             .map_err(|reason| field_error("level1", reason))
             .ok();
         if let Some(level) = level1
-            && group_weights.weight(level).is_zero()
+            && plan.weight(level).is_none()
         {
             field_error(
                 "level1",
@@ -606,7 +678,7 @@ pub fn validate_targets(
                     "group {} ({}) is not a group of this framework ({})",
                     level.name_zh(),
                     level.code(),
-                    group_weights.describe()
+                    plan.describe()
                 ),
             );
         }
@@ -672,6 +744,23 @@ pub fn validate_targets(
                 None
             }
         };
+        let reported_score = match input.reported_score.trim() {
+            "" => None,
+            text => match parse_plain_decimal(text) {
+                Ok(score) if score >= Decimal::ZERO && score <= Decimal::ONE_HUNDRED => Some(score),
+                Ok(_) => {
+                    field_error(
+                        "reported_score",
+                        format!("{text} is not a score of a 100-point table (0 to 100)"),
+                    );
+                    None
+                }
+                Err(error) => {
+                    field_error("reported_score", error.to_string());
+                    None
+                }
+            },
+        };
         let value_field = if input.target_text.trim().is_empty() {
             "target_value"
         } else {
@@ -728,11 +817,12 @@ pub fn validate_targets(
                 target_high: high,
                 kind: metric.is_none().then_some(read.unit.kind),
                 unit_word: read.unit_word,
+                reported_score,
             });
         }
     }
     if violations.is_empty() {
-        check_group_weights(&targets, group_weights, &mut violations);
+        check_group_weights(&targets, plan, &mut violations);
     }
     if violations.is_empty() {
         Ok(targets)
@@ -743,23 +833,20 @@ pub fn validate_targets(
 
 /// The weight rule of TABLES.md §3: `fixed`, each group's rows sum to its weight; `total_only`,
 /// every row's weight with the budget's adds up to 100.
-fn check_group_weights(
-    targets: &[Target],
-    group_weights: &GroupWeights,
-    violations: &mut Vec<Violation>,
-) {
-    let mut sums: BTreeMap<Level1, Decimal> = group_weights
-        .groups()
-        .into_iter()
-        .map(|level| (level, Decimal::ZERO))
+fn check_group_weights(targets: &[Target], plan: &WeightPlan, violations: &mut Vec<Violation>) {
+    let mut sums: BTreeMap<Level1, Decimal> = plan
+        .groups
+        .iter()
+        .filter(|(_, weight)| !weight.is_zero())
+        .map(|(level, _)| (*level, Decimal::ZERO))
         .collect();
     for target in targets {
         *sums.entry(target.level1).or_default() += target.weight;
     }
-    match group_weights.rule {
+    match plan.rule {
         GroupWeightRule::Fixed => {
             for (level, sum) in sums {
-                let expected = group_weights.weight(level);
+                let expected = plan.weight(level).unwrap_or_default();
                 if sum != expected {
                     violations.push(Violation::new(
                         "targets.weight",
@@ -776,7 +863,7 @@ fn check_group_weights(
         }
         GroupWeightRule::TotalOnly => {
             let rows: Decimal = sums.values().copied().sum();
-            let total = rows + group_weights.budget;
+            let total = rows + plan.reserved;
             if total != Decimal::ONE_HUNDRED {
                 let each = sums
                     .iter()
@@ -793,11 +880,12 @@ fn check_group_weights(
                 violations.push(Violation::new(
                     "targets.weight",
                     format!(
-                        "the weights of {each}: {} in all, and with budget execution's {} they make {}, but a target set must make 100 (its groups may differ from {} as long as they add up)",
+                        "the weights of {each}: {} in all, and with {}'s {} they make {}, but a target set must make 100 (its groups may differ from {} as long as they add up)",
                         rows.normalize(),
-                        group_weights.budget.normalize(),
+                        plan.reserved_by,
+                        plan.reserved.normalize(),
                         total.normalize(),
-                        group_weights.describe()
+                        plan.describe()
                     ),
                 ));
             }
@@ -847,8 +935,12 @@ mod tests {
             row("E1", "效益", "30"),
             satisfaction_row(),
         ];
-        let targets =
-            validate_targets(&inputs, &Catalog::starter(), &GroupWeights::default()).unwrap();
+        let targets = validate_targets(
+            &inputs,
+            &Catalog::starter(),
+            &GroupWeights::default().plan(),
+        )
+        .unwrap();
         assert_eq!(targets.len(), 4);
         assert_eq!(targets[1].level1, Level1::Output);
         assert_eq!(targets[0].unit, "count");
@@ -861,8 +953,12 @@ mod tests {
             row("E1", "效益", "30"),
             satisfaction_row(),
         ];
-        let violations =
-            validate_targets(&inputs, &Catalog::starter(), &GroupWeights::default()).unwrap_err();
+        let violations = validate_targets(
+            &inputs,
+            &Catalog::starter(),
+            &GroupWeights::default().plan(),
+        )
+        .unwrap_err();
         assert_eq!(violations.len(), 1);
         assert!(
             violations[0].description.contains("sum to 40"),
@@ -885,7 +981,7 @@ mod tests {
         let violations = validate_targets(
             &[bad_unit, bad_weight, satisfaction_row()],
             &Catalog::starter(),
-            &GroupWeights::default(),
+            &GroupWeights::default().plan(),
         )
         .unwrap_err();
         let fields: Vec<&str> = violations.iter().map(|v| v.field.as_str()).collect();
@@ -916,7 +1012,7 @@ mod tests {
         let targets = validate_targets(
             &[row("O1", "产出", "50"), qualitative, satisfaction_row()],
             &Catalog::starter(),
-            &GroupWeights::default(),
+            &GroupWeights::default().plan(),
         )
         .unwrap();
         assert_eq!(targets[1].target_canonical, Decimal::from(100));

@@ -29,9 +29,18 @@ pub struct EvaluatorConfig {
     pub ingest_token: Secret,
     /// TLS towards the ingestion service (use an `https://` endpoint).
     pub ingest_tls: ClientTls,
-    /// A framework file; empty: the shipped `central-2020`. Read again at every run, so that a
-    /// broken edit fails runs visibly instead of going unnoticed.
+    /// One framework file, loaded beside the shipped ones (it may replace a shipped one of the
+    /// same name) and the default of both subject kinds unless `default_frameworks` says
+    /// otherwise. Read again at every run, so that a broken edit fails runs visibly instead of
+    /// going unnoticed.
     pub framework_file: Option<PathBuf>,
+    /// A directory whose every `*.toml` file is a framework, loaded beside the shipped ones
+    /// (`central-2020`, `hubei-2020`, `hunan-department-2020`) at every run; a target set
+    /// names the framework it is scored under (TABLES.md §4).
+    pub frameworks_dir: Option<PathBuf>,
+    /// The framework of subjects whose target set names none: `department` (部门整体) and
+    /// `project` (项目支出); empty: `framework_file`'s, else `central-2020`.
+    pub default_frameworks: jixiao_scoring::DefaultFrameworks,
     /// How long a shutdown waits for requests and runs in flight, in seconds.
     pub shutdown_grace_seconds: u64,
     /// The schedule.
@@ -81,6 +90,8 @@ impl Default for EvaluatorConfig {
             ingest_token: Secret::default(),
             ingest_tls: ClientTls::default(),
             framework_file: None,
+            frameworks_dir: None,
+            default_frameworks: jixiao_scoring::DefaultFrameworks::default(),
             shutdown_grace_seconds: 30,
             schedule: ScheduleConfig::default(),
             auth: AuthConfig::default(),

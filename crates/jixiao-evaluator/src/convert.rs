@@ -4,11 +4,13 @@
 use chrono::{DateTime, Utc};
 use jixiao::evaluator::v1 as pb;
 use jixiao_scoring::{
-    BudgetScore, DeductionScore, Evaluation, Flag, Framework, IndicatorScore, Light,
+    Adjustment, BudgetScore, DeductionScore, Evaluation, Flag, Framework, IndicatorScore, Light,
 };
 use rust_decimal::Decimal;
 
-use crate::store::{RunRecord, RunStatus, SnapshotRecord, SnapshotSummary, Trigger};
+use crate::store::{
+    AdjustmentRecord, RunRecord, RunStatus, SnapshotRecord, SnapshotSummary, Trigger,
+};
 
 /// A protobuf timestamp.
 pub fn timestamp(time: &DateTime<Utc>) -> prost_types::Timestamp {
@@ -38,6 +40,7 @@ pub fn trigger(trigger: Trigger) -> pb::RunTrigger {
         Trigger::Manual => pb::RunTrigger::Manual,
         Trigger::CatchUp => pb::RunTrigger::CatchUp,
         Trigger::Retry => pb::RunTrigger::Retry,
+        Trigger::Adjustment => pb::RunTrigger::Adjustment,
     }
 }
 
@@ -153,6 +156,7 @@ pub fn snapshot(record: SnapshotRecord) -> pb::Snapshot {
         flags,
         targets_revision,
         input_digest,
+        adjustments,
     } = evaluation;
     pb::Snapshot {
         snapshot_id: summary.id.to_string(),
@@ -176,8 +180,57 @@ pub fn snapshot(record: SnapshotRecord) -> pb::Snapshot {
         indicator_total: two(indicator_total),
         deduction_total: two(deduction_total),
         targets_revision,
+        adjustments: adjustments
+            .into_iter()
+            .map(|outcome| {
+                adjustment(
+                    AdjustmentRecord {
+                        department_code: summary.department_code.clone(),
+                        project_code: summary.project_code.clone(),
+                        period: summary.period.clone(),
+                        adjustment: outcome.adjustment,
+                    },
+                    outcome.status.as_str(),
+                )
+            })
+            .collect(),
         project_code,
         project_name,
+    }
+}
+
+/// An adjustment as sent, with its status (`applied`, `stale`, `superseded`, or empty when
+/// no snapshot has it yet).
+pub fn adjustment(record: AdjustmentRecord, status: &str) -> pb::Adjustment {
+    let AdjustmentRecord {
+        department_code,
+        project_code,
+        period,
+        adjustment,
+    } = record;
+    let Adjustment {
+        id,
+        indicator_code,
+        computed_score,
+        adjusted_score,
+        reason,
+        adjusted_by,
+        adjusted_at,
+    } = adjustment;
+    pb::Adjustment {
+        adjustment_id: id.to_string(),
+        department_code,
+        project_code,
+        period,
+        indicator_code,
+        computed_score: two(computed_score),
+        adjusted_score: two(adjusted_score),
+        reason,
+        adjusted_by,
+        adjusted_at: jixiao_sqlite::time::parse(&adjusted_at)
+            .ok()
+            .map(|time| timestamp(&time)),
+        status: status.to_owned(),
     }
 }
 
@@ -191,6 +244,7 @@ fn budget_score(budget: BudgetScore) -> pb::BudgetExecution {
         weight,
         score,
         light: budget_light,
+        computed_score,
     } = budget;
     pb::BudgetExecution {
         executed: optional(executed, plain),
@@ -201,6 +255,7 @@ fn budget_score(budget: BudgetScore) -> pb::BudgetExecution {
         weight: plain(weight),
         score: two(score),
         light: light(budget_light).into(),
+        computed_score: optional(computed_score, two),
     }
 }
 
@@ -224,6 +279,9 @@ fn indicator(row: IndicatorScore) -> pb::IndicatorScore {
         target_text,
         actual_text,
         read_as,
+        formula,
+        computed_score,
+        reported_score,
     } = row;
     pb::IndicatorScore {
         indicator_code,
@@ -244,6 +302,9 @@ fn indicator(row: IndicatorScore) -> pb::IndicatorScore {
         target_text,
         actual_text,
         read_as,
+        formula,
+        computed_score: optional(computed_score, two),
+        reported_score: optional(reported_score, plain),
     }
 }
 
@@ -308,6 +369,7 @@ pub fn framework(framework: &Framework) -> pb::Framework {
                 code: group.code.code().to_owned(),
                 name: group.name.clone(),
                 weight: plain(group.weight),
+                aliases: group.aliases.clone(),
             })
             .collect(),
         grade_bands: framework
@@ -351,5 +413,27 @@ pub fn framework(framework: &Framework) -> pb::Framework {
             ("yellow_below", lights.yellow_below),
             ("blue_at_ratio", lights.blue_at_ratio),
         ]),
+        description: framework.description.clone(),
+        computed_rows: framework
+            .computed
+            .iter()
+            .map(|row| pb::ComputedRow {
+                code: row.code.clone(),
+                name: row.name.clone(),
+                group: row.group.code().to_owned(),
+                weight: plain(row.weight),
+                formula: row.formula.to_string(),
+                rule: serde_plain(&row.rule),
+            })
+            .collect(),
+        group_weights: serde_plain(&framework.group_weights),
     }
+}
+
+/// A unit enum's serde name (`points_off`, `total_only`).
+fn serde_plain<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|value| value.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }

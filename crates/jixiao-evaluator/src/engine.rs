@@ -4,13 +4,15 @@
 //! and records the rest as interrupted.
 
 use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use jixiao_domain::Period;
-use jixiao_scoring::{Evaluation, Framework, Inputs, evaluate, evaluate_project};
+use jixiao_scoring::{
+    Adjustment, Evaluation, FrameworkSources, Frameworks, Inputs, apply_adjustments, evaluate,
+    evaluate_project,
+};
 use tokio::sync::Notify;
 use tracing::{info, warn};
 
@@ -21,31 +23,25 @@ use crate::store::{
     Trigger,
 };
 
-/// Where the framework comes from: a file read at every run, or the shipped one.
+/// Where the frameworks come from: the shipped ones, a directory and a single file, read
+/// again at every run so that a broken edit fails runs visibly instead of going unnoticed.
 #[derive(Debug, Clone)]
 pub struct FrameworkSource {
-    file: Option<PathBuf>,
+    sources: FrameworkSources,
 }
 
 impl FrameworkSource {
-    /// The file, or the shipped `central-2020` when `None`.
-    pub fn new(file: Option<PathBuf>) -> Self {
-        Self { file }
+    /// Frameworks read from `sources` (the shipped ones alone when empty).
+    pub fn new(sources: FrameworkSources) -> Self {
+        Self { sources }
     }
 
-    /// Reads and validates the framework; returns it with its TOML text.
-    pub fn load(&self) -> Result<(Framework, String), String> {
-        let text = match &self.file {
-            Some(path) => std::fs::read_to_string(path).map_err(|error| {
-                format!("cannot read the framework file {}: {error}", path.display())
-            })?,
-            None => jixiao_scoring::CENTRAL_2020.to_owned(),
-        };
-        let framework = Framework::from_toml(&text).map_err(|error| match &self.file {
-            Some(path) => format!("{}: {error}", path.display()),
-            None => error.to_string(),
-        })?;
-        Ok((framework, text))
+    /// Reads and validates every framework.
+    ///
+    /// # Errors
+    /// Every problem, each naming its file and key.
+    pub fn load(&self) -> Result<Frameworks, String> {
+        Frameworks::load(&self.sources)
     }
 }
 
@@ -278,12 +274,23 @@ impl Engine {
         run: &RunRecord,
         period: Period,
     ) -> Result<Option<(RunRecord, Vec<SnapshotSummary>)>, (String, FailureKind)> {
-        let (framework, _) = self.framework.load().map_err(|reason| {
+        let frameworks = self.framework.load().map_err(|reason| {
             (
                 format!("invalid framework: {reason}"),
                 FailureKind::Framework,
             )
         })?;
+        let adjustments = self
+            .store
+            .adjustments_of_period(&period.to_string())
+            .await
+            .map_err(|error| {
+                tracing::error!(run_id = run.id, error = %error, "reading the adjustments failed");
+                (
+                    "reading the adjustments failed; the service log has the cause".to_owned(),
+                    FailureKind::Internal,
+                )
+            })?;
         let reading = Instant::now();
         let (inputs, counts) = inputs::fetch(
             &self.ingest,
@@ -344,11 +351,20 @@ impl Engine {
                     let workers: Vec<_> = codes
                         .chunks(share)
                         .map(|chunk| {
-                            let (framework, inputs) = (&framework, &inputs);
+                            let (frameworks, inputs, adjustments) =
+                                (&frameworks, &inputs, &adjustments);
                             scope.spawn(move || {
                                 chunk
                                     .iter()
-                                    .map(|subject| evaluate_one(framework, inputs, subject, period))
+                                    .map(|subject| {
+                                        evaluate_one(
+                                            frameworks,
+                                            inputs,
+                                            adjustments,
+                                            subject,
+                                            period,
+                                        )
+                                    })
                                     .collect::<Vec<_>>()
                             })
                         })
@@ -457,12 +473,15 @@ enum Subject {
 /// Most departments a run lists as not scored; past it, the last entry counts the rest.
 const MAX_LISTED_FAILURES: usize = 50;
 
-/// Scores one department. Scoring's arithmetic saturates instead of panicking; should any other
-/// panic remain, it fails this department alone, with its message as the reason, and the run
-/// goes on with the others.
+/// Scores one subject under the framework its target set names (or its kind's default) and
+/// applies its adjustments. A target set naming a framework that is not loaded fails this
+/// subject alone. Scoring's arithmetic saturates instead of panicking; should any other panic
+/// remain, it fails this subject alone, with its message as the reason, and the run goes on
+/// with the others.
 fn evaluate_one(
-    framework: &Framework,
+    frameworks: &Frameworks,
     inputs: &Inputs,
+    adjustments: &HashMap<(String, String), Vec<Adjustment>>,
     subject: &Subject,
     period: Period,
 ) -> Result<Evaluation, DepartmentFailure> {
@@ -470,9 +489,30 @@ fn evaluate_one(
         Subject::Department(code) => code.clone(),
         Subject::Project(code) => format!("project {code}"),
     };
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match subject {
-        Subject::Department(code) => evaluate(framework, inputs, code, period),
-        Subject::Project(code) => evaluate_project(framework, inputs, code, period),
+    let (named, project) = match subject {
+        Subject::Department(code) => (inputs.target_set(code), false),
+        Subject::Project(code) => (inputs.project_target_set(code), true),
+    };
+    let named = named.map_or("", |set| set.framework.as_str());
+    let framework = frameworks
+        .for_subject(named, project)
+        .map_err(|reason| DepartmentFailure {
+            department_code: code.clone(),
+            reason,
+        })?;
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let mut evaluation = match subject {
+            Subject::Department(code) => evaluate(framework, inputs, code, period),
+            Subject::Project(code) => evaluate_project(framework, inputs, code, period),
+        };
+        let key = (
+            evaluation.department_code.clone(),
+            evaluation.project_code.clone(),
+        );
+        if let Some(adjustments) = adjustments.get(&key) {
+            apply_adjustments(&mut evaluation, framework, adjustments);
+        }
+        evaluation
     }))
     .map_err(|payload| {
         let message: String = payload

@@ -229,6 +229,7 @@ fn target_set_from(target_set: pb::TargetSet) -> Result<TargetSet, InputsError> 
         targets,
         set_at: _,
         project_code: _,
+        framework,
     } = target_set;
     let targets = targets
         .into_iter()
@@ -254,7 +255,13 @@ fn target_set_from(target_set: pb::TargetSet) -> Result<TargetSet, InputsError> 
                 unit_as_written: _,
                 level1_as_written: _,
                 level2_as_written: _,
+                reported_score,
             } = target;
+            let reported_score = if reported_score.is_empty() {
+                None
+            } else {
+                Some(decimal("reported_score", &reported_score)?)
+            };
             let kind =
                 if measure_kind.is_empty() {
                     None
@@ -290,10 +297,15 @@ fn target_set_from(target_set: pb::TargetSet) -> Result<TargetSet, InputsError> 
                 target_text,
                 comparator_inferred,
                 unit_as_sent,
+                reported_score,
             })
         })
         .collect::<Result<Vec<_>, InputsError>>()?;
-    Ok(TargetSet { revision, targets })
+    Ok(TargetSet {
+        revision,
+        targets,
+        framework,
+    })
 }
 
 fn point_from(

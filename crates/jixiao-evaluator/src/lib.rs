@@ -54,7 +54,11 @@ impl EvaluatorServer {
     /// ingestion service need not be up: it is connected to at each run.
     pub async fn build(config: EvaluatorConfig) -> anyhow::Result<Self> {
         let address = jixiao_server::grpc::parse_address("listen", &config.listen)?;
-        let framework = FrameworkSource::new(config.framework_file.clone());
+        let framework = FrameworkSource::new(jixiao_scoring::FrameworkSources {
+            directory: config.frameworks_dir.clone(),
+            file: config.framework_file.clone(),
+            defaults: config.default_frameworks.clone(),
+        });
         framework
             .load()
             .map_err(|reason| anyhow::anyhow!("invalid framework: {reason}"))?;

@@ -10,7 +10,7 @@ use tonic::{Request, Response, Status};
 
 use crate::convert;
 use crate::engine::{Engine, FailureKind, RunError, RunRequest};
-use crate::store::{StoreError, Trigger};
+use crate::store::{AdjustmentInsert, NewAdjustment, StoreError, Trigger};
 
 const DEFAULT_PAGE_SIZE: u32 = 100;
 const MAX_PAGE_SIZE: u32 = 1000;
@@ -34,10 +34,9 @@ impl EvaluatorApi {
 pub fn scope_of(method: &str) -> Option<jixiao_server::auth::Scope> {
     use jixiao_server::auth::Scope;
     match method {
-        "RunEvaluation" => Some(Scope::Admin),
-        "GetScore" | "GetSnapshot" | "ListSnapshots" | "ListRuns" | "GetFramework" => {
-            Some(Scope::Read)
-        }
+        "RunEvaluation" | "AdjustScore" => Some(Scope::Admin),
+        "GetScore" | "GetSnapshot" | "ListSnapshots" | "ListRuns" | "GetFramework"
+        | "ListAdjustments" => Some(Scope::Read),
         _ => None,
     }
 }
@@ -340,13 +339,314 @@ impl EvaluatorService for EvaluatorApi {
         &self,
         request: Request<pb::GetFrameworkRequest>,
     ) -> Result<Response<pb::GetFrameworkResponse>, Status> {
-        let pb::GetFrameworkRequest {} = request.into_inner();
-        let (framework, source) = self.engine.framework().load().map_err(|reason| {
+        let pb::GetFrameworkRequest { name } = request.into_inner();
+        let frameworks = self.engine.framework().load().map_err(|reason| {
             Status::failed_precondition(format!("invalid framework: {reason}"))
         })?;
+        let name = name.trim();
+        let loaded = if name.is_empty() {
+            frameworks.default_department()
+        } else {
+            frameworks.get(name).ok_or_else(|| {
+                invalid(&[Violation::new(
+                    "name",
+                    format!(
+                        "no framework is named {name:?}; loaded: {}",
+                        frameworks.names().join(", ")
+                    ),
+                )])
+            })?
+        };
+        let summaries = frameworks
+            .iter()
+            .map(|other| {
+                let mut default_for = Vec::new();
+                if other.framework.name == frameworks.default_department().framework.name {
+                    default_for.push("department".to_owned());
+                }
+                if other.framework.name == frameworks.default_project().framework.name {
+                    default_for.push("project".to_owned());
+                }
+                pb::FrameworkSummary {
+                    name: other.framework.name.clone(),
+                    version: other.framework.version.clone(),
+                    description: other.framework.description.clone(),
+                    origin: other.origin.clone(),
+                    default_for,
+                }
+            })
+            .collect();
         Ok(Response::new(pb::GetFrameworkResponse {
-            framework: Some(convert::framework(&framework)),
-            source,
+            framework: Some(convert::framework(&loaded.framework)),
+            source: loaded.source.clone(),
+            frameworks: summaries,
+        }))
+    }
+
+    async fn adjust_score(
+        &self,
+        request: Request<pb::AdjustScoreRequest>,
+    ) -> Result<Response<pb::AdjustScoreResponse>, Status> {
+        let adjusted_by = jixiao_server::auth::principal(&request)?.name;
+        let request = request.into_inner();
+        let digest = {
+            use prost::Message;
+            let content = pb::AdjustScoreRequest {
+                request_id: String::new(),
+                ..request.clone()
+            };
+            Sha256::digest(content.encode_to_vec())
+                .iter()
+                .map(|byte| format!("{byte:02x}"))
+                .collect::<String>()
+        };
+        let pb::AdjustScoreRequest {
+            department_code,
+            project_code,
+            period,
+            indicator_code,
+            score,
+            reason,
+            request_id,
+        } = request;
+        let mut violations = Vec::new();
+        if let Err(reason) = validate_code(&department_code) {
+            violations.push(Violation::new("department_code", reason));
+        }
+        if !project_code.is_empty()
+            && let Err(reason) = validate_code(&project_code)
+        {
+            violations.push(Violation::new("project_code", reason));
+        }
+        let parsed = evaluable_period("period", &period, &mut violations);
+        if indicator_code.trim().is_empty() {
+            violations.push(Violation::new(
+                "indicator_code",
+                "name the row (its indicator code) or \"budget\" for budget execution",
+            ));
+        }
+        let adjusted = match jixiao_domain::parse_plain_decimal(&score) {
+            Ok(value) if value < rust_decimal::Decimal::ZERO => {
+                violations.push(Violation::new("score", "must not be negative"));
+                None
+            }
+            Ok(value) => Some(value),
+            Err(error) => {
+                violations.push(Violation::new("score", error.to_string()));
+                None
+            }
+        };
+        if let Err(problem) = jixiao_domain::department::validate_text(&reason, true, 1000) {
+            violations.push(Violation::new("reason", problem));
+        }
+        if let Err(problem) = jixiao_domain::department::validate_text(&request_id, false, 128) {
+            violations.push(Violation::new("request_id", problem));
+        }
+        let (Some(parsed), Some(adjusted)) = (parsed, adjusted) else {
+            return Err(invalid(&violations));
+        };
+        if !violations.is_empty() {
+            return Err(invalid(&violations));
+        }
+        let period = parsed.to_string();
+        let store = self.engine.store();
+        let subject = if project_code.is_empty() {
+            department_code.clone()
+        } else {
+            format!("project {project_code}")
+        };
+        let latest = store
+            .latest_snapshot(&department_code, &project_code, &period)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| {
+                Status::failed_precondition(format!(
+                    "{subject} has no snapshot for {period} yet: run the evaluation first (RunEvaluation), then adjust its scores"
+                ))
+            })?;
+        let record = store
+            .snapshot(latest.id)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| Status::internal("the latest snapshot vanished"))?;
+        let evaluation = &record.evaluation;
+        let (computed, weight) = if indicator_code == jixiao_scoring::BUDGET_ROW {
+            (
+                evaluation
+                    .budget
+                    .computed_score
+                    .unwrap_or(evaluation.budget.score),
+                evaluation.budget.weight,
+            )
+        } else {
+            let row = evaluation
+                .indicators
+                .iter()
+                .find(|row| row.indicator_code == indicator_code)
+                .ok_or_else(|| {
+                    let codes: Vec<&str> = evaluation
+                        .indicators
+                        .iter()
+                        .map(|row| row.indicator_code.as_str())
+                        .collect();
+                    invalid(&[Violation::new(
+                        "indicator_code",
+                        format!(
+                            "{indicator_code:?} is not a row of snapshot {} ({}; or \"budget\")",
+                            latest.id,
+                            codes.join(", ")
+                        ),
+                    )])
+                })?;
+            (row.computed_score.unwrap_or(row.score), row.weight)
+        };
+        if adjusted > weight {
+            return Err(invalid(&[Violation::new(
+                "score",
+                format!(
+                    "{} is more than the row's weight {}",
+                    adjusted.normalize(),
+                    weight.normalize()
+                ),
+            )]));
+        }
+        let inserted = store
+            .insert_adjustment(NewAdjustment {
+                department_code: department_code.clone(),
+                project_code: project_code.clone(),
+                period: period.clone(),
+                indicator_code,
+                computed_score: computed,
+                adjusted_score: adjusted,
+                reason: reason.trim().to_owned(),
+                adjusted_by,
+                request: (!request_id.is_empty()).then(|| (request_id.clone(), digest)),
+            })
+            .await
+            .map_err(internal)?;
+        let record = match inserted {
+            AdjustmentInsert::Created(record) | AdjustmentInsert::Existing(record) => record,
+            AdjustmentInsert::RequestIdReused => {
+                return Err(Status::already_exists(format!(
+                    "request id {request_id:?} was already used by a different request; use a new request_id for a new request"
+                )));
+            }
+        };
+        tracing::info!(
+            adjustment_id = record.adjustment.id,
+            department = %department_code,
+            project = %project_code,
+            period = %period,
+            row = %record.adjustment.indicator_code,
+            by = %record.adjustment.adjusted_by,
+            "score adjusted"
+        );
+        // The adjusted snapshot is made by a run of the subject's department, like any other:
+        // the computed snapshot stays, and later runs carry the adjustment.
+        let run_request = RunRequest {
+            period: parsed,
+            department_codes: vec![department_code.clone()],
+            trigger: Trigger::Adjustment,
+            attempt: 1,
+            request: None,
+        };
+        let engine = Arc::clone(&self.engine);
+        let report = tokio::spawn(async move { engine.run(run_request).await })
+            .await
+            .map_err(|error| Status::internal(format!("the run task failed: {error}")))?
+            .map_err(|error| {
+                Status::unavailable(format!(
+                    "adjustment {} is recorded, but the snapshot with it could not be made now ({error}); the next run of {period} applies it",
+                    record.adjustment.id
+                ))
+            })?;
+        let snapshot = report
+            .snapshots
+            .into_iter()
+            .find(|summary| {
+                summary.department_code == department_code && summary.project_code == project_code
+            })
+            .ok_or_else(|| {
+                Status::unavailable(format!(
+                    "adjustment {} is recorded, but the run did not score {subject}; its failures are in ListRuns",
+                    record.adjustment.id
+                ))
+            })?;
+        let status = store
+            .snapshot(snapshot.id)
+            .await
+            .map_err(internal)?
+            .and_then(|stored| {
+                stored
+                    .evaluation
+                    .adjustments
+                    .iter()
+                    .find(|outcome| outcome.adjustment.id == record.adjustment.id)
+                    .map(|outcome| outcome.status.as_str())
+            })
+            .unwrap_or("");
+        Ok(Response::new(pb::AdjustScoreResponse {
+            adjustment: Some(convert::adjustment(record, status)),
+            snapshot: Some(convert::summary(snapshot)),
+        }))
+    }
+
+    async fn list_adjustments(
+        &self,
+        request: Request<pb::ListAdjustmentsRequest>,
+    ) -> Result<Response<pb::ListAdjustmentsResponse>, Status> {
+        let pb::ListAdjustmentsRequest {
+            department_code,
+            project_code,
+            period,
+        } = request.into_inner();
+        let mut violations = Vec::new();
+        if let Err(reason) = validate_code(&department_code) {
+            violations.push(Violation::new("department_code", reason));
+        }
+        if !project_code.is_empty()
+            && let Err(reason) = validate_code(&project_code)
+        {
+            violations.push(Violation::new("project_code", reason));
+        }
+        let parsed = evaluable_period("period", &period, &mut violations);
+        let Some(parsed) = parsed.filter(|_| violations.is_empty()) else {
+            return Err(invalid(&violations));
+        };
+        let period = parsed.to_string();
+        let store = self.engine.store();
+        let records = store
+            .adjustments(&department_code, &project_code, &period)
+            .await
+            .map_err(internal)?;
+        let statuses: std::collections::HashMap<i64, &'static str> = match store
+            .latest_snapshot(&department_code, &project_code, &period)
+            .await
+            .map_err(internal)?
+        {
+            Some(latest) => store
+                .snapshot(latest.id)
+                .await
+                .map_err(internal)?
+                .map(|stored| {
+                    stored
+                        .evaluation
+                        .adjustments
+                        .iter()
+                        .map(|outcome| (outcome.adjustment.id, outcome.status.as_str()))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            None => Default::default(),
+        };
+        Ok(Response::new(pb::ListAdjustmentsResponse {
+            adjustments: records
+                .into_iter()
+                .map(|record| {
+                    let status = statuses.get(&record.adjustment.id).copied().unwrap_or("");
+                    convert::adjustment(record, status)
+                })
+                .collect(),
         }))
     }
 }

@@ -1,12 +1,15 @@
-//! The evaluator's SQLite file: runs, immutable snapshots, and the schedule's progress. WAL,
+//! The evaluator's SQLite file: runs, immutable snapshots, reviewer adjustments, and the
+//! schedule's progress. WAL,
 //! one writer connection whose transactions begin with `BEGIN IMMEDIATE`, a read pool.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
-use jixiao_scoring::Evaluation;
+use jixiao_scoring::{Adjustment, Evaluation};
 use jixiao_sqlite::{OpenError, PoolOptions, open_pools};
+use rust_decimal::Decimal;
 use sqlx::sqlite::{SqlitePool, SqliteRow};
 use sqlx::{QueryBuilder, Row, Sqlite};
 
@@ -48,6 +51,8 @@ pub enum Trigger {
     CatchUp,
     /// Another attempt after a failed or interrupted run.
     Retry,
+    /// AdjustScore: a new snapshot with a reviewer's adjustment.
+    Adjustment,
 }
 
 impl Trigger {
@@ -58,6 +63,7 @@ impl Trigger {
             Trigger::Manual => "manual",
             Trigger::CatchUp => "catch_up",
             Trigger::Retry => "retry",
+            Trigger::Adjustment => "adjustment",
         }
     }
 }
@@ -71,6 +77,7 @@ impl FromStr for Trigger {
             "manual" => Ok(Trigger::Manual),
             "catch_up" => Ok(Trigger::CatchUp),
             "retry" => Ok(Trigger::Retry),
+            "adjustment" => Ok(Trigger::Adjustment),
             other => Err(StoreError::Corrupt(format!("trigger {other:?}"))),
         }
     }
@@ -202,6 +209,83 @@ pub enum RunStart {
     RequestIdReused,
 }
 
+/// A reviewer's adjustment of a subject's period (TABLES.md §5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdjustmentRecord {
+    /// Department of the subject.
+    pub department_code: String,
+    /// Project of the subject; empty department-wide.
+    pub project_code: String,
+    /// Period.
+    pub period: String,
+    /// The adjustment as scoring applies it.
+    pub adjustment: Adjustment,
+}
+
+/// An adjustment to record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAdjustment {
+    /// Department of the subject.
+    pub department_code: String,
+    /// Project of the subject; empty department-wide.
+    pub project_code: String,
+    /// Period.
+    pub period: String,
+    /// The row, or `budget`.
+    pub indicator_code: String,
+    /// The computed score it is made on.
+    pub computed_score: Decimal,
+    /// The reviewer's score.
+    pub adjusted_score: Decimal,
+    /// Why.
+    pub reason: String,
+    /// Who.
+    pub adjusted_by: String,
+    /// The client's request id and the digest of its request.
+    pub request: Option<(String, String)>,
+}
+
+/// How recording an adjustment went.
+#[derive(Debug)]
+pub enum AdjustmentInsert {
+    /// A new adjustment.
+    Created(AdjustmentRecord),
+    /// One with the same request id and content exists.
+    Existing(AdjustmentRecord),
+    /// The request id was used for another request.
+    RequestIdReused,
+}
+
+fn adjustment_from_row(row: &SqliteRow) -> StoreResult<AdjustmentRecord> {
+    let decimal = |column: &str| -> StoreResult<Decimal> {
+        row.get::<String, _>(column)
+            .parse()
+            .map_err(|_| StoreError::Corrupt(format!("adjustment {column}")))
+    };
+    Ok(AdjustmentRecord {
+        department_code: row.get("department_code"),
+        project_code: row.get("project_code"),
+        period: row.get("period"),
+        adjustment: Adjustment {
+            id: row.get("id"),
+            indicator_code: row.get("indicator_code"),
+            computed_score: decimal("computed_score")?,
+            adjusted_score: decimal("adjusted_score")?,
+            reason: row.get("reason"),
+            adjusted_by: row.get("adjusted_by"),
+            adjusted_at: row.get("adjusted_at"),
+        },
+    })
+}
+
+/// The columns of an adjustment, for `concat!` into static SQL.
+macro_rules! adjustment_columns {
+    () => {
+        "id, department_code, project_code, period, indicator_code, computed_score, \
+         adjusted_score, reason, adjusted_by, adjusted_at"
+    };
+}
+
 /// The evaluator's storage.
 #[derive(Debug, Clone)]
 pub struct EvaluatorStore {
@@ -291,6 +375,98 @@ impl EvaluatorStore {
                 OpenError::Io { path, source } => StoreError::Io { path, source },
             })?;
         Ok(Self { writer, readers })
+    }
+
+    /// Records an adjustment, unless its request id was seen: then the stored one (same
+    /// content) or [`AdjustmentInsert::RequestIdReused`].
+    pub async fn insert_adjustment(&self, new: NewAdjustment) -> StoreResult<AdjustmentInsert> {
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        if let Some((request_id, digest)) = &new.request {
+            let existing = sqlx::query(concat!(
+                "SELECT ",
+                adjustment_columns!(),
+                ", request_digest FROM adjustments WHERE request_id = ?"
+            ))
+            .bind(request_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(row) = existing {
+                let stored: Option<String> = row.get("request_digest");
+                return Ok(if stored.as_deref() == Some(digest.as_str()) {
+                    AdjustmentInsert::Existing(adjustment_from_row(&row)?)
+                } else {
+                    AdjustmentInsert::RequestIdReused
+                });
+            }
+        }
+        let row = sqlx::query(concat!(
+            "INSERT INTO adjustments (department_code, project_code, period, indicator_code, \
+               computed_score, adjusted_score, reason, adjusted_by, adjusted_at, request_id, \
+               request_digest) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING ",
+            adjustment_columns!()
+        ))
+        .bind(&new.department_code)
+        .bind(&new.project_code)
+        .bind(&new.period)
+        .bind(&new.indicator_code)
+        .bind(new.computed_score.to_string())
+        .bind(new.adjusted_score.to_string())
+        .bind(&new.reason)
+        .bind(&new.adjusted_by)
+        .bind(format_time(&now()))
+        .bind(new.request.as_ref().map(|(id, _)| id))
+        .bind(new.request.as_ref().map(|(_, digest)| digest))
+        .fetch_one(&mut *tx)
+        .await?;
+        let record = adjustment_from_row(&row)?;
+        tx.commit().await?;
+        Ok(AdjustmentInsert::Created(record))
+    }
+
+    /// The adjustments of a subject's period, oldest first.
+    pub async fn adjustments(
+        &self,
+        department_code: &str,
+        project_code: &str,
+        period: &str,
+    ) -> StoreResult<Vec<AdjustmentRecord>> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            adjustment_columns!(),
+            " FROM adjustments WHERE period = ? AND department_code = ? AND project_code = ? \
+             ORDER BY id"
+        ))
+        .bind(period)
+        .bind(department_code)
+        .bind(project_code)
+        .fetch_all(&self.readers)
+        .await?;
+        rows.iter().map(adjustment_from_row).collect()
+    }
+
+    /// Every adjustment of a period, by subject (department, project), oldest first.
+    pub async fn adjustments_of_period(
+        &self,
+        period: &str,
+    ) -> StoreResult<HashMap<(String, String), Vec<Adjustment>>> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            adjustment_columns!(),
+            " FROM adjustments WHERE period = ? ORDER BY id"
+        ))
+        .bind(period)
+        .fetch_all(&self.readers)
+        .await?;
+        let mut by_subject: HashMap<(String, String), Vec<Adjustment>> = HashMap::new();
+        for row in &rows {
+            let record = adjustment_from_row(row)?;
+            by_subject
+                .entry((record.department_code, record.project_code))
+                .or_default()
+                .push(record.adjustment);
+        }
+        Ok(by_subject)
     }
 
     /// How many snapshots are stored.

@@ -29,8 +29,13 @@ pub struct IngestConfig {
     pub shutdown_grace_seconds: u64,
     /// Size limits.
     pub limits: Limits,
-    /// The weight of each level-1 group that a target set's weights must sum to.
+    /// The weight of each level-1 group that the weights of a target set naming no framework
+    /// must sum to.
     pub group_weights: GroupWeights,
+    /// A directory of framework files (`*.toml`), loaded beside the shipped ones at start: a
+    /// target set naming a framework is checked against its groups, computed rows and budget
+    /// weight (TABLES.md §4). Point the evaluator's `frameworks_dir` at the same directory.
+    pub frameworks_dir: Option<PathBuf>,
     /// Metrics added to the starter catalog.
     pub metrics: Vec<MetricDef>,
     /// Bearer tokens; none: the service runs open.
@@ -72,6 +77,7 @@ impl Default for IngestConfig {
             shutdown_grace_seconds: 10,
             limits: Limits::default(),
             group_weights: GroupWeights::default(),
+            frameworks_dir: None,
             metrics: Vec::new(),
             auth: AuthConfig::default(),
             tls: ServerTls::default(),
@@ -168,6 +174,18 @@ impl IngestConfig {
     }
 
     /// The catalog: the starter metrics plus the configured ones.
+    pub fn frameworks(&self) -> anyhow::Result<jixiao_scoring::Frameworks> {
+        jixiao_scoring::Frameworks::load(&jixiao_scoring::FrameworkSources {
+            directory: self.frameworks_dir.clone(),
+            ..Default::default()
+        })
+        .map_err(|reason| anyhow::anyhow!("frameworks: {reason}"))
+    }
+
+    /// The catalog: the starter metrics and the configured ones.
+    ///
+    /// # Errors
+    /// When a configured metric is invalid or reuses a code.
     pub fn catalog(&self) -> anyhow::Result<Catalog> {
         Catalog::starter()
             .with_extra(self.metrics.clone())

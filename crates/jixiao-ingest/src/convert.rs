@@ -230,6 +230,7 @@ pub fn target_input(target: pb::Target) -> TargetInput {
         unit_as_written: _,
         level1_as_written: _,
         level2_as_written: _,
+        reported_score,
     } = target;
     TargetInput {
         indicator_code,
@@ -243,6 +244,7 @@ pub fn target_input(target: pb::Target) -> TargetInput {
         weight,
         target_text,
         direction,
+        reported_score,
     }
 }
 
@@ -266,6 +268,7 @@ pub fn target(target: Target, catalog: &Catalog) -> pb::Target {
         target_high,
         kind,
         unit_word,
+        reported_score,
     } = target;
     let canonical_unit = catalog
         .get(&metric_code)
@@ -300,6 +303,9 @@ pub fn target(target: Target, catalog: &Catalog) -> pb::Target {
         unit_as_written: unit_word,
         level1_as_written: level1_text,
         level2_as_written: level2_text,
+        reported_score: reported_score
+            .map(|score| score.to_string())
+            .unwrap_or_default(),
     }
 }
 
@@ -311,6 +317,7 @@ pub fn target_set(record: TargetSetRecord, catalog: &Catalog) -> pb::TargetSet {
         year,
         revision,
         targets,
+        framework,
         set_at,
     } = record;
     pb::TargetSet {
@@ -323,6 +330,7 @@ pub fn target_set(record: TargetSetRecord, catalog: &Catalog) -> pb::TargetSet {
             .map(|row| target(row, catalog))
             .collect(),
         set_at: Some(timestamp(&set_at)),
+        framework,
     }
 }
 

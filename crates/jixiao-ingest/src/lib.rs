@@ -103,6 +103,7 @@ impl IngestServer {
             store.clone(),
             config.catalog()?,
             config.group_weights.clone(),
+            config.frameworks()?,
             config.limits.clone(),
             ingest_metrics,
         );

@@ -27,6 +27,7 @@ pub struct IngestApi<S> {
     store: S,
     catalog: Arc<Catalog>,
     group_weights: GroupWeights,
+    frameworks: jixiao_scoring::Frameworks,
     limits: Limits,
     requests: Arc<Semaphore>,
     streams: Arc<Semaphore>,
@@ -34,12 +35,14 @@ pub struct IngestApi<S> {
 }
 
 impl<S: IngestStore> IngestApi<S> {
-    /// A service storing into `store`, validating against `catalog` and `group_weights`.
-    /// Points stored and refused are counted into `metrics`.
+    /// A service storing into `store`, validating against `catalog`, and target sets against
+    /// `group_weights` or the framework they name among `frameworks`. Points stored and
+    /// refused are counted into `metrics`.
     pub fn new(
         store: S,
         catalog: Catalog,
         group_weights: GroupWeights,
+        frameworks: jixiao_scoring::Frameworks,
         limits: Limits,
         metrics: IngestMetrics,
     ) -> Self {
@@ -48,6 +51,7 @@ impl<S: IngestStore> IngestApi<S> {
             store,
             catalog: Arc::new(catalog),
             group_weights,
+            frameworks,
             requests: Arc::new(Semaphore::new(limits.max_concurrent_requests.max(1))),
             streams: Arc::new(Semaphore::new(limits.max_concurrent_streams.max(1))),
             limits,
@@ -299,6 +303,7 @@ impl<S: IngestStore> IngestService for IngestApi<S> {
             targets,
             request_id,
             project_code,
+            framework,
         } = request.into_inner();
         let digest = convert::digest(&pb::SetTargetsRequest {
             department_code: department_code.clone(),
@@ -306,6 +311,7 @@ impl<S: IngestStore> IngestService for IngestApi<S> {
             targets: targets.clone(),
             request_id: String::new(),
             project_code: project_code.clone(),
+            framework: framework.clone(),
         });
         let mut violations = Violations::default();
         convert::check_request_id(&request_id, &mut violations);
@@ -315,7 +321,22 @@ impl<S: IngestStore> IngestService for IngestApi<S> {
         convert::check_optional_code("project_code", &project_code, &mut violations);
         convert::check_year("year", year, &mut violations);
         let inputs: Vec<_> = targets.into_iter().map(convert::target_input).collect();
-        let validated = match validate_targets(&inputs, &self.catalog, &self.group_weights) {
+        let framework = framework.trim().to_owned();
+        let plan = if framework.is_empty() {
+            self.group_weights.plan()
+        } else if let Some(loaded) = self.frameworks.get(&framework) {
+            loaded.framework.weight_plan()
+        } else {
+            violations.push(
+                "framework",
+                format!(
+                    "no framework is named {framework:?}; this service knows {}",
+                    self.frameworks.names().join(", ")
+                ),
+            );
+            self.group_weights.plan()
+        };
+        let validated = match validate_targets(&inputs, &self.catalog, &plan) {
             Ok(validated) => validated,
             Err(target_violations) => {
                 violations.extend(target_violations);
@@ -331,6 +352,7 @@ impl<S: IngestStore> IngestService for IngestApi<S> {
                 department_code,
                 project_code,
                 year,
+                framework,
                 validated,
                 Self::idempotency(&request_id, "SetTargets", digest),
             )

@@ -11,8 +11,17 @@ use sha2::{Digest, Sha256};
 use crate::arith;
 use crate::framework::{
     AtMostRule, BudgetDenominator, BudgetScoring, EqualRule, Framework, OverAchievementRule,
+    ValueBand,
 };
 use crate::inputs::{Inputs, Point, TargetRow};
+use rules::ValueRule;
+
+pub use adjust::{Adjustment, AdjustmentOutcome, AdjustmentStatus, BUDGET_ROW, apply_adjustments};
+
+mod adjust;
+mod computed;
+mod reported;
+mod rules;
 
 const EXECUTED: &str = "budget.executed";
 const ADJUSTED: &str = "budget.adjusted";
@@ -77,6 +86,9 @@ pub struct BudgetScore {
     pub score: Decimal,
     /// The spending light.
     pub light: Light,
+    /// The score the rules gave, when a reviewer's adjustment replaced it in `score`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub computed_score: Option<Decimal>,
 }
 
 /// One target row, explained.
@@ -121,6 +133,15 @@ pub struct IndicatorScore {
     /// How the target and the actual were read (`comparator inferred`, `达成, default 100%`).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub read_as: String,
+    /// A computed row's formula (TABLES.md §4); empty for a target set's row.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub formula: String,
+    /// The score the rules gave, when a reviewer's adjustment replaced it in `score`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub computed_score: Option<Decimal>,
+    /// The row's 得分 as the table printed it, when it was pushed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reported_score: Option<Decimal>,
 }
 
 /// What a self-reported row's actual gives (TABLES.md §3).
@@ -204,8 +225,19 @@ pub struct Evaluation {
     pub flags: Vec<Flag>,
     /// Revision of the target set used (0 without one).
     pub targets_revision: i64,
-    /// SHA-256 of the inputs that counted, hexadecimal.
+    /// SHA-256 of the inputs that counted, hexadecimal; with adjustments, of the inputs and
+    /// the adjustments.
     pub input_digest: String,
+    /// The subject's adjustments for the period and what became of each (TABLES.md §5).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub adjustments: Vec<AdjustmentOutcome>,
+}
+
+/// The total: budget execution and the rows, less the deductions, within [0, 100].
+pub(crate) fn total_of(budget: Decimal, rows: Decimal, deductions: Decimal) -> Decimal {
+    arith::sub(arith::add(budget, rows), deductions)
+        .max(Decimal::ZERO)
+        .min(Decimal::from(100))
 }
 
 /// Rounds to 2 decimals, half away from zero.
@@ -403,13 +435,14 @@ fn evaluate_subject(
         );
     }
     context.check_weights(rows);
-    let indicators: Vec<IndicatorScore> = rows.iter().map(|row| context.indicator(row)).collect();
+    let mut indicators: Vec<IndicatorScore> =
+        rows.iter().map(|row| context.indicator(row)).collect();
+    indicators.extend(framework.computed.iter().map(|row| context.computed(row)));
+    context.reported_scores(&budget, &indicators);
     let indicator_total = arith::sum(indicators.iter().map(|row| row.score));
     let deductions = context.deductions();
     let deduction_total = arith::sum(deductions.iter().map(|rule| rule.amount));
-    let total = arith::sub(arith::add(budget.score, indicator_total), deduction_total)
-        .max(Decimal::ZERO)
-        .min(Decimal::from(100));
+    let total = total_of(budget.score, indicator_total, deduction_total);
     context.budget_flags(&budget, indicator_total);
     context.reported_total(total);
     for (code, count) in std::mem::take(&mut context.flag_counts) {
@@ -467,6 +500,7 @@ fn evaluate_subject(
         flags: context.flags,
         targets_revision: target_set.map_or(0, |set| set.revision),
         input_digest: digest.iter().map(|byte| format!("{byte:02x}")).collect(),
+        adjustments: Vec::new(),
     }
 }
 
@@ -845,7 +879,12 @@ impl<'a> Context<'a> {
             weight,
             score: Decimal::ZERO,
             light: Light::None,
+            computed_score: None,
         };
+        if self.framework.budget.rule == BudgetScoring::None {
+            // The framework judges the budget through its own rows (R14): no score, no flags.
+            return budget;
+        }
         match (executed, adjusted) {
             (_, None) => self.flag(
                 "missing_budget",
@@ -889,32 +928,35 @@ impl<'a> Context<'a> {
                 let percent_progress = arith::mul(progress, hundred);
                 budget.rate = Some(round2(arith::mul(rate, hundred)));
                 budget.progress = Some(round2(percent_progress));
-                let raw = match rule.rule {
-                    BudgetScoring::Linear => arith::mul(weight, progress),
-                    BudgetScoring::Threshold => {
-                        let full_at = rule.full_at.unwrap_or(hundred);
-                        if percent_progress >= full_at {
-                            weight
-                        } else if let Some(per_point) = rule.points_per_point {
-                            arith::sub(
-                                weight,
-                                arith::mul(arith::sub(full_at, percent_progress), per_point),
-                            )
-                        } else {
-                            arith::div(arith::mul(weight, percent_progress), full_at)
-                        }
-                    }
-                    BudgetScoring::Bands => rule
-                        .bands
-                        .iter()
-                        .find(|band| percent_progress >= band.min_percent)
-                        .map_or(Decimal::ZERO, |band| band.score),
-                    BudgetScoring::None => Decimal::ZERO,
+                // Budget execution is a computed row judged on time progress (TABLES.md §4):
+                // its rule is one of the rules computed rows use.
+                let bands: Vec<ValueBand> = rule
+                    .bands
+                    .iter()
+                    .map(|band| ValueBand {
+                        at_least: Some(band.min_percent),
+                        at_most: None,
+                        score: band.score,
+                    })
+                    .collect();
+                let value_rule = match rule.rule {
+                    BudgetScoring::Linear => ValueRule::Proportional {
+                        limit: hundred,
+                        inverse: false,
+                    },
+                    BudgetScoring::Threshold => ValueRule::Threshold {
+                        full_at: rule.full_at.unwrap_or(hundred),
+                        per_point: rule.points_per_point,
+                    },
+                    BudgetScoring::Bands => ValueRule::Bands(&bands),
+                    BudgetScoring::None => ValueRule::Value,
                 };
-                budget.score = self
-                    .framework
-                    .rounding
-                    .round(raw.max(Decimal::ZERO).min(weight));
+                let raw = if rule.rule == BudgetScoring::None {
+                    Decimal::ZERO
+                } else {
+                    value_rule.score(weight, percent_progress)
+                };
+                budget.score = self.framework.rounding.round(raw);
                 budget.light = self.light_for_progress(percent_progress);
             }
         }
@@ -933,7 +975,11 @@ impl<'a> Context<'a> {
                         .filter(|row| row.level1 == level)
                         .map(|row| row.weight),
                 );
-                (level, sum, self.framework.group_weight(level))
+                let expected = arith::sub(
+                    self.framework.group_weight(level),
+                    self.framework.computed_weight(level),
+                );
+                (level, sum, expected)
             })
             .filter(|(_, sum, expected)| !sum.is_zero() || !expected.is_zero())
             .collect();
@@ -941,7 +987,8 @@ impl<'a> Context<'a> {
             return;
         }
         let rows_total = arith::sum(sums.iter().map(|(_, sum, _)| *sum));
-        let total = arith::add(rows_total, self.framework.budget.weight);
+        let reserved = self.framework.weight_plan().reserved;
+        let total = arith::add(rows_total, reserved);
         if self.framework.group_weights == GroupWeightRule::TotalOnly
             && total == Decimal::ONE_HUNDRED
         {
@@ -957,9 +1004,10 @@ impl<'a> Context<'a> {
                 })
                 .collect();
             let message = format!(
-                "the target set weighs its groups {}; with budget execution's {} they make 100, so the set's own weights count",
+                "the target set weighs its groups {}; with the {} points of {} they make 100, so the set's own weights count",
                 each.join(", "),
-                show(self.framework.budget.weight)
+                show(reserved),
+                self.framework.weight_plan().reserved_by
             );
             let mut figures: Vec<(&str, String)> = sums
                 .iter()
@@ -1223,6 +1271,9 @@ impl<'a> Context<'a> {
             target_text: row.target_text.clone(),
             actual_text,
             read_as,
+            formula: String::new(),
+            computed_score: None,
+            reported_score: row.reported_score,
         };
         if !self.framework.allows(row.comparator) {
             let message = format!(

@@ -51,6 +51,10 @@ pub struct Framework {
     pub indicators: IndicatorRules,
     /// Grade bands, highest first.
     pub grades: Vec<GradeBand>,
+    /// Computed rows (TABLES.md §4): rows whose actual is a formula over metrics, scored by
+    /// the framework itself beside a target set's rows.
+    #[serde(default)]
+    pub computed: Vec<ComputedRow>,
     /// Deductions from the total.
     #[serde(default)]
     pub deductions: Vec<DeductionRule>,
@@ -154,16 +158,131 @@ impl Rounding {
     }
 }
 
-/// A level-1 group.
+/// A level-1 group (一级指标).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Group {
-    /// `output`, `outcome` or `satisfaction`.
+    /// `output`, `outcome`, `satisfaction`, `input`, `process`, `decision`, `management` or
+    /// `effect`.
     pub code: Level1,
     /// Display name.
     pub name: String,
-    /// Weight.
+    /// Weight, points of 100: the group's rows and its computed rows together.
     pub weight: Decimal,
+    /// Labels as written that name this group in this framework's tables, beside the common
+    /// ones (部门决策, 综合管理, 部门绩效 …).
+    #[serde(default)]
+    pub aliases: Vec<String>,
+}
+
+/// A computed row (TABLES.md §4): its actual is a formula over metrics as of the window
+/// (预算调整率 = |A − I| / I × 100), scored by a rule. The formula is parsed at load and every
+/// metric it reads must be in the catalog.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ComputedRow {
+    /// Row code in snapshots, for example `budget_adjustment_rate`.
+    pub code: String,
+    /// Name (三级指标), for example 预算调整率.
+    pub name: String,
+    /// The level-1 group it counts in.
+    pub group: Level1,
+    /// Level-2 label (二级指标), for example 预算执行.
+    #[serde(default)]
+    pub level2: String,
+    /// Weight, points of 100.
+    pub weight: Decimal,
+    /// The formula ([`crate::Formula`]); percentages are written `* 100`.
+    pub formula: crate::formula::Formula,
+    /// Unit of the formula's value, for explanations: `percent` (the default) or a unit code.
+    #[serde(default = "percent_unit")]
+    pub unit: String,
+    /// How the value scores: `bands`, `points_off`, `proportional` or `value`.
+    pub rule: ComputedRule,
+    /// With `bands`: the first band whose bounds hold gives the score; none: 0.
+    #[serde(default)]
+    pub bands: Vec<ValueBand>,
+    /// With `points_off`: the limit (full score up to it); with `proportional`: the value that
+    /// earns the full weight.
+    #[serde(default)]
+    pub limit: Option<Decimal>,
+    /// With `points_off`: points off per unit of the value beyond the limit (per percentage
+    /// point for a percentage), floored at 0.
+    #[serde(default)]
+    pub per_point: Option<Decimal>,
+    /// With `points_off`: `above` (the default; values above the limit cost points) or
+    /// `below`. With `proportional`, `below` scores w × limit / x instead of w × x / limit.
+    #[serde(default)]
+    pub direction: Direction,
+    /// What the row scores when a divisor of the formula is 0: `zero` or `full`. Required when
+    /// the formula divides.
+    #[serde(default)]
+    pub when_undefined: Option<WhenUndefined>,
+}
+
+fn percent_unit() -> String {
+    "percent".to_owned()
+}
+
+/// How a computed row's value scores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ComputedRule {
+    /// Step bands (R14: 预算调整率 0 / ≤10% / ≤20% / ≤30% → 3, 2, 1, 0.5, else 0).
+    Bands,
+    /// The weight, less `per_point` per point beyond `limit`, floored at 0 (R04: 在职人员控制率
+    /// ≤ 100% gets 5, 0.5 off per point above).
+    PointsOff,
+    /// min(w, w × x / limit), or with `direction = "below"` min(w, w × limit / x).
+    Proportional,
+    /// The value is the score, held within [0, weight] (R12: 编制准确 =
+    /// (1 − 10 × 调剂 / 年初预算) × 10).
+    Value,
+}
+
+/// Which side of the limit costs points.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// Values above the limit cost points (≤ rows).
+    #[default]
+    Above,
+    /// Values below the limit cost points (≥ rows).
+    Below,
+}
+
+/// What a computed row scores when its formula divides by 0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WhenUndefined {
+    /// 0, with the flag `computed_row_undefined`.
+    Zero,
+    /// The full weight, with the flag `computed_row_undefined` (nothing to judge: no 三公经费
+    /// last year and none this year).
+    Full,
+}
+
+/// A band of a computed row: the score when the value lies within its bounds (both inclusive;
+/// an absent bound is open).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ValueBand {
+    /// The lowest value of the band.
+    #[serde(default)]
+    pub at_least: Option<Decimal>,
+    /// The highest value of the band.
+    #[serde(default)]
+    pub at_most: Option<Decimal>,
+    /// The score earned.
+    pub score: Decimal,
+}
+
+impl ValueBand {
+    /// Whether `value` lies within the band.
+    pub fn holds(&self, value: Decimal) -> bool {
+        self.at_least.is_none_or(|low| value >= low)
+            && self.at_most.is_none_or(|high| value <= high)
+    }
 }
 
 /// Which comparators rows may use, and the bands of qualitative rows.
@@ -343,25 +462,35 @@ impl Framework {
         if self.budget.weight < Decimal::ZERO {
             problems.push("budget.weight must not be negative".to_owned());
         }
-        for level in Level1::CENTRAL {
-            match self
+        if self.groups.is_empty() {
+            problems.push("groups: at least one group is required".to_owned());
+        }
+        for level in Level1::ALL {
+            if self
                 .groups
                 .iter()
                 .filter(|group| group.code == level)
                 .count()
+                > 1
             {
-                1 => {}
-                0 => problems.push(format!(
-                    "groups: group {} ({}) is missing",
-                    level.code(),
-                    level.name_zh()
-                )),
-                _ => problems.push(format!(
+                problems.push(format!(
                     "groups: group {} appears more than once",
                     level.code()
-                )),
+                ));
             }
         }
+        let mut aliases = std::collections::HashSet::new();
+        for group in &self.groups {
+            for alias in &group.aliases {
+                if alias.trim().is_empty() || !aliases.insert(alias.trim()) {
+                    problems.push(format!(
+                        "groups.{}.aliases: {alias:?} is empty or names two groups",
+                        group.code.code()
+                    ));
+                }
+            }
+        }
+        self.validate_computed(&mut problems);
         for group in &self.groups {
             if group.weight < Decimal::ZERO {
                 problems.push(format!(
@@ -487,6 +616,145 @@ impl Framework {
             Ok(())
         } else {
             Err(FrameworkError::Invalid(problems))
+        }
+    }
+
+    fn validate_computed(&self, problems: &mut Vec<String>) {
+        let catalog = jixiao_domain::Catalog::starter();
+        let mut codes = std::collections::HashSet::new();
+        for (index, row) in self.computed.iter().enumerate() {
+            let key = format!("computed[{index}]");
+            if jixiao_domain::validate_code(&row.code).is_err() || !codes.insert(row.code.as_str())
+            {
+                problems.push(format!(
+                    "{key}.code: {:?} is not a code or appears twice",
+                    row.code
+                ));
+            }
+            if row.name.trim().is_empty() {
+                problems.push(format!("{key}.name is required"));
+            }
+            let group_weight = self
+                .groups
+                .iter()
+                .find(|group| group.code == row.group)
+                .map(|group| group.weight);
+            match group_weight {
+                None => problems.push(format!(
+                    "{key}.group: {} is not a group of this framework",
+                    row.group.code()
+                )),
+                Some(weight) if row.weight > weight => problems.push(format!(
+                    "{key}.weight: {} is more than its group's {}",
+                    row.weight.normalize(),
+                    weight.normalize()
+                )),
+                Some(_) => {}
+            }
+            if row.weight <= Decimal::ZERO {
+                problems.push(format!("{key}.weight must be above 0"));
+            }
+            for metric in row.formula.metrics() {
+                if catalog.get(metric).is_none() {
+                    problems.push(format!(
+                        "{key}.formula: {metric} is not a metric of the catalog"
+                    ));
+                }
+            }
+            if row.formula.divides() && row.when_undefined.is_none() {
+                problems.push(format!(
+                    "{key}.when_undefined: the formula divides, so say what the row scores when a divisor is 0 (\"zero\" or \"full\")"
+                ));
+            }
+            match row.rule {
+                ComputedRule::Bands if row.bands.is_empty() => {
+                    problems.push(format!("{key}.bands: a bands rule needs at least one band"));
+                }
+                ComputedRule::PointsOff
+                    if row.limit.is_none() || row.per_point.is_none_or(|p| p <= Decimal::ZERO) =>
+                {
+                    problems.push(format!(
+                        "{key}: a points_off rule needs limit and a positive per_point"
+                    ));
+                }
+                ComputedRule::Proportional if row.limit.is_none_or(|l| l <= Decimal::ZERO) => {
+                    problems.push(format!(
+                        "{key}.limit: a proportional rule needs a positive limit"
+                    ));
+                }
+                _ => {}
+            }
+            for (band_index, band) in row.bands.iter().enumerate() {
+                if band.score < Decimal::ZERO || band.score > row.weight {
+                    problems.push(format!(
+                        "{key}.bands[{band_index}].score must lie in [0, weight]"
+                    ));
+                }
+                if let (Some(low), Some(high)) = (band.at_least, band.at_most)
+                    && low > high
+                {
+                    problems.push(format!(
+                        "{key}.bands[{band_index}]: at_least is above at_most"
+                    ));
+                }
+            }
+        }
+        for group in &self.groups {
+            let computed = self.computed_weight(group.code);
+            if computed > group.weight {
+                problems.push(format!(
+                    "groups.{}: its computed rows weigh {}, more than the group's {}",
+                    group.code.code(),
+                    computed.normalize(),
+                    group.weight.normalize()
+                ));
+            }
+        }
+    }
+
+    /// The weight of `level`'s computed rows.
+    pub fn computed_weight(&self, level: Level1) -> Decimal {
+        crate::arith::sum(
+            self.computed
+                .iter()
+                .filter(|row| row.group == level)
+                .map(|row| row.weight),
+        )
+    }
+
+    /// What a target set's rows must fill under this framework: each group's weight less its
+    /// computed rows', and budget execution's and the computed rows' weight outside the rows.
+    pub fn weight_plan(&self) -> jixiao_domain::WeightPlan {
+        let computed = crate::arith::sum(self.computed.iter().map(|row| row.weight));
+        jixiao_domain::WeightPlan {
+            framework: self.name.clone(),
+            groups: self
+                .groups
+                .iter()
+                .map(|group| {
+                    (
+                        group.code,
+                        crate::arith::sub(group.weight, self.computed_weight(group.code)),
+                    )
+                })
+                .collect(),
+            reserved: crate::arith::add(self.budget.weight, computed),
+            reserved_by: if self.computed.is_empty() {
+                "budget execution".to_owned()
+            } else {
+                "budget execution and the computed rows".to_owned()
+            },
+            rule: self.group_weights,
+            aliases: self
+                .groups
+                .iter()
+                .flat_map(|group| {
+                    group
+                        .aliases
+                        .iter()
+                        .map(|alias| (alias.trim().to_owned(), group.code))
+                })
+                .collect(),
         }
     }
 

@@ -60,6 +60,8 @@ pub struct TargetRow {
     /// The unit code the target was written in (`centimetre`); a self-reported actual written
     /// as a bare number is in this unit.
     pub unit_as_sent: String,
+    /// The row's 得分 as the table printed it (TABLES.md §5), when it was pushed.
+    pub reported_score: Option<Decimal>,
 }
 
 /// A department-year's target set.
@@ -69,6 +71,8 @@ pub struct TargetSet {
     pub revision: i64,
     /// Its rows.
     pub targets: Vec<TargetRow>,
+    /// The framework it is scored under (TABLES.md §4); empty: the default of its subject kind.
+    pub framework: String,
 }
 
 /// The current revision of a point from one source.

@@ -8,22 +8,27 @@
 //!   indicator, deduction, light and flag explained by its figures, and a digest of the inputs
 //!   that counted.
 //!
-//! Invariants: no I/O, no clock, no randomness: the same inputs and framework always give the
-//! same evaluation. Arithmetic is exact decimal; scores and deductions are rounded to 2 decimals,
+//! Invariants: scoring does no I/O, reads no clock and draws no randomness: the same inputs
+//! and framework always give the same evaluation (only [`Frameworks::load`] reads files). Arithmetic is exact decimal; scores and deductions are rounded to 2 decimals,
 //! half away from zero, before they are summed.
 
 mod arith;
 mod evaluate;
+mod formula;
 mod framework;
 mod inputs;
+mod registry;
 
 pub use evaluate::{
-    BudgetScore, DeductionScore, Evaluation, Flag, IndicatorScore, Light, evaluate,
-    evaluate_project,
+    Adjustment, AdjustmentOutcome, AdjustmentStatus, BUDGET_ROW, BudgetScore, DeductionScore,
+    Evaluation, Flag, IndicatorScore, Light, apply_adjustments, evaluate, evaluate_project,
 };
+pub use formula::{Formula, Undefined};
 pub use framework::{
     AtMostRule, BudgetBand, BudgetDenominator, BudgetRule, BudgetScoring, CENTRAL_2020,
-    DeductionRule, EqualRule, FlagThresholds, Framework, FrameworkError, GradeBand, Group,
-    IndicatorRules, LightThresholds, OverAchievementRule, Rounding,
+    ComputedRow, ComputedRule, DeductionRule, Direction, EqualRule, FlagThresholds, Framework,
+    FrameworkError, GradeBand, Group, IndicatorRules, LightThresholds, OverAchievementRule,
+    Rounding, ValueBand, WhenUndefined,
 };
 pub use inputs::{Department, Inputs, MetricInfo, Point, Project, RowActual, TargetRow, TargetSet};
+pub use registry::{DefaultFrameworks, FrameworkSources, Frameworks, Loaded, SHIPPED};

@@ -122,12 +122,14 @@ pub trait IngestStore: Send + Sync + 'static {
     ) -> impl Future<Output = StoreResult<Page<DepartmentRecord>>> + Send;
 
     /// Stores a new revision of a subject-year's targets (the department's own, or with a
-    /// `project_code` one of its projects'), unless they equal the current one.
+    /// `project_code` one of its projects'), naming the framework they are written for (empty:
+    /// the evaluator's default), unless rows and framework equal the current revision's.
     fn set_targets(
         &self,
         department_code: String,
         project_code: String,
         year: i32,
+        framework: String,
         targets: Vec<Target>,
         idempotency: Option<Idempotency>,
     ) -> impl Future<Output = StoreResult<TargetsOutcome>> + Send;

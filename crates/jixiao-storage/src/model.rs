@@ -63,6 +63,9 @@ pub struct TargetSetRecord {
     pub revision: i64,
     /// Rows in the order sent.
     pub targets: Vec<Target>,
+    /// The scoring framework the set names (TABLES.md §4); empty: the evaluator's default.
+    #[serde(default)]
+    pub framework: String,
     /// When this revision was stored.
     pub set_at: DateTime<Utc>,
 }

@@ -171,6 +171,7 @@ impl IngestStore for SqliteStore {
         department_code: String,
         project_code: String,
         year: i32,
+        framework: String,
         targets: Vec<Target>,
         idempotency: Option<Idempotency>,
     ) -> StoreResult<TargetsOutcome> {
@@ -179,6 +180,7 @@ impl IngestStore for SqliteStore {
             department_code,
             project_code,
             year,
+            framework,
             targets,
             idempotency,
         )

@@ -73,6 +73,7 @@ impl Given {
             TargetSet {
                 revision: 1,
                 targets: rows,
+                framework: String::new(),
             },
         );
         self
@@ -134,6 +135,7 @@ fn row(
         target_text: String::new(),
         comparator_inferred: false,
         unit_as_sent: "count".into(),
+        reported_score: None,
     }
 }
 
@@ -1392,4 +1394,406 @@ fn a_reported_total_is_compared_with_the_computed_one_at_its_precision() {
         figure(&evaluation, "reported_total_mismatch", "difference_points"),
         "1.00"
     );
+}
+
+fn shipped(name: &str) -> Framework {
+    crate::Frameworks::shipped()
+        .get(name)
+        .unwrap()
+        .framework
+        .clone()
+}
+
+fn row_score<'a>(evaluation: &'a Evaluation, code: &str) -> &'a super::IndicatorScore {
+    evaluation
+        .indicators
+        .iter()
+        .find(|row| row.indicator_code == code)
+        .unwrap_or_else(|| panic!("no row {code}"))
+}
+
+/// F20 (R14, Hunan 部门整体): the computed rows of 投入 and 过程 give the published 5, 5, 5, 3 and
+/// 6 on figures that meet each rule; the table's own rows fill the rest of each group.
+#[test]
+fn the_hunan_department_framework_scores_its_computed_rows_by_bands_and_points_off() {
+    let framework = shipped("hunan-department-2020");
+    let mut given = Given::new();
+    for (metric, value) in [
+        ("staff.actual", "48"),
+        ("staff.approved", "50"),
+        ("budget.three_public_budget", "12"),
+        ("budget.three_public_prior_year", "12.5"),
+        ("budget.three_public", "11.8"),
+        ("budget.key_spending", "930"),
+        ("budget.adjusted", "1000"),
+        ("budget.initial", "1000"),
+        ("budget.executed", "990"),
+    ] {
+        given.point("DEPT", metric, "2022", value);
+    }
+    let mut rows = vec![
+        row(
+            "P1",
+            Level1::Process,
+            "work.attainment",
+            Comparator::AtLeast,
+            "100",
+            "31",
+        ),
+        row(
+            "O1",
+            Level1::Output,
+            "work.attainment",
+            Comparator::AtLeast,
+            "100",
+            "25",
+        ),
+        row(
+            "E1",
+            Level1::Effect,
+            "satisfaction.rate",
+            Comparator::AtLeast,
+            "90",
+            "20",
+        ),
+    ];
+    for row in &mut rows {
+        row.unit = "percent".into();
+    }
+    given.targets("DEPT", rows);
+    given.point("DEPT", "work.attainment", "2022", "100");
+    given.point("DEPT", "satisfaction.rate", "2022", "95");
+    let inputs = given.inputs();
+    let evaluation = evaluate(&framework, &inputs, "DEPT", "2022".parse().unwrap());
+    for (code, score) in [
+        ("staff_control_rate", "5"),
+        ("three_public_change_rate", "5"),
+        ("key_spending_rate", "5"),
+        ("budget_adjustment_rate", "3"),
+        ("three_public_control_rate", "6"),
+    ] {
+        assert_eq!(row_score(&evaluation, code).score, d(score), "{code}");
+    }
+    assert_eq!(
+        row_score(&evaluation, "staff_control_rate").actual,
+        Some(d("96"))
+    );
+    assert_eq!(evaluation.budget.score, Decimal::ZERO);
+    assert_eq!(evaluation.total, d("100"));
+    assert_eq!(flags(&evaluation, "missing_budget"), 0);
+    assert_eq!(
+        flags(&evaluation, "target_weights_mismatch"),
+        0,
+        "{:?}",
+        evaluation.flags
+    );
+
+    // Over the limits: 104% of the staff (5 − 4 × 0.5 = 3), 三公 up 20% (5 − 20 × 0.5 < 0 → 0),
+    // key spending 75% (3), an adjustment of 12% (1), 三公 at 103% of its budget (6 − 3 = 3).
+    let mut given = Given::new();
+    for (metric, value) in [
+        ("staff.actual", "52"),
+        ("staff.approved", "50"),
+        ("budget.three_public_budget", "15"),
+        ("budget.three_public_prior_year", "12.5"),
+        ("budget.three_public", "15.45"),
+        ("budget.key_spending", "840"),
+        ("budget.adjusted", "1120"),
+        ("budget.initial", "1000"),
+    ] {
+        given.point("DEPT", metric, "2022", value);
+    }
+    let evaluation = evaluate(&framework, &given.inputs(), "DEPT", "2022".parse().unwrap());
+    for (code, score) in [
+        ("staff_control_rate", "3"),
+        ("three_public_change_rate", "0"),
+        ("key_spending_rate", "3"),
+        ("budget_adjustment_rate", "1"),
+        ("three_public_control_rate", "3"),
+    ] {
+        assert_eq!(row_score(&evaluation, code).score, d(score), "{code}");
+    }
+    let adjustment = row_score(&evaluation, "budget_adjustment_rate");
+    assert_eq!(adjustment.actual, Some(d("12")));
+    assert!(
+        adjustment
+            .read_as
+            .contains("abs(budget.adjusted - budget.initial)"),
+        "{}",
+        adjustment.read_as
+    );
+    assert!(
+        adjustment.target_text.contains("≤ 10: 2"),
+        "{}",
+        adjustment.target_text
+    );
+
+    // Undefined and missing: no approved staff (a division by 0), no 三公 figures at all.
+    let mut given = Given::new();
+    given.point("DEPT", "staff.actual", "2022", "3");
+    given.point("DEPT", "staff.approved", "2022", "0");
+    let evaluation = evaluate(&framework, &given.inputs(), "DEPT", "2022".parse().unwrap());
+    assert_eq!(
+        row_score(&evaluation, "staff_control_rate").score,
+        Decimal::ZERO
+    );
+    assert_eq!(flags(&evaluation, "computed_row_undefined"), 1);
+    assert!(flags(&evaluation, "missing_actual") >= 4);
+}
+
+/// R12 (Sichuan 部门整体, F23): 编制准确 = (1 − 10 × 调剂 / 年初预算) × 10, 0 above a ratio of
+/// 0.1; adjustments of 0.2% of the initial budget give the published 9.8.
+#[test]
+fn a_value_rule_scores_the_formula_itself_within_the_weight() {
+    let extra = r#"
+[[computed]]
+code = "budget_accuracy"
+name = "编制准确"
+group = "output"
+weight = "10"
+formula = "(1 - 10 * abs(budget.adjusted - budget.initial) / budget.initial) * 10"
+rule = "value"
+when_undefined = "zero"
+"#;
+    let text = crate::CENTRAL_2020.replace("[indicators]\n", &format!("{extra}\n[indicators]\n"));
+    let framework = Framework::from_toml(&text).unwrap();
+    assert_eq!(framework.weight_plan().groups[0].1, d("40"));
+    for (adjusted, score) in [("1002", "9.8"), ("1000", "10"), ("1150", "0")] {
+        let mut given = Given::new();
+        given.point("DEPT", "budget.initial", "2020", "1000");
+        given.point("DEPT", "budget.adjusted", "2020", adjusted);
+        let evaluation = evaluate(&framework, &given.inputs(), "DEPT", "2020".parse().unwrap());
+        assert_eq!(
+            row_score(&evaluation, "budget_accuracy").score,
+            d(score),
+            "{adjusted}"
+        );
+    }
+}
+
+#[test]
+fn computed_rows_with_each_kind_of_error_are_refused_naming_the_key() {
+    for (row, expected) in [
+        (
+            "formula = \"staff.unknown / 2\"\nrule = \"value\"",
+            "computed[0].formula: staff.unknown is not a metric",
+        ),
+        (
+            "formula = \"staff.actual / staff.approved\"\nrule = \"value\"",
+            "computed[0].when_undefined",
+        ),
+        (
+            "formula = \"staff.actual +\"\nrule = \"value\"",
+            "formula = \"staff.actual +\"\n   |           ^^^^^^^^^^^^^^^^\nthe formula ends where",
+        ),
+        (
+            "formula = \"staff.actual\"\nrule = \"bands\"",
+            "computed[0].bands",
+        ),
+        (
+            "formula = \"staff.actual\"\nrule = \"points_off\"\nlimit = \"100\"",
+            "points_off rule needs limit and a positive per_point",
+        ),
+        (
+            "formula = \"staff.actual\"\nrule = \"proportional\"",
+            "computed[0].limit",
+        ),
+        (
+            "formula = \"staff.actual\"\nrule = \"bands\"\nbands = [{ at_least = \"5\", at_most = \"1\", score = \"2\" }]",
+            "at_least is above at_most",
+        ),
+        (
+            "formula = \"staff.actual\"\nrule = \"bands\"\nbands = [{ at_least = \"5\", score = \"12\" }]",
+            "bands[0].score must lie in [0, weight]",
+        ),
+        (
+            "formula = \"staff.actual\"\nrule = \"sometimes\"",
+            "unknown variant",
+        ),
+    ] {
+        let text = crate::CENTRAL_2020.replace(
+            "[indicators]\n",
+            &format!("[[computed]]\ncode = \"c1\"\nname = \"行\"\ngroup = \"output\"\nweight = \"5\"\n{row}\n\n[indicators]\n"),
+        );
+        let error = Framework::from_toml(&text).unwrap_err().to_string();
+        assert!(error.contains(expected), "{row}: {error}");
+    }
+    let text = crate::CENTRAL_2020.replace(
+        "[indicators]\n",
+        "[[computed]]\ncode = \"c1\"\nname = \"行\"\ngroup = \"input\"\nweight = \"5\"\nformula = \"1\"\nrule = \"value\"\n\n[indicators]\n",
+    );
+    let error = Framework::from_toml(&text).unwrap_err().to_string();
+    assert!(
+        error.contains("computed[0].group: input is not a group"),
+        "{error}"
+    );
+}
+
+/// Hubei's footnotes (R10): budget 20 × rate, a ≤ row by ratio, qualitative bands 80/50.
+#[test]
+fn the_hubei_framework_weighs_the_budget_20_and_scores_at_most_rows_by_ratio() {
+    let framework = shipped("hubei-2020");
+    let mut given = Given::new();
+    given.point("DEPT", "budget.adjusted", "2020", "285.84");
+    given.point("DEPT", "budget.executed", "2020", "285.84");
+    given.point("DEPT", "procurement.contracts", "2020", "125");
+    given.point("DEPT", "work.attainment", "2020", "55");
+    let mut quality = row(
+        "Q1",
+        Level1::Output,
+        "work.attainment",
+        Comparator::Qualitative,
+        "100",
+        "40",
+    );
+    quality.unit = "percent".into();
+    given.targets(
+        "DEPT",
+        vec![
+            row(
+                "C1",
+                Level1::Output,
+                "procurement.contracts",
+                Comparator::AtMost,
+                "100",
+                "40",
+            ),
+            quality,
+        ],
+    );
+    let evaluation = evaluate(&framework, &given.inputs(), "DEPT", "2020".parse().unwrap());
+    assert_eq!(evaluation.budget.score, d("20"));
+    assert_eq!(row_score(&evaluation, "C1").score, d("32"));
+    assert_eq!(
+        row_score(&evaluation, "Q1").band.as_deref(),
+        Some("部分达成")
+    );
+    assert_eq!(flags(&evaluation, "group_weights_adjusted"), 1);
+}
+
+#[test]
+fn a_reported_row_score_is_checked_at_the_precision_it_was_written_with() {
+    let mut given = Given::new();
+    let mut rows = full_marks_targets();
+    rows[0].reported_score = Some(d("30.0"));
+    rows[1].reported_score = Some(d("18"));
+    given.targets("DEPT", rows);
+    given.point("DEPT", "land.supervision.inspected", "2022", "480");
+    given.point("DEPT", "land.supply.parcels", "2022", "70");
+    given.point("DEPT", "budget.adjusted", "2022", "100");
+    given.point("DEPT", "budget.executed", "2022", "86.2");
+    // The table prints its budget score in whole points: 8.62 printed as 9 is right.
+    given.point("DEPT", "evaluation.budget_score_reported", "2022", "9");
+    let evaluation = given.evaluate("2022");
+    assert_eq!(evaluation.budget.score, d("8.62"));
+    let mismatches: Vec<&super::Flag> = evaluation
+        .flags
+        .iter()
+        .filter(|flag| flag.code == "reported_score_mismatch")
+        .collect();
+    assert_eq!(mismatches.len(), 1, "{mismatches:?}");
+    assert_eq!(mismatches[0].subject, "O2");
+    assert!(
+        mismatches[0]
+            .message
+            .contains("the table gives 18 points, the rules 20.00"),
+        "{}",
+        mismatches[0].message
+    );
+    assert_eq!(row_score(&evaluation, "O1").reported_score, Some(d("30.0")));
+
+    let mut given = Given::new();
+    given.targets("DEPT", full_marks_targets());
+    given.point("DEPT", "budget.adjusted", "2022", "100");
+    given.point("DEPT", "budget.executed", "2022", "86.2");
+    given.point("DEPT", "evaluation.budget_score_reported", "2022", "8.5");
+    let evaluation = given.evaluate("2022");
+    assert!(
+        evaluation
+            .flags
+            .iter()
+            .any(|flag| flag.code == "reported_score_mismatch" && flag.subject == "budget")
+    );
+}
+
+fn adjustment(id: i64, code: &str, computed: &str, adjusted: &str) -> crate::Adjustment {
+    crate::Adjustment {
+        id,
+        indicator_code: code.into(),
+        computed_score: d(computed),
+        adjusted_score: d(adjusted),
+        reason: "按整数计分".into(),
+        adjusted_by: "reviewer".into(),
+        adjusted_at: "2023-03-02T08:00:00Z".into(),
+    }
+}
+
+/// TABLES.md §5: an adjustment replaces the computed score while that stays what it was, the
+/// total and grade follow, a later one supersedes it, and a changed computed score makes it
+/// stale.
+#[test]
+fn adjustments_apply_while_the_computed_score_is_unchanged() {
+    let framework = Framework::central_2020();
+    let mut given = Given::new();
+    given.targets("DEPT", full_marks_targets());
+    given.point("DEPT", "budget.adjusted", "2022", "100");
+    given.point("DEPT", "budget.executed", "2022", "86.2");
+    given.point("DEPT", "land.supervision.inspected", "2022", "480");
+    let computed = given.evaluate("2022");
+    assert_eq!(computed.budget.score, d("8.62"));
+    let mut adjusted = computed.clone();
+    crate::apply_adjustments(
+        &mut adjusted,
+        &framework,
+        &[
+            adjustment(1, "budget", "8.62", "8"),
+            adjustment(2, "budget", "8.62", "9"),
+            adjustment(3, "O2", "0", "15"),
+        ],
+    );
+    assert_eq!(adjusted.budget.score, d("9"));
+    assert_eq!(adjusted.budget.computed_score, Some(d("8.62")));
+    assert_eq!(row_score(&adjusted, "O2").score, d("15"));
+    assert_eq!(
+        row_score(&adjusted, "O2").computed_score,
+        Some(Decimal::ZERO)
+    );
+    assert_eq!(adjusted.total, computed.total + d("0.38") + d("15"));
+    assert_ne!(adjusted.input_digest, computed.input_digest);
+    let statuses: Vec<&str> = adjusted
+        .adjustments
+        .iter()
+        .map(|a| a.status.as_str())
+        .collect();
+    assert_eq!(statuses, ["superseded", "applied", "applied"]);
+    let flag = adjusted
+        .flags
+        .iter()
+        .find(|flag| flag.code == "manual_adjustment" && flag.subject == "budget")
+        .unwrap();
+    assert!(
+        flag.message
+            .contains("the rules give 8.62, a reviewer set 9.00 by reviewer"),
+        "{}",
+        flag.message
+    );
+    assert!(flag.message.contains("按整数计分"), "{}", flag.message);
+
+    // The budget's computed score moves: the adjustment is listed stale and not applied.
+    given.point("DEPT", "budget.executed", "2022", "90");
+    let mut later = given.evaluate("2022");
+    crate::apply_adjustments(
+        &mut later,
+        &framework,
+        &[
+            adjustment(2, "budget", "8.62", "9"),
+            adjustment(4, "GONE", "1", "2"),
+        ],
+    );
+    assert_eq!(later.budget.score, d("9"));
+    assert_eq!(later.budget.computed_score, None);
+    assert_eq!(later.adjustments[0].status, crate::AdjustmentStatus::Stale);
+    assert_eq!(later.adjustments[1].status, crate::AdjustmentStatus::Stale);
+    assert_eq!(flags(&later, "adjustment_stale"), 2);
+    assert_eq!(flags(&later, "manual_adjustment"), 0);
 }

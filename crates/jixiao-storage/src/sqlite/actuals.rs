@@ -47,7 +47,7 @@ pub(super) async fn report(
         }
         let year = actual.period.year_number();
         let target_set = sqlx::query(
-            "SELECT department_code, project_code, year, revision, targets, set_at \
+            "SELECT department_code, project_code, year, revision, targets, set_at, framework \
              FROM target_sets WHERE department_code = ? AND project_code = ? AND year = ? \
              ORDER BY revision DESC LIMIT 1",
         )

@@ -64,7 +64,8 @@ pub(super) async fn export_view(
         .collect();
 
     let rows = sqlx::query(
-        "SELECT t.department_code, t.project_code, t.year, t.revision, t.targets, t.set_at \
+        "SELECT t.department_code, t.project_code, t.year, t.revision, t.targets, t.set_at, \
+                t.framework \
          FROM target_sets t \
          WHERE t.year = ? AND t.revision = (SELECT MAX(revision) FROM target_sets u \
            WHERE u.department_code = t.department_code AND u.project_code = t.project_code \

@@ -20,6 +20,7 @@ pub(super) fn target_set_from_row(row: &SqliteRow) -> StoreResult<TargetSetRecor
         year: row.get("year"),
         revision: row.get("revision"),
         targets,
+        framework: row.get("framework"),
         set_at: parse_time(row.get("set_at"))?,
     })
 }
@@ -30,6 +31,7 @@ pub(super) async fn set(
     department_code: String,
     project_code: String,
     year: i32,
+    framework: String,
     targets: Vec<Target>,
     idempotency: Option<Idempotency>,
 ) -> StoreResult<TargetsOutcome> {
@@ -49,7 +51,8 @@ pub(super) async fn set(
         projects::check_project(&mut tx, &department_code, &project_code, year).await?;
     }
     let current = sqlx::query(
-        "SELECT department_code, project_code, year, revision, targets, set_at FROM target_sets \
+        "SELECT department_code, project_code, year, revision, targets, set_at, framework \
+         FROM target_sets \
          WHERE department_code = ? AND project_code = ? AND year = ? \
          ORDER BY revision DESC LIMIT 1",
     )
@@ -62,18 +65,20 @@ pub(super) async fn set(
     .transpose()?;
     let at = now();
     let outcome = match current {
-        Some(current) if current.targets == targets => TargetsOutcome {
-            target_set: current,
-            unchanged: true,
-        },
+        Some(current) if current.targets == targets && current.framework == framework => {
+            TargetsOutcome {
+                target_set: current,
+                unchanged: true,
+            }
+        }
         current => {
             let revision = current.map_or(1, |current| current.revision + 1);
             let sequence = read_sequence(&mut tx).await? + 1;
             sqlx::query(
                 "INSERT INTO target_sets \
                  (department_code, project_code, year, revision, targets, sequence, set_at, \
-                  request_id) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                  request_id, framework) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             )
             .bind(&department_code)
             .bind(&project_code)
@@ -87,6 +92,7 @@ pub(super) async fn set(
                     .as_ref()
                     .map(|idempotency| &idempotency.request_id),
             )
+            .bind(&framework)
             .execute(&mut *tx)
             .await?;
             write_sequence(&mut tx, sequence).await?;
@@ -97,6 +103,7 @@ pub(super) async fn set(
                     year,
                     revision,
                     targets,
+                    framework,
                     set_at: at,
                 },
                 unchanged: false,
@@ -118,7 +125,8 @@ pub(super) async fn get(
     year: i32,
 ) -> StoreResult<Option<TargetSetRecord>> {
     sqlx::query(
-        "SELECT department_code, project_code, year, revision, targets, set_at FROM target_sets \
+        "SELECT department_code, project_code, year, revision, targets, set_at, framework \
+         FROM target_sets \
          WHERE department_code = ? AND project_code = ? AND year = ? \
          ORDER BY revision DESC LIMIT 1",
     )
