@@ -5,6 +5,7 @@ mod extremes;
 #[path = "../support/field.rs"]
 #[allow(dead_code)]
 mod field;
+mod frameworks;
 mod hostile;
 #[path = "../ingest/support.rs"]
 #[allow(dead_code)]

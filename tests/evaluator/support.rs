@@ -19,6 +19,8 @@ use crate::ingest_support::{TestIngest, point};
 /// A running evaluator and a client connected to it.
 pub struct TestEvaluator {
     pub client: EvaluatorServiceClient<Channel>,
+    /// Where it listens, for grpcurl.
+    pub address: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<anyhow::Result<()>>>,
 }
@@ -54,6 +56,7 @@ impl TestEvaluator {
             .unwrap();
         Self {
             client,
+            address,
             stop: Some(stop),
             task: Some(task),
         }

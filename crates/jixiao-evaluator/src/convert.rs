@@ -157,6 +157,7 @@ pub fn snapshot(record: SnapshotRecord) -> pb::Snapshot {
         targets_revision,
         input_digest,
         adjustments,
+        reported_total,
     } = evaluation;
     pb::Snapshot {
         snapshot_id: summary.id.to_string(),
@@ -196,6 +197,7 @@ pub fn snapshot(record: SnapshotRecord) -> pb::Snapshot {
             .collect(),
         project_code,
         project_name,
+        reported_total: optional(reported_total, plain),
     }
 }
 
@@ -245,6 +247,7 @@ fn budget_score(budget: BudgetScore) -> pb::BudgetExecution {
         score,
         light: budget_light,
         computed_score,
+        reported_score,
     } = budget;
     pb::BudgetExecution {
         executed: optional(executed, plain),
@@ -256,6 +259,7 @@ fn budget_score(budget: BudgetScore) -> pb::BudgetExecution {
         score: two(score),
         light: light(budget_light).into(),
         computed_score: optional(computed_score, two),
+        reported_score: optional(reported_score, plain),
     }
 }
 

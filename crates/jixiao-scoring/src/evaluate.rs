@@ -27,7 +27,6 @@ const EXECUTED: &str = "budget.executed";
 const ADJUSTED: &str = "budget.adjusted";
 const INITIAL: &str = "budget.initial";
 const REPORTED_RATE: &str = "budget.execution_rate_reported";
-const REPORTED_TOTAL: &str = "evaluation.total_reported";
 /// The fund-source lines of each budget column (`jixiao_domain::catalog::FUND_LINES`).
 const EXECUTED_LINES: [&str; 5] = [
     "budget.executed.current_appropriation",
@@ -89,6 +88,9 @@ pub struct BudgetScore {
     /// The score the rules gave, when a reviewer's adjustment replaced it in `score`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub computed_score: Option<Decimal>,
+    /// The budget score as the table printed it (`evaluation.budget_score_reported`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reported_score: Option<Decimal>,
 }
 
 /// One target row, explained.
@@ -231,6 +233,9 @@ pub struct Evaluation {
     /// The subject's adjustments for the period and what became of each (TABLES.md §5).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub adjustments: Vec<AdjustmentOutcome>,
+    /// The table's own 总分 (`evaluation.total_reported`), when it was pushed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reported_total: Option<Decimal>,
 }
 
 /// The total: budget execution and the rows, less the deductions, within [0, 100].
@@ -414,7 +419,7 @@ fn evaluate_subject(
     }
     context.resolve_sources();
 
-    let budget = context.budget();
+    let mut budget = context.budget();
     let target_set = match project_code {
         Some(project) => inputs.project_target_set(project),
         None => inputs.target_set(department_code),
@@ -438,13 +443,23 @@ fn evaluate_subject(
     let mut indicators: Vec<IndicatorScore> =
         rows.iter().map(|row| context.indicator(row)).collect();
     indicators.extend(framework.computed.iter().map(|row| context.computed(row)));
-    context.reported_scores(&budget, &indicators);
     let indicator_total = arith::sum(indicators.iter().map(|row| row.score));
     let deductions = context.deductions();
     let deduction_total = arith::sum(deductions.iter().map(|rule| rule.amount));
     let total = total_of(budget.score, indicator_total, deduction_total);
     context.budget_flags(&budget, indicator_total);
-    context.reported_total(total);
+    let (budget_reported, reported_total) = context.reported_figures();
+    budget.reported_score = budget_reported;
+    let reported = reported::flags(
+        &budget,
+        &indicators,
+        total,
+        reported_total,
+        framework.flags.reported_score_tolerance,
+    );
+    for flag in reported {
+        context.push_flag(flag);
+    }
     for (code, count) in std::mem::take(&mut context.flag_counts) {
         if count > MAX_FLAGS_PER_CODE {
             let more = count - MAX_FLAGS_PER_CODE;
@@ -501,17 +516,13 @@ fn evaluate_subject(
         targets_revision: target_set.map_or(0, |set| set.revision),
         input_digest: digest.iter().map(|byte| format!("{byte:02x}")).collect(),
         adjustments: Vec::new(),
+        reported_total,
     }
 }
 
 impl<'a> Context<'a> {
     fn flag(&mut self, code: &str, subject: &str, message: String, figures: Vec<(&str, String)>) {
-        let count = self.flag_counts.entry(code.to_owned()).or_default();
-        *count += 1;
-        if *count > MAX_FLAGS_PER_CODE {
-            return;
-        }
-        self.flags.push(Flag {
+        self.push_flag(Flag {
             code: code.to_owned(),
             subject: subject.to_owned(),
             message,
@@ -520,6 +531,15 @@ impl<'a> Context<'a> {
                 .map(|(name, value)| (name.to_owned(), value))
                 .collect(),
         });
+    }
+
+    /// Lists a flag, unless [`MAX_FLAGS_PER_CODE`] of its code are listed; counts it either way.
+    fn push_flag(&mut self, flag: Flag) {
+        let count = self.flag_counts.entry(flag.code.clone()).or_default();
+        *count += 1;
+        if *count <= MAX_FLAGS_PER_CODE {
+            self.flags.push(flag);
+        }
     }
 
     fn digest_line(&mut self, line: String) {
@@ -880,6 +900,7 @@ impl<'a> Context<'a> {
             score: Decimal::ZERO,
             light: Light::None,
             computed_score: None,
+            reported_score: None,
         };
         if self.framework.budget.rule == BudgetScoring::None {
             // The framework judges the budget through its own rows (R14): no score, no flags.
@@ -1480,43 +1501,6 @@ impl<'a> Context<'a> {
             });
         }
         applied
-    }
-
-    /// `reported_total_mismatch`: the table's own 总分 (`evaluation.total_reported`, the
-    /// subject's own figure for exactly the as-of period) against the computed total, compared
-    /// at the precision it was written with (TABLES.md §5).
-    fn reported_total(&mut self, total: Decimal) {
-        let as_of = self.as_of;
-        let root = self.scope[0];
-        let Some(reported) = self
-            .figures
-            .get(&(root, REPORTED_TOTAL))
-            .and_then(|figures| figures.iter().find(|figure| figure.period == as_of))
-            .map(|figure| figure.value)
-        else {
-            return;
-        };
-        let at_precision =
-            total.round_dp_with_strategy(reported.scale(), RoundingStrategy::MidpointAwayFromZero);
-        let difference = arith::sub(reported, at_precision).abs();
-        if difference > self.framework.flags.reported_score_tolerance {
-            let message = format!(
-                "the reported total {} differs from the computed {} by {} points",
-                show(reported),
-                percent(total),
-                percent(difference)
-            );
-            self.flag(
-                "reported_total_mismatch",
-                REPORTED_TOTAL,
-                message,
-                vec![
-                    ("reported", show(reported)),
-                    ("computed", percent(total)),
-                    ("difference_points", percent(difference)),
-                ],
-            );
-        }
     }
 
     /// The flags that compare budget figures: reported rate, unspent, adjustment, and outputs

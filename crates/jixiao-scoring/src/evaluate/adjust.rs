@@ -116,6 +116,18 @@ pub fn apply_adjustments(
     if !evaluation.grade.is_empty() {
         evaluation.grade = framework.grade(evaluation.total).to_owned();
     }
+    // Reported figures are compared with the scores as adjusted.
+    evaluation.flags.retain(|flag| {
+        flag.code != "reported_score_mismatch" && flag.code != "reported_total_mismatch"
+    });
+    let reported = super::reported::flags(
+        &evaluation.budget,
+        &evaluation.indicators,
+        evaluation.total,
+        evaluation.reported_total,
+        framework.flags.reported_score_tolerance,
+    );
+    evaluation.flags.extend(reported);
     evaluation.input_digest = digest
         .finalize()
         .iter()

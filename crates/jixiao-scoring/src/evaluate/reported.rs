@@ -1,58 +1,117 @@
-//! Reported figures (TABLES.md §5): a table's own 得分 per row and for budget execution,
-//! checked against the computed scores at the precision they were written with.
+//! Reported figures (TABLES.md §5): a table's own 得分 per row, for budget execution and its
+//! 总分, checked against the computed scores at the precision they were written with.
 
 use rust_decimal::{Decimal, RoundingStrategy};
 
-use super::{BudgetScore, Context, IndicatorScore, percent, show};
+use super::{BudgetScore, Context, Flag, IndicatorScore, percent, show};
 use crate::arith;
 
 /// The budget execution score as the table printed it.
 const REPORTED_BUDGET_SCORE: &str = "evaluation.budget_score_reported";
+/// The table's 总分.
+const REPORTED_TOTAL: &str = "evaluation.total_reported";
 
 impl Context<'_> {
-    /// `reported_score_mismatch` for each row whose 得分 was pushed with its target set, and for
-    /// budget execution when `evaluation.budget_score_reported` has a figure for exactly the
-    /// as-of period: the computed score, rounded to the decimals the reported one was written
-    /// with, differs from it by more than `flags.reported_score_tolerance`.
-    pub(super) fn reported_scores(&mut self, budget: &BudgetScore, rows: &[IndicatorScore]) {
-        for row in rows {
-            if let Some(reported) = row.reported_score {
-                self.compare_score(&row.indicator_code, &row.name, reported, row.score);
-            }
-        }
+    /// The subject's own reported budget score and total for exactly the as-of period.
+    pub(super) fn reported_figures(&self) -> (Option<Decimal>, Option<Decimal>) {
         let as_of = self.as_of;
         let root = self.scope[0];
-        let reported = self
-            .figures
-            .get(&(root, REPORTED_BUDGET_SCORE))
-            .and_then(|figures| figures.iter().find(|figure| figure.period == as_of))
-            .map(|figure| figure.value);
-        if let Some(reported) = reported {
-            self.compare_score("budget", "预算执行率", reported, budget.score);
+        let figure = |metric: &str| {
+            self.figures
+                .get(&(root, metric))
+                .and_then(|figures| figures.iter().find(|figure| figure.period == as_of))
+                .map(|figure| figure.value)
+        };
+        (figure(REPORTED_BUDGET_SCORE), figure(REPORTED_TOTAL))
+    }
+}
+
+/// The flags of every reported figure that differs from its computed one by more than
+/// `tolerance` points once the computed one is rounded to the decimals the reported one was
+/// written with: `reported_score_mismatch` per row and for the budget, `reported_total_mismatch`
+/// for the total. Made again when adjustments change the scores.
+pub(super) fn flags(
+    budget: &BudgetScore,
+    rows: &[IndicatorScore],
+    total: Decimal,
+    reported_total: Option<Decimal>,
+    tolerance: Decimal,
+) -> Vec<Flag> {
+    let mut flags = Vec::new();
+    for row in rows {
+        if let Some(reported) = row.reported_score
+            && let Some(difference) = differs(reported, row.score, tolerance)
+        {
+            flags.push(score_flag(
+                &row.indicator_code,
+                &row.name,
+                reported,
+                row.score,
+                difference,
+            ));
         }
     }
-
-    fn compare_score(&mut self, code: &str, name: &str, reported: Decimal, computed: Decimal) {
-        let at_precision = computed
-            .round_dp_with_strategy(reported.scale(), RoundingStrategy::MidpointAwayFromZero);
-        let difference = arith::sub(reported, at_precision).abs();
-        if difference > self.framework.flags.reported_score_tolerance {
-            let message = format!(
-                "{code} ({name}): the table gives {} points, the rules {} ({} apart)",
+    if let Some(reported) = budget.reported_score
+        && let Some(difference) = differs(reported, budget.score, tolerance)
+    {
+        flags.push(score_flag(
+            "budget",
+            "预算执行率",
+            reported,
+            budget.score,
+            difference,
+        ));
+    }
+    if let Some(reported) = reported_total
+        && let Some(difference) = differs(reported, total, tolerance)
+    {
+        flags.push(Flag {
+            code: "reported_total_mismatch".to_owned(),
+            subject: REPORTED_TOTAL.to_owned(),
+            message: format!(
+                "the reported total {} differs from the computed {} by {} points",
                 show(reported),
-                percent(computed),
+                percent(total),
                 percent(difference)
-            );
-            self.flag(
-                "reported_score_mismatch",
-                code,
-                message,
-                vec![
-                    ("reported", show(reported)),
-                    ("computed", percent(computed)),
-                    ("difference_points", percent(difference)),
-                ],
-            );
-        }
+            ),
+            figures: vec![
+                ("reported".to_owned(), show(reported)),
+                ("computed".to_owned(), percent(total)),
+                ("difference_points".to_owned(), percent(difference)),
+            ],
+        });
+    }
+    flags
+}
+
+/// The difference when it exceeds the tolerance at the reported figure's precision.
+fn differs(reported: Decimal, computed: Decimal, tolerance: Decimal) -> Option<Decimal> {
+    let at_precision =
+        computed.round_dp_with_strategy(reported.scale(), RoundingStrategy::MidpointAwayFromZero);
+    let difference = arith::sub(reported, at_precision).abs();
+    (difference > tolerance).then_some(difference)
+}
+
+fn score_flag(
+    code: &str,
+    name: &str,
+    reported: Decimal,
+    computed: Decimal,
+    difference: Decimal,
+) -> Flag {
+    Flag {
+        code: "reported_score_mismatch".to_owned(),
+        subject: code.to_owned(),
+        message: format!(
+            "{code} ({name}): the table gives {} points, the rules {} ({} apart)",
+            show(reported),
+            percent(computed),
+            percent(difference)
+        ),
+        figures: vec![
+            ("reported".to_owned(), show(reported)),
+            ("computed".to_owned(), percent(computed)),
+            ("difference_points".to_owned(), percent(difference)),
+        ],
     }
 }
