@@ -301,7 +301,9 @@ fn indicator(row: IndicatorScore) -> pb::IndicatorScore {
         unit,
         ratio: optional(ratio, two),
         score: two(score),
-        band: band.unwrap_or_default(),
+        band: band
+            .map(|band| band.as_str().to_owned())
+            .unwrap_or_default(),
         light: light(row_light).into(),
         target_text,
         actual_text,
@@ -339,7 +341,7 @@ fn flag(flag: Flag) -> pb::Flag {
         figures,
     } = flag;
     pb::Flag {
-        code,
+        code: code.as_str().to_owned(),
         subject,
         message,
         figures: figures

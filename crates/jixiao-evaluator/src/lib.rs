@@ -10,6 +10,7 @@
 pub mod config;
 mod convert;
 pub mod engine;
+pub mod error;
 pub mod inputs;
 pub mod metrics;
 pub mod schedule;

@@ -9,7 +9,8 @@ use sha2::{Digest, Sha256};
 use tonic::{Request, Response, Status};
 
 use crate::convert;
-use crate::engine::{Engine, FailureKind, RunError, RunRequest};
+use crate::engine::{Engine, RunRequest};
+use crate::error::EvaluatorError;
 use crate::store::{AdjustmentInsert, NewAdjustment, StoreError, Trigger};
 
 const DEFAULT_PAGE_SIZE: u32 = 100;
@@ -42,12 +43,27 @@ pub fn scope_of(method: &str) -> Option<jixiao_server::auth::Scope> {
 }
 
 fn invalid(violations: &[Violation]) -> Status {
-    jixiao_server::grpc::invalid_argument(violations)
+    EvaluatorError::Invalid(violations.to_vec()).into()
 }
 
 fn internal(error: StoreError) -> Status {
-    tracing::error!(error = %error, "storage failed");
-    Status::internal("internal storage error; the service log has the cause")
+    EvaluatorError::Store(error).into()
+}
+
+fn failed_precondition(message: String) -> Status {
+    EvaluatorError::FailedPrecondition(message).into()
+}
+
+fn unavailable(message: String) -> Status {
+    EvaluatorError::Unavailable(message).into()
+}
+
+fn not_found(message: String) -> Status {
+    EvaluatorError::NotFound(message).into()
+}
+
+fn task_failed(error: tokio::task::JoinError) -> Status {
+    EvaluatorError::Internal(format!("the run task failed: {error}")).into()
 }
 
 fn evaluable_period(field: &str, text: &str, violations: &mut Vec<Violation>) -> Option<Period> {
@@ -151,31 +167,12 @@ impl EvaluatorService for EvaluatorApi {
         let engine = Arc::clone(&self.engine);
         let report = tokio::spawn(async move { engine.run(run_request).await })
             .await
-            .map_err(|error| Status::internal(format!("the run task failed: {error}")))?;
-        match report {
-            Ok(report) => Ok(Response::new(pb::RunEvaluationResponse {
-                run: Some(convert::run(report.run)),
-                snapshots: report.snapshots.into_iter().map(convert::summary).collect(),
-            })),
-            Err(RunError::ShuttingDown) => Err(Status::unavailable(
-                "the evaluator is shutting down and takes no new runs; retry later",
-            )),
-            Err(RunError::RequestIdReused(id)) => Err(Status::already_exists(format!(
-                "request id {id:?} was already used by a different request; use a new request_id for a new request"
-            ))),
-            Err(RunError::Store(error)) => Err(internal(error)),
-            Err(RunError::Failed { run, reason, kind }) => {
-                let message = format!("run {} of {} failed: {reason}", run.id, run.period);
-                Err(match kind {
-                    FailureKind::Refused => invalid(&[Violation::new("department_codes", message)]),
-                    FailureKind::Unavailable | FailureKind::Interrupted => {
-                        Status::unavailable(message)
-                    }
-                    FailureKind::Framework => Status::failed_precondition(message),
-                    FailureKind::Internal => Status::internal(message),
-                })
-            }
-        }
+            .map_err(task_failed)?;
+        let report = report.map_err(EvaluatorError::from)?;
+        Ok(Response::new(pb::RunEvaluationResponse {
+            run: Some(convert::run(report.run)),
+            snapshots: report.snapshots.into_iter().map(convert::summary).collect(),
+        }))
     }
 
     async fn get_score(
@@ -213,7 +210,7 @@ impl EvaluatorService for EvaluatorApi {
                 } else {
                     format!("project {project_code:?} of {department_code:?}")
                 };
-                Status::not_found(format!(
+                not_found(format!(
                     "no snapshot of {subject} for {period}; run an evaluation first (RunEvaluation)"
                 ))
             })?;
@@ -246,7 +243,7 @@ impl EvaluatorService for EvaluatorApi {
             .snapshot(id)
             .await
             .map_err(internal)?
-            .ok_or_else(|| Status::not_found(format!("no snapshot {id}")))?;
+            .ok_or_else(|| not_found(format!("no snapshot {id}")))?;
         Ok(Response::new(pb::GetSnapshotResponse {
             snapshot: Some(convert::snapshot(record)),
         }))
@@ -340,9 +337,11 @@ impl EvaluatorService for EvaluatorApi {
         request: Request<pb::GetFrameworkRequest>,
     ) -> Result<Response<pb::GetFrameworkResponse>, Status> {
         let pb::GetFrameworkRequest { name } = request.into_inner();
-        let frameworks = self.engine.framework().load().map_err(|reason| {
-            Status::failed_precondition(format!("invalid framework: {reason}"))
-        })?;
+        let frameworks = self
+            .engine
+            .framework()
+            .load()
+            .map_err(|reason| failed_precondition(format!("invalid framework: {reason}")))?;
         let name = name.trim();
         let loaded = if name.is_empty() {
             frameworks.default_department()
@@ -460,7 +459,7 @@ impl EvaluatorService for EvaluatorApi {
             .await
             .map_err(internal)?
             .ok_or_else(|| {
-                Status::failed_precondition(format!(
+                failed_precondition(format!(
                     "{subject} has no snapshot for {period} yet: run the evaluation first (RunEvaluation), then adjust its scores"
                 ))
             })?;
@@ -468,7 +467,11 @@ impl EvaluatorService for EvaluatorApi {
             .snapshot(latest.id)
             .await
             .map_err(internal)?
-            .ok_or_else(|| Status::internal("the latest snapshot vanished"))?;
+            .ok_or_else(|| {
+                Status::from(EvaluatorError::Internal(
+                    "the latest snapshot vanished".to_owned(),
+                ))
+            })?;
         let evaluation = &record.evaluation;
         let (computed, weight) = if indicator_code == jixiao_scoring::BUDGET_ROW {
             (
@@ -527,9 +530,7 @@ impl EvaluatorService for EvaluatorApi {
         let record = match inserted {
             AdjustmentInsert::Created(record) | AdjustmentInsert::Existing(record) => record,
             AdjustmentInsert::RequestIdReused => {
-                return Err(Status::already_exists(format!(
-                    "request id {request_id:?} was already used by a different request; use a new request_id for a new request"
-                )));
+                return Err(EvaluatorError::RequestIdReused(request_id).into());
             }
         };
         tracing::info!(
@@ -553,9 +554,9 @@ impl EvaluatorService for EvaluatorApi {
         let engine = Arc::clone(&self.engine);
         let report = tokio::spawn(async move { engine.run(run_request).await })
             .await
-            .map_err(|error| Status::internal(format!("the run task failed: {error}")))?
+            .map_err(task_failed)?
             .map_err(|error| {
-                Status::unavailable(format!(
+                unavailable(format!(
                     "adjustment {} is recorded, but the snapshot with it could not be made now ({error}); the next run of {period} applies it",
                     record.adjustment.id
                 ))
@@ -567,7 +568,7 @@ impl EvaluatorService for EvaluatorApi {
                 summary.department_code == department_code && summary.project_code == project_code
             })
             .ok_or_else(|| {
-                Status::unavailable(format!(
+                unavailable(format!(
                     "adjustment {} is recorded, but the run did not score {subject}; its failures are in ListRuns",
                     record.adjustment.id
                 ))

@@ -20,8 +20,9 @@ mod inputs;
 mod registry;
 
 pub use evaluate::{
-    Adjustment, AdjustmentOutcome, AdjustmentStatus, BUDGET_ROW, BudgetScore, DeductionScore,
-    Evaluation, Flag, IndicatorScore, Light, apply_adjustments, evaluate, evaluate_project,
+    Adjustment, AdjustmentOutcome, AdjustmentStatus, BUDGET_ROW, Band, BudgetScore, DeductionScore,
+    Evaluation, Flag, FlagCode, IndicatorScore, Light, apply_adjustments, evaluate,
+    evaluate_project,
 };
 pub use formula::{Formula, Undefined};
 pub use framework::{

@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::{Evaluation, Flag, percent, show, total_of};
+use super::{Evaluation, Flag, FlagCode, percent, show, total_of};
 use crate::arith;
 use crate::framework::Framework;
 
@@ -118,7 +118,7 @@ pub fn apply_adjustments(
     }
     // Reported figures are compared with the scores as adjusted.
     evaluation.flags.retain(|flag| {
-        flag.code != "reported_score_mismatch" && flag.code != "reported_total_mismatch"
+        flag.code != FlagCode::ReportedScoreMismatch && flag.code != FlagCode::ReportedTotalMismatch
     });
     let reported = super::reported::flags(
         &evaluation.budget,
@@ -157,7 +157,7 @@ fn apply(evaluation: &mut Evaluation, adjustment: &Adjustment) -> bool {
         )
     } else {
         evaluation.flags.push(Flag {
-            code: "adjustment_stale".to_owned(),
+            code: FlagCode::AdjustmentStale,
             subject: code.to_owned(),
             message: format!(
                 "adjustment {} of {code} is not applied: the row is no longer in the target set",
@@ -169,7 +169,7 @@ fn apply(evaluation: &mut Evaluation, adjustment: &Adjustment) -> bool {
     };
     if computed != adjustment.computed_score {
         evaluation.flags.push(Flag {
-            code: "adjustment_stale".to_owned(),
+            code: FlagCode::AdjustmentStale,
             subject: code.to_owned(),
             message: format!(
                 "adjustment {} of {code} ({name}) to {} is not applied: it was made on a computed score of {}, which is now {}",
@@ -204,7 +204,7 @@ fn apply(evaluation: &mut Evaluation, adjustment: &Adjustment) -> bool {
         format!(" by {}", adjustment.adjusted_by)
     };
     evaluation.flags.push(Flag {
-        code: "manual_adjustment".to_owned(),
+        code: FlagCode::ManualAdjustment,
         subject: code.to_owned(),
         message: format!(
             "{code} ({name}): the rules give {}, a reviewer set {}{by} on {}: {}",

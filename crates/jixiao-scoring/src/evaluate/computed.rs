@@ -6,7 +6,7 @@ use jixiao_domain::Comparator;
 use rust_decimal::Decimal;
 
 use super::rules::ValueRule;
-use super::{Context, IndicatorScore, Light, figure, round2, show};
+use super::{Context, FlagCode, IndicatorScore, Light, figure, round2, show};
 use crate::arith;
 use crate::formula::Undefined;
 use crate::framework::{ComputedRow, ComputedRule, Direction, WhenUndefined};
@@ -86,7 +86,7 @@ impl<'a> Context<'a> {
                     row.code, row.name, row.formula
                 );
                 self.flag(
-                    "missing_actual",
+                    FlagCode::MissingActual,
                     &row.code,
                     message,
                     vec![("metric_code", metric.clone())],
@@ -104,7 +104,7 @@ impl<'a> Context<'a> {
                     if full { "in full" } else { "0" }
                 );
                 self.flag(
-                    "computed_row_undefined",
+                    FlagCode::ComputedRowUndefined,
                     &row.code,
                     message,
                     vec![("score", show(scored.score))],

@@ -3,7 +3,7 @@
 
 use rust_decimal::{Decimal, RoundingStrategy};
 
-use super::{BudgetScore, Context, Flag, IndicatorScore, percent, show};
+use super::{BudgetScore, Context, Flag, FlagCode, IndicatorScore, percent, show};
 use crate::arith;
 
 /// The budget execution score as the table printed it.
@@ -66,7 +66,7 @@ pub(super) fn flags(
         && let Some(difference) = differs(reported, total, tolerance)
     {
         flags.push(Flag {
-            code: "reported_total_mismatch".to_owned(),
+            code: FlagCode::ReportedTotalMismatch,
             subject: REPORTED_TOTAL.to_owned(),
             message: format!(
                 "the reported total {} differs from the computed {} by {} points",
@@ -100,7 +100,7 @@ fn score_flag(
     difference: Decimal,
 ) -> Flag {
     Flag {
-        code: "reported_score_mismatch".to_owned(),
+        code: FlagCode::ReportedScoreMismatch,
         subject: code.to_owned(),
         message: format!(
             "{code} ({name}): the table gives {} points, the rules {} ({} apart)",

@@ -1,0 +1,633 @@
+//! Target rows: the weights' check, the actual as of the window (a metric's value or a
+//! self-reported actual as written) and the row's score by its comparator (`SCORING.md` §3,
+//! TABLES.md §3).
+
+use jixiao_domain::target::GroupWeightRule;
+use jixiao_domain::{Comparator, Grain, Level1, Temporal};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use super::{Context, FlagCode, IndicatorScore, Light, Value, figure, percent, round2, show};
+use crate::arith;
+use crate::framework::{AtMostRule, EqualRule, OverAchievementRule};
+use crate::inputs::TargetRow;
+
+/// The band of a qualitative row (`SCORING.md` §3; the framework's `qualitative_achieved` and
+/// `qualitative_partly_achieved`). Stored and sent as the Chinese word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Band {
+    /// 达成: at or above `qualitative_achieved`.
+    #[serde(rename = "达成")]
+    Achieved,
+    /// 部分达成: at or above `qualitative_partly_achieved`.
+    #[serde(rename = "部分达成")]
+    PartlyAchieved,
+    /// 未达成: below.
+    #[serde(rename = "未达成")]
+    NotAchieved,
+}
+
+impl Band {
+    /// 达成, 部分达成 or 未达成.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Band::Achieved => "达成",
+            Band::PartlyAchieved => "部分达成",
+            Band::NotAchieved => "未达成",
+        }
+    }
+}
+
+/// What a self-reported row's actual gives (TABLES.md §3).
+pub(super) enum Reported {
+    /// A figure, or an attainment percentage on a qualitative row: scored as a metric's value.
+    Value(Value),
+    /// A verdict on a quantitative row: the weight × the attainment percentage.
+    Attainment(Decimal),
+    /// Words that state what was done without a verdict: 0, until a verdict or a reviewer.
+    NotJudged,
+    /// No actual as of the window.
+    Missing,
+}
+
+impl<'a> Context<'a> {
+    pub(super) fn check_weights(&mut self, rows: &[TargetRow]) {
+        if rows.is_empty() {
+            return;
+        }
+        let sums: Vec<(Level1, Decimal, Decimal)> = Level1::ALL
+            .into_iter()
+            .map(|level| {
+                let sum = arith::sum(
+                    rows.iter()
+                        .filter(|row| row.level1 == level)
+                        .map(|row| row.weight),
+                );
+                let expected = arith::sub(
+                    self.framework.group_weight(level),
+                    self.framework.computed_weight(level),
+                );
+                (level, sum, expected)
+            })
+            .filter(|(_, sum, expected)| !sum.is_zero() || !expected.is_zero())
+            .collect();
+        if sums.iter().all(|(_, sum, expected)| sum == expected) {
+            return;
+        }
+        let rows_total = arith::sum(sums.iter().map(|(_, sum, _)| *sum));
+        let reserved = self.framework.weight_plan().reserved;
+        let total = arith::add(rows_total, reserved);
+        if self.framework.group_weights == GroupWeightRule::TotalOnly
+            && total == Decimal::ONE_HUNDRED
+        {
+            let each: Vec<String> = sums
+                .iter()
+                .map(|(level, sum, expected)| {
+                    format!(
+                        "{} {} (framework {})",
+                        level.name_zh(),
+                        show(*sum),
+                        show(*expected)
+                    )
+                })
+                .collect();
+            let message = format!(
+                "the target set weighs its groups {}; with the {} points of {} they make 100, so the set's own weights count",
+                each.join(", "),
+                show(reserved),
+                self.framework.weight_plan().reserved_by
+            );
+            let mut figures: Vec<(&str, String)> = sums
+                .iter()
+                .map(|(level, sum, _)| (level.code(), show(*sum)))
+                .collect();
+            figures.push(("budget", show(self.framework.budget.weight)));
+            self.flag(FlagCode::GroupWeightsAdjusted, "targets", message, figures);
+            return;
+        }
+        for (level, sum, expected) in sums {
+            if sum != expected {
+                let message = format!(
+                    "the target weights of group {} sum to {}, but this framework gives it {}",
+                    level.name_zh(),
+                    show(sum),
+                    show(expected)
+                );
+                self.flag(
+                    FlagCode::TargetWeightsMismatch,
+                    level.code(),
+                    message,
+                    vec![("sum", show(sum)), ("framework_weight", show(expected))],
+                );
+            }
+        }
+    }
+
+    /// The actual of a self-reported row as of the window: the reported actual of the latest
+    /// period (a quarter, or the year) that ends at or before the window's end, read as
+    /// written; with the text and what was read, for the explanation.
+    pub(super) fn reported(&mut self, row: &TargetRow) -> (Reported, String, String) {
+        let root = self.scope[0];
+        let year = self.as_of.year_number();
+        let window_end = self.window_end;
+        let actuals = match self.project {
+            Some(project) => self.inputs.project_row_actuals(project),
+            None => self.inputs.row_actuals(root),
+        };
+        let latest = actuals
+            .iter()
+            .filter(|actual| {
+                actual.indicator_code == row.indicator_code
+                    && actual.period.year_number() == year
+                    && actual.period.end_month() <= window_end
+            })
+            // On the same end (Q4 and the year), the year's figure is the self-evaluation's.
+            .max_by_key(|actual| {
+                (
+                    actual.period.end_month(),
+                    actual.period.grain() == Grain::Year,
+                    actual.sequence,
+                )
+            });
+        let Some(actual) = latest else {
+            return (Reported::Missing, String::new(), String::new());
+        };
+        self.digest_line(format!(
+            "actual {} {} {} {} {}",
+            row.indicator_code, actual.period, actual.sequence, actual.actual_text, actual.note
+        ));
+        let text = format!("{} ({})", actual.actual_text, actual.period);
+        let noted = !actual.note.is_empty();
+        let reading =
+            match jixiao_domain::written::read_actual(&actual.actual_text, &row.target_text) {
+                Ok(reading) => reading,
+                // The ingestion service read it when it was reported; a reader that changed since
+                // may not: the row is then not judged, and says why.
+                Err(reason) => return (Reported::NotJudged, text, reason),
+            };
+        use jixiao_domain::written::{ActualReading, Verdict};
+        let verdicts = &self.framework.indicators.verdicts;
+        let indicators = &self.framework.indicators;
+        // The band of each verdict: 达成 [80, 100], 部分达成 [60, 80), 未达成 [0, 60) in
+        // central-2020; an attainment written outside its verdict's band is held at its edge.
+        let band = |verdict: Verdict| match verdict {
+            Verdict::Achieved => (indicators.qualitative_achieved, Decimal::ONE_HUNDRED),
+            Verdict::PartlyAchieved => (
+                indicators.qualitative_partly_achieved,
+                arith::sub(indicators.qualitative_achieved, Decimal::new(1, 2)),
+            ),
+            Verdict::NotAchieved => (
+                Decimal::ZERO,
+                arith::sub(indicators.qualitative_partly_achieved, Decimal::new(1, 2)),
+            ),
+        };
+        let attainment_of = |verdict: Verdict, attainment: Option<Decimal>| match attainment {
+            Some(written) => {
+                let (low, high) = band(verdict);
+                let attainment = written.max(low).min(high);
+                if attainment == written {
+                    (attainment, format!("{verdict} {}%", show(attainment)))
+                } else {
+                    (
+                        attainment,
+                        format!(
+                            "{verdict} {}%, outside the band of {verdict} ({}–{}%): held at {}%",
+                            show(written),
+                            show(low),
+                            show(high),
+                            show(attainment)
+                        ),
+                    )
+                }
+            }
+            None => {
+                let default = match verdict {
+                    Verdict::Achieved => verdicts.achieved,
+                    Verdict::PartlyAchieved => verdicts.partly_achieved,
+                    Verdict::NotAchieved => verdicts.not_achieved,
+                };
+                (
+                    default,
+                    format!("{verdict}, the framework's default {}%", show(default)),
+                )
+            }
+        };
+        let qualitative = row.comparator == Comparator::Qualitative;
+        match reading {
+            ActualReading::Verdict {
+                verdict,
+                attainment,
+            } => {
+                let (attainment, read_as) = attainment_of(verdict, attainment);
+                if qualitative {
+                    let value = Value {
+                        amount: attainment,
+                        noted,
+                    };
+                    (Reported::Value(value), text, read_as)
+                } else {
+                    (Reported::Attainment(attainment), text, read_as)
+                }
+            }
+            ActualReading::SameAsTarget => {
+                let (attainment, read_as) = attainment_of(Verdict::Achieved, None);
+                let read_as = format!("the target's own words: {read_as}");
+                if qualitative {
+                    let value = Value {
+                        amount: attainment,
+                        noted,
+                    };
+                    (Reported::Value(value), text, read_as)
+                } else {
+                    (Reported::Attainment(attainment), text, read_as)
+                }
+            }
+            ActualReading::Statement => (
+                Reported::NotJudged,
+                text,
+                "a statement without a verdict".to_owned(),
+            ),
+            reading @ (ActualReading::Quantity(_)
+            | ActualReading::Bound { .. }
+            | ActualReading::Nothing) => {
+                // A bare number is in the unit the target was written in (50 against ≥50厘米
+                // is 50 厘米); the value is then canonical, in the row's unit.
+                let written_in = if qualitative {
+                    "percent"
+                } else if row.unit_as_sent.is_empty() {
+                    row.unit.as_str()
+                } else {
+                    row.unit_as_sent.as_str()
+                };
+                let unit = if qualitative {
+                    "percent"
+                } else {
+                    row.unit.as_str()
+                };
+                if let Some(reason) = kind_mismatch(&reading, unit) {
+                    return (Reported::NotJudged, text, reason);
+                }
+                let Some(amount) = jixiao_domain::written::actual_value(&reading, written_in)
+                else {
+                    return (
+                        Reported::NotJudged,
+                        text,
+                        "a figure a decimal cannot hold exactly".to_owned(),
+                    );
+                };
+                let mut read_as = figure(amount, unit);
+                if let ActualReading::Bound { comparator, .. } = &reading {
+                    read_as = format!("the bound {comparator} {read_as} copied from the target");
+                    let message = format!(
+                        "{} ({}): the actual {:?} copies a bound of the target rather than a figure; the bound counts",
+                        row.indicator_code, row.name, text
+                    );
+                    self.flag(
+                        FlagCode::ActualIsBound,
+                        &row.indicator_code,
+                        message,
+                        vec![("bound", show(amount))],
+                    );
+                }
+                if matches!(reading, ActualReading::Nothing) {
+                    read_as = format!("无: {read_as}");
+                }
+                (Reported::Value(Value { amount, noted }), text, read_as)
+            }
+        }
+    }
+
+    pub(super) fn indicator(&mut self, row: &'a TargetRow) -> IndicatorScore {
+        let temporal = self
+            .inputs
+            .metric(&row.metric_code)
+            .map(|info| info.temporal);
+        // Flow metrics, and self-reported rows of a kind that accumulates, scale by t.
+        let scales = match (temporal, row.kind) {
+            (Some(temporal), _) => temporal == Temporal::Flow,
+            (None, Some(kind)) => kind.accumulates(),
+            (None, None) => false,
+        } && row.comparator != Comparator::Qualitative;
+        let window = |target: Decimal| {
+            if scales {
+                arith::mul(target, self.t)
+            } else {
+                target
+            }
+        };
+        let window_target = window(row.target);
+        let window_high = row.target_high.map(window);
+        let (reported, actual_text, read_as) = if row.metric_code.is_empty() {
+            self.reported(row)
+        } else {
+            let value = self.value(&row.metric_code);
+            (
+                value.map_or(Reported::Missing, Reported::Value),
+                String::new(),
+                String::new(),
+            )
+        };
+        let value = match &reported {
+            Reported::Value(value) => Some(*value),
+            _ => None,
+        };
+        let mut read_as = read_as;
+        if row.comparator_inferred {
+            let inferred = format!("comparator {} inferred", row.comparator);
+            read_as = if read_as.is_empty() {
+                inferred
+            } else {
+                format!("{inferred}; {read_as}")
+            };
+        }
+        let mut scored = IndicatorScore {
+            indicator_code: row.indicator_code.clone(),
+            name: row.name.clone(),
+            level1: row.level1,
+            level2: row.level2.clone(),
+            metric_code: row.metric_code.clone(),
+            comparator: row.comparator,
+            weight: row.weight,
+            annual_target: row.target,
+            window_target,
+            actual: value.map(|value| value.amount),
+            unit: row.unit.clone(),
+            ratio: None,
+            score: Decimal::ZERO,
+            band: None,
+            light: Light::None,
+            target_text: row.target_text.clone(),
+            actual_text,
+            read_as,
+            formula: String::new(),
+            computed_score: None,
+            reported_score: row.reported_score,
+        };
+        if !self.framework.allows(row.comparator) {
+            let message = format!(
+                "{}: the comparator {} is not among this framework's comparators",
+                row.indicator_code, row.comparator
+            );
+            self.flag(
+                FlagCode::ComparatorNotAllowed,
+                &row.indicator_code,
+                message,
+                vec![("comparator", row.comparator.to_string())],
+            );
+        }
+        match reported {
+            Reported::Attainment(attainment) => {
+                let w = row.weight;
+                scored.score = self.framework.rounding.round(
+                    arith::div(
+                        arith::mul(w, attainment.max(Decimal::ZERO).min(Decimal::ONE_HUNDRED)),
+                        Decimal::ONE_HUNDRED,
+                    )
+                    .min(w),
+                );
+                scored.light = self.light_for_progress(attainment);
+                let message = format!(
+                    "{} ({}): the actual {:?} is a verdict on a quantitative target; it counts as {}% of the weight",
+                    row.indicator_code,
+                    row.name,
+                    scored.actual_text,
+                    show(attainment)
+                );
+                self.flag(
+                    FlagCode::VerdictOnQuantitativeRow,
+                    &row.indicator_code,
+                    message,
+                    vec![("attainment_percent", show(attainment))],
+                );
+                return scored;
+            }
+            Reported::NotJudged => {
+                let message = format!(
+                    "{} ({}): the actual {:?} states what was done without a verdict; the row scores 0 until a verdict is reported",
+                    row.indicator_code, row.name, scored.actual_text
+                );
+                self.flag(
+                    FlagCode::ActualNotJudged,
+                    &row.indicator_code,
+                    message,
+                    vec![("actual", scored.actual_text.clone())],
+                );
+                return scored;
+            }
+            Reported::Missing | Reported::Value(_) => {}
+        }
+        let Some(value) = value else {
+            let what = if row.metric_code.is_empty() {
+                "no actual is reported for the row".to_owned()
+            } else {
+                format!("{} has no value", row.metric_code)
+            };
+            let message = format!(
+                "{} ({}): {what} as of {}; the row scores 0",
+                row.indicator_code, row.name, self.as_of
+            );
+            self.flag(
+                FlagCode::MissingActual,
+                &row.indicator_code,
+                message,
+                vec![("metric", row.metric_code.clone())],
+            );
+            return scored;
+        };
+        let x = value.amount;
+        let w = row.weight;
+        if !window_target.is_zero() && row.comparator != Comparator::Qualitative {
+            scored.ratio = Some(round2(arith::mul(
+                arith::div(x, window_target),
+                Decimal::ONE_HUNDRED,
+            )));
+        }
+        let raw = score_row(
+            row.comparator,
+            self.framework.indicators.at_most,
+            w,
+            x,
+            window_target,
+            window_high,
+        );
+        let indicator_rules = &self.framework.indicators;
+        let raw =
+            if row.comparator == Comparator::Equal && indicator_rules.equal == EqualRule::Exact {
+                if x == window_target { w } else { Decimal::ZERO }
+            } else {
+                raw
+            };
+        let missed_by_over_achievement = indicator_rules.over_achievement
+            == OverAchievementRule::Missed
+            && matches!(row.comparator, Comparator::AtLeast | Comparator::Equal)
+            && window_target > Decimal::ZERO
+            && x >= arith::mul(self.framework.flags.over_achievement_ratio, window_target);
+        let raw = if missed_by_over_achievement {
+            Decimal::ZERO
+        } else {
+            raw
+        };
+        scored.score = self.framework.rounding.round(raw.max(Decimal::ZERO).min(w));
+        let lights = &self.framework.lights;
+        let hundred = Decimal::from(100);
+        scored.light = match row.comparator {
+            Comparator::Qualitative => {
+                let indicators = &self.framework.indicators;
+                let (band, light) = if x >= indicators.qualitative_achieved {
+                    (Band::Achieved, Light::Green)
+                } else if x >= indicators.qualitative_partly_achieved {
+                    (Band::PartlyAchieved, Light::Yellow)
+                } else {
+                    (Band::NotAchieved, Light::Red)
+                };
+                scored.band = Some(band);
+                light
+            }
+            _ if row.target.is_zero() => {
+                if scored.score == w {
+                    Light::Green
+                } else {
+                    Light::Red
+                }
+            }
+            Comparator::AtLeast | Comparator::Equal => {
+                if temporal == Some(Temporal::Flow) && x.is_zero() {
+                    Light::Red
+                } else if x >= arith::mul(lights.blue_at_ratio, row.target) {
+                    Light::Blue
+                } else {
+                    self.light_for_progress(arith::mul(arith::div(x, window_target), hundred))
+                }
+            }
+            Comparator::AtMost => {
+                if x <= window_target {
+                    Light::Green
+                } else {
+                    Light::Red
+                }
+            }
+            Comparator::Range => {
+                if x < window_target {
+                    self.light_for_progress(arith::mul(arith::div(x, window_target), hundred))
+                } else if x > window_high.unwrap_or(window_target) {
+                    Light::Red
+                } else {
+                    Light::Green
+                }
+            }
+        };
+        if matches!(row.comparator, Comparator::AtLeast | Comparator::Equal)
+            && window_target > Decimal::ZERO
+            && x >= arith::mul(self.framework.flags.over_achievement_ratio, window_target)
+            && !value.noted
+        {
+            let message = format!(
+                "{} ({}): the actual {} is {}% of the window's target {}, and no point counted in it explains why (a note)",
+                row.indicator_code,
+                row.name,
+                figure(x, &row.unit),
+                percent(arith::mul(arith::div(x, window_target), hundred)),
+                figure(window_target, &row.unit),
+            );
+            self.flag(
+                FlagCode::OverAchievement,
+                &row.indicator_code,
+                message,
+                vec![
+                    ("actual", show(x)),
+                    ("window_target", show(window_target)),
+                    (
+                        "ratio_percent",
+                        percent(arith::mul(arith::div(x, window_target), hundred)),
+                    ),
+                ],
+            );
+        }
+        scored
+    }
+}
+
+/// Why a numeric actual cannot count for a row measured in `unit_code`: its own unit is of
+/// another kind (a target revised from 个 to 万元 after `50个` was reported).
+fn kind_mismatch(
+    reading: &jixiao_domain::written::ActualReading,
+    unit_code: &str,
+) -> Option<String> {
+    use jixiao_domain::written::ActualReading;
+    let quantity = match reading {
+        ActualReading::Quantity(quantity) | ActualReading::Bound { quantity, .. } => quantity,
+        _ => return None,
+    };
+    let written = quantity.unit?;
+    let expected = jixiao_domain::Unit::by_code(unit_code)?;
+    (written.kind != expected.kind).then(|| {
+        format!(
+            "the actual is in {} ({}), but the row now measures {}: report it again",
+            quantity.unit_word, written.kind, expected.kind
+        )
+    })
+}
+
+/// A row's unrounded score: weight `w`, actual `x`, the window's target `target` (for a
+/// range, its low end, and `high` its high end).
+pub(crate) fn score_row(
+    comparator: Comparator,
+    at_most: AtMostRule,
+    w: Decimal,
+    x: Decimal,
+    target: Decimal,
+    high: Option<Decimal>,
+) -> Decimal {
+    match comparator {
+        // TABLES.md §3: full weight inside; below, as `>=` the low end; above, as `<=` the high
+        // end.
+        Comparator::Range => {
+            let high = high.unwrap_or(target);
+            if x < target {
+                score_row(Comparator::AtLeast, at_most, w, x, target, None)
+            } else if x > high {
+                score_row(Comparator::AtMost, at_most, w, x, high, None)
+            } else {
+                w
+            }
+        }
+        Comparator::AtLeast => {
+            if x >= target || target.is_zero() {
+                w
+            } else {
+                arith::mul(w, arith::div(x, target))
+            }
+        }
+        Comparator::Equal => {
+            if target.is_zero() {
+                if x <= Decimal::ZERO { w } else { Decimal::ZERO }
+            } else if x >= target {
+                w
+            } else {
+                arith::mul(w, arith::div(x, target))
+            }
+        }
+        Comparator::AtMost => {
+            if target.is_zero() {
+                if x <= Decimal::ZERO { w } else { Decimal::ZERO }
+            } else if x <= target {
+                w
+            } else if at_most == AtMostRule::Ratio {
+                arith::mul(w, arith::div(target, x))
+            } else if arith::sub(x, target) < target {
+                // Linear to 0 at twice the target, written without 2 × target (which can
+                // overflow).
+                arith::mul(
+                    w,
+                    arith::sub(Decimal::ONE, arith::div(arith::sub(x, target), target)),
+                )
+            } else {
+                Decimal::ZERO
+            }
+        }
+        Comparator::Qualitative => {
+            let hundred = Decimal::from(100);
+            arith::div(arith::mul(w, x.max(Decimal::ZERO).min(hundred)), hundred)
+        }
+    }
+}
