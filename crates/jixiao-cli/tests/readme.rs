@@ -91,6 +91,9 @@ fn the_readme_walk_through_runs_as_written() {
         "InvalidArgument",
         "RUN_STATUS_SUCCEEDED",
         "central-2020",
+        r#""adjustedScore": "27.00""#,
+        r#""total": "97.00""#,
+        "hunan-department-2020",
     ] {
         assert!(
             outputs.contains(expected),
