@@ -610,6 +610,18 @@ async fn a_bureaus_framework_file_is_loaded_beside_the_shipped_ones() {
         "{found:?}"
     );
 
+    // A row may not take the code that names budget execution in adjustments.
+    let mut reserved = f01.set_targets();
+    reserved.targets[0].indicator_code = "budget".to_owned();
+    let status = ingest.client.set_targets(reserved).await.unwrap_err();
+    assert!(
+        violations(&status)
+            .iter()
+            .any(|(field, description)| field == "targets[0].indicator_code"
+                && description.contains("budget execution")),
+        "{status:?}"
+    );
+
     // The evaluator restarted without the directory: F01's set names a framework it does not
     // load, so F01 fails alone and F05 (same year) is scored.
     evaluator.stop().await;

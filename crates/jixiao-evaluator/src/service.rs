@@ -11,7 +11,7 @@ use tonic::{Request, Response, Status};
 use crate::convert;
 use crate::engine::{Engine, RunRequest};
 use crate::error::EvaluatorError;
-use crate::store::{AdjustmentInsert, NewAdjustment, StoreError, Trigger};
+use crate::store::{AdjustmentInsert, AdjustmentRecord, NewAdjustment, StoreError, Trigger};
 
 const DEFAULT_PAGE_SIZE: u32 = 100;
 const MAX_PAGE_SIZE: u32 = 1000;
@@ -117,6 +117,160 @@ fn next_token<T>(items: &[T], size: u32, id: impl Fn(&T) -> i64) -> String {
             .unwrap_or_default()
     } else {
         String::new()
+    }
+}
+
+impl EvaluatorApi {
+    /// Checks an adjustment against the latest snapshot of its subject's period (the row
+    /// exists, the score is within its weight), takes the computed score it replaces from it,
+    /// and records it.
+    async fn record_adjustment(
+        &self,
+        mut new: NewAdjustment,
+        subject: &str,
+    ) -> Result<AdjustmentRecord, Status> {
+        let store = self.engine.store();
+        let latest = store
+            .latest_snapshot(&new.department_code, &new.project_code, &new.period)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| {
+                failed_precondition(format!(
+                    "{subject} has no snapshot for {} yet: run the evaluation first (RunEvaluation), then adjust its scores",
+                    new.period
+                ))
+            })?;
+        let stored = store
+            .snapshot(latest.id)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| {
+                Status::from(EvaluatorError::Internal(
+                    "the latest snapshot vanished".to_owned(),
+                ))
+            })?;
+        let evaluation = &stored.evaluation;
+        let code = new.indicator_code.as_str();
+        let (computed, weight) = if code == jixiao_scoring::BUDGET_ROW {
+            let budget = &evaluation.budget;
+            (budget.computed_score.unwrap_or(budget.score), budget.weight)
+        } else {
+            let row = evaluation
+                .indicators
+                .iter()
+                .find(|row| row.indicator_code == code)
+                .ok_or_else(|| {
+                    let codes: Vec<&str> = evaluation
+                        .indicators
+                        .iter()
+                        .map(|row| row.indicator_code.as_str())
+                        .collect();
+                    invalid(&[Violation::new(
+                        "indicator_code",
+                        format!(
+                            "{code:?} is not a row of snapshot {} ({}; or \"budget\")",
+                            latest.id,
+                            codes.join(", ")
+                        ),
+                    )])
+                })?;
+            (row.computed_score.unwrap_or(row.score), row.weight)
+        };
+        if new.adjusted_score > weight {
+            return Err(invalid(&[Violation::new(
+                "score",
+                format!(
+                    "{} is more than the row's weight {}",
+                    new.adjusted_score.normalize(),
+                    weight.normalize()
+                ),
+            )]));
+        }
+        new.computed_score = computed;
+        let request_id = new
+            .request
+            .as_ref()
+            .map(|(id, _)| id.clone())
+            .unwrap_or_default();
+        let record = match store.insert_adjustment(new).await.map_err(internal)? {
+            AdjustmentInsert::Created(record) | AdjustmentInsert::Existing(record) => record,
+            AdjustmentInsert::RequestIdReused => {
+                return Err(EvaluatorError::RequestIdReused(request_id).into());
+            }
+        };
+        tracing::info!(
+            adjustment_id = record.adjustment.id,
+            department = %record.department_code,
+            project = %record.project_code,
+            period = %record.period,
+            row = %record.adjustment.indicator_code,
+            by = %record.adjustment.adjusted_by,
+            "score adjusted"
+        );
+        Ok(record)
+    }
+
+    /// Makes the snapshot with a recorded adjustment: a run of the subject's department, like
+    /// any other (the computed snapshot stays, and later runs carry the adjustment).
+    async fn snapshot_with(
+        &self,
+        record: AdjustmentRecord,
+        period: Period,
+        subject: &str,
+    ) -> Result<Response<pb::AdjustScoreResponse>, Status> {
+        let run_request = RunRequest {
+            period,
+            department_codes: vec![record.department_code.clone()],
+            trigger: Trigger::Adjustment,
+            attempt: 1,
+            request: None,
+        };
+        let engine = Arc::clone(&self.engine);
+        let id = record.adjustment.id;
+        let recorded = |status: Status| {
+            Status::new(
+                status.code(),
+                format!(
+                    "adjustment {id} is recorded, but the snapshot with it could not be made now: {}; the next run of {period} applies it",
+                    status.message()
+                ),
+            )
+        };
+        let report = tokio::spawn(async move { engine.run(run_request).await })
+            .await
+            .map_err(task_failed)?
+            .map_err(|error| recorded(EvaluatorError::from(error).into()))?;
+        let snapshot = report
+            .snapshots
+            .into_iter()
+            .find(|summary| {
+                summary.department_code == record.department_code
+                    && summary.project_code == record.project_code
+            })
+            .ok_or_else(|| {
+                recorded(unavailable(format!(
+                    "the run did not score {subject}; its failures are in ListRuns"
+                )))
+            })?;
+        let status = self
+            .engine
+            .store()
+            .snapshot(snapshot.id)
+            .await
+            .map_err(internal)?
+            .and_then(|stored| {
+                stored
+                    .evaluation
+                    .adjustments
+                    .iter()
+                    .find(|outcome| outcome.adjustment.id == id)
+                    .map(|outcome| outcome.status.as_str())
+            })
+            .unwrap_or("");
+        Ok(Response::new(pb::AdjustScoreResponse {
+            adjustment: Some(convert::adjustment(record, status)),
+            snapshot: Some(convert::summary(snapshot)),
+        }))
     }
 }
 
@@ -429,6 +583,13 @@ impl EvaluatorService for EvaluatorApi {
                 violations.push(Violation::new("score", "must not be negative"));
                 None
             }
+            Ok(value) if value.normalize().scale() > 2 => {
+                violations.push(Violation::new(
+                    "score",
+                    format!("{score} has more than 2 decimals; scores are kept to 2"),
+                ));
+                None
+            }
             Ok(value) => Some(value),
             Err(error) => {
                 violations.push(Violation::new("score", error.to_string()));
@@ -454,142 +615,41 @@ impl EvaluatorService for EvaluatorApi {
         } else {
             format!("project {project_code}")
         };
-        let latest = store
-            .latest_snapshot(&department_code, &project_code, &period)
-            .await
-            .map_err(internal)?
-            .ok_or_else(|| {
-                failed_precondition(format!(
-                    "{subject} has no snapshot for {period} yet: run the evaluation first (RunEvaluation), then adjust its scores"
-                ))
-            })?;
-        let record = store
-            .snapshot(latest.id)
-            .await
-            .map_err(internal)?
-            .ok_or_else(|| {
-                Status::from(EvaluatorError::Internal(
-                    "the latest snapshot vanished".to_owned(),
-                ))
-            })?;
-        let evaluation = &record.evaluation;
-        let (computed, weight) = if indicator_code == jixiao_scoring::BUDGET_ROW {
-            (
-                evaluation
-                    .budget
-                    .computed_score
-                    .unwrap_or(evaluation.budget.score),
-                evaluation.budget.weight,
-            )
+        // A retry answers with what the first request recorded, whatever the snapshots say now.
+        let replayed = if request_id.is_empty() {
+            None
         } else {
-            let row = evaluation
-                .indicators
-                .iter()
-                .find(|row| row.indicator_code == indicator_code)
-                .ok_or_else(|| {
-                    let codes: Vec<&str> = evaluation
-                        .indicators
-                        .iter()
-                        .map(|row| row.indicator_code.as_str())
-                        .collect();
-                    invalid(&[Violation::new(
-                        "indicator_code",
-                        format!(
-                            "{indicator_code:?} is not a row of snapshot {} ({}; or \"budget\")",
-                            latest.id,
-                            codes.join(", ")
-                        ),
-                    )])
-                })?;
-            (row.computed_score.unwrap_or(row.score), row.weight)
-        };
-        if adjusted > weight {
-            return Err(invalid(&[Violation::new(
-                "score",
-                format!(
-                    "{} is more than the row's weight {}",
-                    adjusted.normalize(),
-                    weight.normalize()
-                ),
-            )]));
-        }
-        let inserted = store
-            .insert_adjustment(NewAdjustment {
-                department_code: department_code.clone(),
-                project_code: project_code.clone(),
-                period: period.clone(),
-                indicator_code,
-                computed_score: computed,
-                adjusted_score: adjusted,
-                reason: reason.trim().to_owned(),
-                adjusted_by,
-                request: (!request_id.is_empty()).then(|| (request_id.clone(), digest)),
-            })
-            .await
-            .map_err(internal)?;
-        let record = match inserted {
-            AdjustmentInsert::Created(record) | AdjustmentInsert::Existing(record) => record,
-            AdjustmentInsert::RequestIdReused => {
-                return Err(EvaluatorError::RequestIdReused(request_id).into());
+            match store
+                .adjustment_by_request(&request_id)
+                .await
+                .map_err(internal)?
+            {
+                Some((record, stored)) if stored == digest => Some(record),
+                Some(_) => return Err(EvaluatorError::RequestIdReused(request_id).into()),
+                None => None,
             }
         };
-        tracing::info!(
-            adjustment_id = record.adjustment.id,
-            department = %department_code,
-            project = %project_code,
-            period = %period,
-            row = %record.adjustment.indicator_code,
-            by = %record.adjustment.adjusted_by,
-            "score adjusted"
-        );
-        // The adjusted snapshot is made by a run of the subject's department, like any other:
-        // the computed snapshot stays, and later runs carry the adjustment.
-        let run_request = RunRequest {
-            period: parsed,
-            department_codes: vec![department_code.clone()],
-            trigger: Trigger::Adjustment,
-            attempt: 1,
-            request: None,
+        let record = match replayed {
+            Some(record) => record,
+            None => {
+                self.record_adjustment(
+                    NewAdjustment {
+                        department_code: department_code.clone(),
+                        project_code: project_code.clone(),
+                        period: period.clone(),
+                        indicator_code,
+                        computed_score: rust_decimal::Decimal::ZERO,
+                        adjusted_score: adjusted,
+                        reason: reason.trim().to_owned(),
+                        adjusted_by,
+                        request: (!request_id.is_empty()).then(|| (request_id.clone(), digest)),
+                    },
+                    &subject,
+                )
+                .await?
+            }
         };
-        let engine = Arc::clone(&self.engine);
-        let report = tokio::spawn(async move { engine.run(run_request).await })
-            .await
-            .map_err(task_failed)?
-            .map_err(|error| {
-                unavailable(format!(
-                    "adjustment {} is recorded, but the snapshot with it could not be made now ({error}); the next run of {period} applies it",
-                    record.adjustment.id
-                ))
-            })?;
-        let snapshot = report
-            .snapshots
-            .into_iter()
-            .find(|summary| {
-                summary.department_code == department_code && summary.project_code == project_code
-            })
-            .ok_or_else(|| {
-                unavailable(format!(
-                    "adjustment {} is recorded, but the run did not score {subject}; its failures are in ListRuns",
-                    record.adjustment.id
-                ))
-            })?;
-        let status = store
-            .snapshot(snapshot.id)
-            .await
-            .map_err(internal)?
-            .and_then(|stored| {
-                stored
-                    .evaluation
-                    .adjustments
-                    .iter()
-                    .find(|outcome| outcome.adjustment.id == record.adjustment.id)
-                    .map(|outcome| outcome.status.as_str())
-            })
-            .unwrap_or("");
-        Ok(Response::new(pb::AdjustScoreResponse {
-            adjustment: Some(convert::adjustment(record, status)),
-            snapshot: Some(convert::summary(snapshot)),
-        }))
+        self.snapshot_with(record, parsed, &subject).await
     }
 
     async fn list_adjustments(

@@ -424,6 +424,26 @@ impl EvaluatorStore {
         Ok(AdjustmentInsert::Created(record))
     }
 
+    /// The adjustment recorded under a request id, with the digest of its request.
+    pub async fn adjustment_by_request(
+        &self,
+        request_id: &str,
+    ) -> StoreResult<Option<(AdjustmentRecord, String)>> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            adjustment_columns!(),
+            ", request_digest FROM adjustments WHERE request_id = ?"
+        ))
+        .bind(request_id)
+        .fetch_optional(&self.readers)
+        .await?;
+        row.map(|row| {
+            let digest: Option<String> = row.get("request_digest");
+            Ok((adjustment_from_row(&row)?, digest.unwrap_or_default()))
+        })
+        .transpose()
+    }
+
     /// The adjustments of a subject's period, oldest first.
     pub async fn adjustments(
         &self,

@@ -173,7 +173,10 @@ impl IngestConfig {
         self.data_dir.join(&self.database_file)
     }
 
-    /// The catalog: the starter metrics plus the configured ones.
+    /// The frameworks a target set may name: the shipped ones and `frameworks_dir`'s.
+    ///
+    /// # Errors
+    /// Every invalid or unreadable framework file, naming the file and the key.
     pub fn frameworks(&self) -> anyhow::Result<jixiao_scoring::Frameworks> {
         jixiao_scoring::Frameworks::load(&jixiao_scoring::FrameworkSources {
             directory: self.frameworks_dir.clone(),

@@ -322,20 +322,47 @@ impl<S: IngestStore> IngestService for IngestApi<S> {
         convert::check_year("year", year, &mut violations);
         let inputs: Vec<_> = targets.into_iter().map(convert::target_input).collect();
         let framework = framework.trim().to_owned();
-        let plan = if framework.is_empty() {
-            self.group_weights.plan()
-        } else if let Some(loaded) = self.frameworks.get(&framework) {
-            loaded.framework.weight_plan()
-        } else {
-            violations.push(
-                "framework",
-                format!(
-                    "no framework is named {framework:?}; this service knows {}",
-                    self.frameworks.names().join(", ")
-                ),
-            );
-            self.group_weights.plan()
+        let named = self
+            .frameworks
+            .get(&framework)
+            .map(|loaded| &loaded.framework);
+        let plan = match named {
+            _ if framework.is_empty() => self.group_weights.plan(),
+            Some(named) => named.weight_plan(),
+            None => {
+                // The rows cannot be checked against a framework that is not known.
+                violations.push(
+                    "framework",
+                    format!(
+                        "no framework is named {framework:?}; this service knows {}",
+                        self.frameworks.names().join(", ")
+                    ),
+                );
+                let refused = violations
+                    .into_result(())
+                    .expect_err("a violation was just pushed");
+                return Err(IngestError::Invalid(refused).into());
+            }
         };
+        // Codes a reviewer's adjustment names: budget execution's and the computed rows'.
+        let reserved: Vec<&str> = std::iter::once(jixiao_scoring::BUDGET_ROW)
+            .chain(
+                named
+                    .into_iter()
+                    .flat_map(|framework| framework.computed.iter().map(|row| row.code.as_str())),
+            )
+            .collect();
+        for (index, input) in inputs.iter().enumerate() {
+            if reserved.contains(&input.indicator_code.as_str()) {
+                violations.push(
+                    format!("targets[{index}].indicator_code"),
+                    format!(
+                        "{:?} names budget execution or a computed row of the framework; give the row another code",
+                        input.indicator_code
+                    ),
+                );
+            }
+        }
         let validated = match validate_targets(&inputs, &self.catalog, &plan) {
             Ok(validated) => validated,
             Err(target_violations) => {

@@ -345,7 +345,7 @@ fn evaluate_subject(
     context.digest_targets(target_set.map_or(0, |set| set.revision), rows);
     if target_set.is_none() {
         let message = format!(
-            "{subject} has no targets for {}; only budget execution and deductions are scored, and it is not graded",
+            "{subject} has no targets for {}; only budget execution, the framework's computed rows and deductions are scored, and it is not graded",
             as_of.year_number()
         );
         context.flag(

@@ -211,7 +211,8 @@ pub struct ComputedRow {
     #[serde(default)]
     pub per_point: Option<Decimal>,
     /// With `points_off`: `above` (the default; values above the limit cost points) or
-    /// `below`. With `proportional`, `below` scores w × limit / x instead of w × x / limit.
+    /// `below`. With `proportional` the same: `above` (a ≤ row) scores min(w, w × limit / x),
+    /// `below` (a ≥ row) min(w, w × x / limit).
     #[serde(default)]
     pub direction: Direction,
     /// What the row scores when a divisor of the formula is 0: `zero` or `full`. Required when
@@ -233,7 +234,8 @@ pub enum ComputedRule {
     /// The weight, less `per_point` per point beyond `limit`, floored at 0 (R04: 在职人员控制率
     /// ≤ 100% gets 5, 0.5 off per point above).
     PointsOff,
-    /// min(w, w × x / limit), or with `direction = "below"` min(w, w × limit / x).
+    /// With `direction = "above"` (the default: values above the limit cost points)
+    /// min(w, w × limit / x); with `"below"` min(w, w × x / limit).
     Proportional,
     /// The value is the score, held within [0, weight] (R12: 编制准确 =
     /// (1 − 10 × 调剂 / 年初预算) × 10).

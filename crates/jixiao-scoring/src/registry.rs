@@ -28,7 +28,7 @@ pub struct DefaultFrameworks {
     /// For a department scored department-wide (部门整体); empty: the single framework file's,
     /// else `central-2020`.
     pub department: String,
-    /// For a project (项目支出); empty: as for a department.
+    /// For a project (项目支出); empty: the single framework file's, else `central-2020`.
     pub project: String,
 }
 
@@ -151,7 +151,7 @@ impl Frameworks {
         }
         let fallback = file_name.unwrap_or_else(|| "central-2020".to_owned());
         let department = non_empty(&sources.defaults.department).unwrap_or(fallback.clone());
-        let project = non_empty(&sources.defaults.project).unwrap_or(department.clone());
+        let project = non_empty(&sources.defaults.project).unwrap_or(fallback);
         for (key, name) in [
             ("default_frameworks.department", &department),
             ("default_frameworks.project", &project),
@@ -324,6 +324,20 @@ mod tests {
                 project: String::new(),
             },
         };
+        let department_only = FrameworkSources {
+            directory: Some(directory.path().to_owned()),
+            file: None,
+            defaults: DefaultFrameworks {
+                department: "anhui-2022".to_owned(),
+                project: String::new(),
+            },
+        };
+        std::fs::remove_file(directory.path().join("broken.toml")).unwrap();
+        std::fs::remove_file(directory.path().join("again.toml")).unwrap();
+        std::fs::remove_file(directory.path().join("central.toml")).unwrap();
+        let frameworks = Frameworks::load(&department_only).unwrap();
+        assert_eq!(frameworks.default_department().framework.name, "anhui-2022");
+        assert_eq!(frameworks.default_project().framework.name, "central-2020");
         let error = Frameworks::load(&missing).unwrap_err();
         assert!(
             error.contains("cannot read the frameworks directory"),

@@ -197,6 +197,9 @@ fn apply(evaluation: &mut Evaluation, adjustment: &Adjustment) -> bool {
     {
         row.computed_score = Some(computed);
         row.score = adjusted;
+        if !row.formula.is_empty() {
+            row.light = super::computed::light(row.actual, adjusted, row.weight);
+        }
     }
     let by = if adjustment.adjusted_by.is_empty() {
         String::new()

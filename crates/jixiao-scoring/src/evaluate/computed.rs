@@ -111,17 +111,22 @@ impl<'a> Context<'a> {
                 );
             }
         }
-        scored.light = match scored.actual {
-            Some(_) if scored.score >= row.weight => Light::Green,
-            Some(_) if scored.score.is_zero() => Light::Red,
-            Some(_) => Light::Yellow,
-            None => Light::None,
-        };
+        scored.light = light(scored.actual, scored.score, row.weight);
         if let Some(actual) = scored.actual {
             scored.ratio = (!target.is_zero())
                 .then(|| round2(arith::mul(arith::div(actual, target), Decimal::ONE_HUNDRED)));
         }
         scored
+    }
+}
+
+/// A computed row's light: green at full score, red at 0, yellow between; none without a value.
+pub(super) fn light(actual: Option<Decimal>, score: Decimal, weight: Decimal) -> Light {
+    match actual {
+        Some(_) if score >= weight => Light::Green,
+        Some(_) if score.is_zero() => Light::Red,
+        Some(_) => Light::Yellow,
+        None => Light::None,
     }
 }
 

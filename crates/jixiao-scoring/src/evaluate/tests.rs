@@ -1800,3 +1800,31 @@ fn adjustments_apply_while_the_computed_score_is_unchanged() {
     assert_eq!(flags(&later, "adjustment_stale"), 2);
     assert_eq!(flags(&later, "manual_adjustment"), 0);
 }
+
+/// A proportional computed row: `above` (the default) is a ≤ row, w × limit / x; `below` a ≥
+/// row, w × x / limit; both at most the weight.
+#[test]
+fn a_proportional_computed_row_scores_by_its_direction() {
+    for (direction, actual, score) in [
+        ("", "125", "8"),
+        ("", "80", "10"),
+        ("direction = \"above\"\n", "125", "8"),
+        ("direction = \"below\"\n", "80", "8"),
+        ("direction = \"below\"\n", "125", "10"),
+    ] {
+        let row = format!(
+            "[[computed]]\ncode = \"staff_rate\"\nname = \"在职人员控制率\"\ngroup = \"output\"\nweight = \"10\"\nformula = \"staff.actual / staff.approved * 100\"\nrule = \"proportional\"\nlimit = \"100\"\n{direction}when_undefined = \"zero\"\n\n[indicators]\n"
+        );
+        let framework =
+            Framework::from_toml(&crate::CENTRAL_2020.replace("[indicators]\n", &row)).unwrap();
+        let mut given = Given::new();
+        given.point("DEPT", "staff.actual", "2022", actual);
+        given.point("DEPT", "staff.approved", "2022", "100");
+        let evaluation = evaluate(&framework, &given.inputs(), "DEPT", "2022".parse().unwrap());
+        assert_eq!(
+            row_score(&evaluation, "staff_rate").score,
+            d(score),
+            "{direction} {actual}"
+        );
+    }
+}
