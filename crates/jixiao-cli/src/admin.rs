@@ -32,9 +32,11 @@ pub struct Endpoint {
     key_file: Option<std::path::PathBuf>,
 }
 
-type Client = EvaluatorServiceClient<InterceptedService<Channel, BearerToken>>;
+/// A client of the evaluator with the bearer token.
+pub(crate) type Client = EvaluatorServiceClient<InterceptedService<Channel, BearerToken>>;
 
-async fn connect(endpoint: &Endpoint) -> anyhow::Result<Client> {
+/// Connects to the evaluator.
+pub(crate) async fn connect(endpoint: &Endpoint) -> anyhow::Result<Client> {
     let tls = ClientTls {
         ca_file: endpoint.ca_file.clone(),
         cert_file: endpoint.cert_file.clone(),
@@ -409,7 +411,7 @@ pub fn render(snapshot: &pb::Snapshot) -> String {
 
 /// A figure as a report prints it: its unit's Chinese name, and money with 2 decimals
 /// (`816.1` in `wan_yuan` is `816.10 万元`); `-` when there is none.
-fn amount(text: &str, unit_code: &str) -> String {
+pub(crate) fn amount(text: &str, unit_code: &str) -> String {
     if text.is_empty() {
         return "-".to_owned();
     }

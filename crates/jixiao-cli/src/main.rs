@@ -1,8 +1,11 @@
 //! `jixiao`: the whole system in one process (`jixiao serve`), the administration of a
-//! running evaluator (`evaluate`, `score`, `explain`, `runs`), and operations (`health`,
-//! `backup`, `restore`, `token`).
+//! running evaluator (`evaluate`, `score`, `explain`, `runs`, `adjust`), spreadsheets in and
+//! out (`import`, `export`), and operations (`health`, `backup`, `restore`, `token`).
 
 mod admin;
+mod export;
+mod import;
+mod table;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
@@ -155,6 +158,52 @@ enum Command {
         #[command(flatten)]
         endpoint: admin::Endpoint,
     },
+    /// Reads the 自评表 of a spreadsheet (.xlsx, .xls, .ods, .csv) as published and pushes
+    /// them to the ingestion service: department, project, target set with the texts, budget
+    /// figures, printed scores and actuals. Request ids come from the content: importing the
+    /// same file again stores nothing. Nothing is pushed while any cell is unreadable.
+    Import {
+        /// The spreadsheet.
+        file: PathBuf,
+        /// The department's code (the tables name units, not codes).
+        #[arg(long)]
+        department: String,
+        /// The code of the project a project table scores (default: derived from its name).
+        #[arg(long, default_value = "")]
+        project: String,
+        /// The year, when the title does not say it (`2022年度…`).
+        #[arg(long)]
+        year: Option<i32>,
+        /// The framework the target sets are written for (central-2020, hubei-2020 …).
+        #[arg(long, default_value = "")]
+        framework: String,
+        /// Print what would be pushed and every unreadable cell; push nothing.
+        #[arg(long)]
+        dry_run: bool,
+        #[command(flatten)]
+        ingest: import::IngestEndpoint,
+    },
+    /// Writes a subject's period from its latest snapshot: the filled 自评表 (xlsx), a draft
+    /// 自评报告 (docx), or both as Markdown (md).
+    Export {
+        /// Department code.
+        department: String,
+        /// The period: a quarter or a year.
+        period: String,
+        /// A project of the department.
+        #[arg(long, value_name = "CODE", default_value = "")]
+        project: String,
+        /// xlsx, docx or md.
+        #[arg(long, value_enum)]
+        format: export::Format,
+        /// The file to write (default: SUBJECT-PERIOD.FORMAT).
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+        #[command(flatten)]
+        endpoint: admin::Endpoint,
+        #[command(flatten)]
+        ingest: import::IngestEndpoint,
+    },
     /// Lists the latest evaluation runs.
     Runs {
         /// How many runs.
@@ -244,6 +293,38 @@ async fn run() -> anyhow::Result<()> {
             endpoint,
         } => admin::adjustments(&endpoint, department, period, project).await,
         Command::Frameworks { endpoint } => admin::frameworks(&endpoint).await,
+        Command::Import {
+            file,
+            department,
+            project,
+            year,
+            framework,
+            dry_run,
+            ingest,
+        } => {
+            let options = import::ImportOptions {
+                department,
+                project,
+                year,
+                framework,
+                dry_run,
+            };
+            import::run(&file, &options, &ingest).await
+        }
+        Command::Export {
+            department,
+            period,
+            project,
+            format,
+            output,
+            endpoint,
+            ingest,
+        } => {
+            export::run(
+                &endpoint, &ingest, department, period, project, format, output,
+            )
+            .await
+        }
         Command::Health {
             url,
             service,

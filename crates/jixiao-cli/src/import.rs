@@ -1,0 +1,1104 @@
+//! `jixiao import FILE`: reads the 自评表 of a spreadsheet as published (`.xlsx`, `.xls`,
+//! `.ods` through calamine, `.csv` through csv), checks every cell it needs, and pushes what it
+//! read through the ingestion service's gRPC API like any upstream system (TABLES.md §6).
+//!
+//! Tables are found by their header labels: the indicator header (一级指标 … 分值), the budget
+//! block above it (年初预算数, 全年预算数, 全年执行数 …), 项目名称 and the unit. A sheet may hold
+//! several tables; merged cells of 一级指标 and 二级指标 are carried down. Nothing is pushed while
+//! any cell is unreadable; `--dry-run` prints what would be pushed and every such cell.
+
+use std::path::Path;
+
+use jixiao::ingest::v1 as pb;
+use jixiao::ingest::v1::ingest_service_client::IngestServiceClient;
+use jixiao_server::auth::BearerToken;
+use sha2::{Digest, Sha256};
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
+
+use crate::table::{Budget, Cell, CellRef, Kind, Row, Table, fold, is_label, labels};
+
+/// A sheet's cells as text, row by row, with where its first cell is.
+#[derive(Debug, Clone)]
+pub struct Grid {
+    /// The sheet's name.
+    pub sheet: String,
+    /// Row and column of the first cell.
+    pub origin: (usize, usize),
+    /// Cell texts.
+    pub rows: Vec<Vec<String>>,
+}
+
+impl Grid {
+    fn cell(&self, row: usize, column: usize) -> Cell {
+        Cell {
+            text: self
+                .rows
+                .get(row)
+                .and_then(|cells| cells.get(column))
+                .map(|text| text.trim().to_owned())
+                .unwrap_or_default(),
+            at: CellRef {
+                sheet: self.sheet.clone(),
+                row: self.origin.0 + row,
+                column: self.origin.1 + column,
+            },
+        }
+    }
+
+    fn text(&self, row: usize, column: usize) -> &str {
+        self.rows
+            .get(row)
+            .and_then(|cells| cells.get(column))
+            .map_or("", |text| text.trim())
+    }
+
+    fn width(&self, row: usize) -> usize {
+        self.rows.get(row).map_or(0, Vec::len)
+    }
+}
+
+/// A cell that could not be read, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unreadable {
+    /// Where.
+    pub at: CellRef,
+    /// What the cell is (分值, 实际完成值 …).
+    pub label: String,
+    /// Its text.
+    pub text: String,
+    /// Why.
+    pub reason: String,
+}
+
+impl std::fmt::Display for Unreadable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: {} {:?} {}",
+            self.at, self.label, self.text, self.reason
+        )
+    }
+}
+
+/// Reads every sheet of a workbook, or a CSV file as one sheet named after the file.
+///
+/// # Errors
+/// When the file cannot be opened or is not a spreadsheet of a known kind.
+pub fn read_grids(path: &Path) -> anyhow::Result<Vec<Grid>> {
+    let extension = path
+        .extension()
+        .and_then(|extension| extension.to_str())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    if extension == "csv" {
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_path(path)
+            .map_err(|error| anyhow::anyhow!("{}: {error}", path.display()))?;
+        let mut rows = Vec::new();
+        for record in reader.records() {
+            let record = record.map_err(|error| anyhow::anyhow!("{}: {error}", path.display()))?;
+            rows.push(record.iter().map(str::to_owned).collect());
+        }
+        let sheet = path
+            .file_stem()
+            .and_then(|stem| stem.to_str())
+            .unwrap_or("csv")
+            .to_owned();
+        return Ok(vec![Grid {
+            sheet,
+            origin: (0, 0),
+            rows,
+        }]);
+    }
+    use calamine::{Data, Reader};
+    let mut workbook = calamine::open_workbook_auto(path)
+        .map_err(|error| anyhow::anyhow!("{}: {error}", path.display()))?;
+    let mut grids = Vec::new();
+    for sheet in workbook.sheet_names() {
+        let range = workbook
+            .worksheet_range(&sheet)
+            .map_err(|error| anyhow::anyhow!("{}: sheet {sheet}: {error}", path.display()))?;
+        let origin = range
+            .start()
+            .map_or((0, 0), |(row, column)| (row as usize, column as usize));
+        let rows = range
+            .rows()
+            .map(|cells| {
+                cells
+                    .iter()
+                    .map(|cell| match cell {
+                        Data::Empty => String::new(),
+                        Data::String(text) => text.clone(),
+                        Data::Int(value) => value.to_string(),
+                        // The shortest decimal that reads back as the same float: 142.27, 10.
+                        Data::Float(value) => value.to_string(),
+                        Data::Bool(value) => value.to_string(),
+                        other => other.to_string(),
+                    })
+                    .collect()
+            })
+            .collect();
+        grids.push(Grid {
+            sheet,
+            origin,
+            rows,
+        });
+    }
+    Ok(grids)
+}
+
+/// The columns of an indicator header.
+#[derive(Debug, Clone, Copy)]
+struct Columns {
+    level1: usize,
+    level2: Option<usize>,
+    name: usize,
+    target: usize,
+    actual: usize,
+    weight: Option<usize>,
+    score: Option<usize>,
+    deviation: Option<usize>,
+}
+
+fn find_column(grid: &Grid, row: usize, wanted: &[&str]) -> Option<usize> {
+    (0..grid.width(row)).find(|&column| is_label(grid.text(row, column), wanted))
+}
+
+/// The indicator header of `row`, when it is one: 一级指标, a name and a target and an actual
+/// column. A header without 分值 is still a header: the missing column is reported.
+fn header(grid: &Grid, row: usize) -> Option<Columns> {
+    Some(Columns {
+        level1: find_column(grid, row, labels::LEVEL1)?,
+        level2: find_column(grid, row, labels::LEVEL2),
+        name: find_column(grid, row, labels::NAME)?,
+        target: find_column(grid, row, labels::TARGET)?,
+        actual: find_column(grid, row, labels::ACTUAL)?,
+        weight: find_column(grid, row, labels::WEIGHT),
+        score: find_column(grid, row, labels::SCORE),
+        deviation: (0..grid.width(row)).find(|&column| {
+            crate::table::starts_with_label(grid.text(row, column), labels::DEVIATION)
+        }),
+    })
+}
+
+/// The text right of a label on the same row (项目名称 | 某项目).
+fn value_right_of(grid: &Grid, row: usize, column: usize) -> String {
+    (column + 1..grid.width(row))
+        .map(|next| grid.text(row, next))
+        .find(|text| !text.is_empty())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// The year of a title (`2022年度项目支出绩效自评表`).
+fn year_of(text: &str) -> Option<i32> {
+    let text = jixiao_domain::written::normalize(text);
+    let position = text.find('年')?;
+    let digits: String = text[..position]
+        .chars()
+        .rev()
+        .take_while(char::is_ascii_digit)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    let year: i32 = digits.get(digits.len().saturating_sub(4)..)?.parse().ok()?;
+    (2000..=2100).contains(&year).then_some(year)
+}
+
+/// Finds the tables of a sheet: each indicator header starts one, with what was read above it
+/// since the previous table (title, names, budget block) as its heading.
+pub fn find_tables(grid: &Grid) -> Vec<(Table, Vec<Unreadable>)> {
+    let mut tables = Vec::new();
+    let mut heading = Heading::default();
+    let mut row = 0;
+    while row < grid.rows.len() {
+        if let Some(columns) = header(grid, row) {
+            let (table, problems, next) =
+                read_table(grid, row, columns, std::mem::take(&mut heading));
+            tables.push((table, problems));
+            row = next;
+            continue;
+        }
+        heading.read(grid, row);
+        row += 1;
+    }
+    tables
+}
+
+/// What a table's heading says, read row by row above its indicator header.
+#[derive(Debug, Default)]
+struct Heading {
+    title: String,
+    project_name: String,
+    unit_name: String,
+    budget: Budget,
+    /// Columns of the budget block's header, once seen.
+    budget_columns: Option<BudgetColumns>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct BudgetColumns {
+    initial: Option<usize>,
+    adjusted: Option<usize>,
+    executed: Option<usize>,
+    rate: Option<usize>,
+    score: Option<usize>,
+}
+
+impl Heading {
+    fn read(&mut self, grid: &Grid, row: usize) {
+        let width = grid.width(row);
+        let filled: Vec<usize> = (0..width)
+            .filter(|&column| !grid.text(row, column).is_empty())
+            .collect();
+        if filled.is_empty() {
+            return;
+        }
+        if self.title.is_empty() && filled.len() == 1 && self.budget_columns.is_none() {
+            self.title = grid.text(row, filled[0]).to_owned();
+            return;
+        }
+        for &column in &filled {
+            let text = grid.text(row, column);
+            if is_label(text, labels::PROJECT) {
+                self.project_name = value_right_of(grid, row, column);
+            } else if is_label(text, labels::UNIT) && self.unit_name.is_empty() {
+                self.unit_name = value_right_of(grid, row, column);
+            }
+        }
+        let budget_header = BudgetColumns {
+            initial: find_column(grid, row, labels::INITIAL),
+            adjusted: find_column(grid, row, labels::ADJUSTED),
+            executed: find_column(grid, row, labels::EXECUTED),
+            rate: find_column(grid, row, labels::RATE),
+            score: find_column(grid, row, labels::SCORE),
+        };
+        if budget_header.adjusted.is_some() && budget_header.executed.is_some() {
+            self.budget_columns = Some(budget_header);
+            return;
+        }
+        // The first line under the budget header is the total (年度资金总额).
+        if let Some(columns) = self.budget_columns
+            && self.budget.adjusted.is_none()
+        {
+            let take = |column: Option<usize>| {
+                column
+                    .map(|column| grid.cell(row, column))
+                    .filter(|cell| !cell.text.is_empty())
+            };
+            self.budget = Budget {
+                initial: take(columns.initial),
+                adjusted: take(columns.adjusted),
+                executed: take(columns.executed),
+                rate: take(columns.rate),
+                score: take(columns.score),
+            };
+        }
+    }
+}
+
+/// Reads the rows under an indicator header until a 总分 row, two blank rows, the next
+/// header or the sheet's end; returns the table, its unreadable cells and the row after it.
+fn read_table(
+    grid: &Grid,
+    header_row: usize,
+    columns: Columns,
+    heading: Heading,
+) -> (Table, Vec<Unreadable>, usize) {
+    let mut problems = Vec::new();
+    if columns.weight.is_none() {
+        problems.push(Unreadable {
+            at: grid.cell(header_row, columns.level1).at,
+            label: "一级指标".to_owned(),
+            text: grid.text(header_row, columns.level1).to_owned(),
+            reason: "starts an indicator header without a 分值 column: the weights cannot be read"
+                .to_owned(),
+        });
+    }
+    let mut rows = Vec::new();
+    let mut total = None;
+    let (mut level1, mut level2) = (None::<Cell>, None::<Cell>);
+    let mut blank = 0;
+    let mut row = header_row + 1;
+    while row < grid.rows.len() {
+        if header(grid, row).is_some() {
+            break;
+        }
+        let first = (0..grid.width(row))
+            .map(|column| grid.text(row, column))
+            .find(|text| !text.is_empty());
+        let Some(first) = first else {
+            blank += 1;
+            row += 1;
+            if blank >= 2 {
+                break;
+            }
+            continue;
+        };
+        blank = 0;
+        if is_label(first, labels::TOTAL) {
+            let score_column = columns.score.or(columns.weight).unwrap_or(columns.actual);
+            let cell = grid.cell(row, score_column);
+            total = (!cell.text.is_empty()).then_some(cell);
+            row += 1;
+            break;
+        }
+        if is_label(first, labels::PROJECT) {
+            break;
+        }
+        let name = grid.cell(row, columns.name);
+        let cell_l1 = grid.cell(row, columns.level1);
+        if !cell_l1.text.is_empty() {
+            level1 = Some(cell_l1);
+            level2 = None;
+        }
+        if let Some(column) = columns.level2 {
+            let cell = grid.cell(row, column);
+            if !cell.text.is_empty() {
+                level2 = Some(cell);
+            }
+        }
+        if name.text.is_empty() {
+            row += 1;
+            continue;
+        }
+        let level1 = level1
+            .clone()
+            .unwrap_or_else(|| grid.cell(row, columns.level1));
+        let level2 = level2.clone().unwrap_or_else(|| {
+            columns.level2.map_or_else(
+                || grid.cell(row, columns.name),
+                |column| grid.cell(row, column),
+            )
+        });
+        let optional = |column: Option<usize>| {
+            column
+                .map(|column| grid.cell(row, column))
+                .filter(|cell| !cell.text.is_empty())
+        };
+        rows.push(Row {
+            level1,
+            level2,
+            name,
+            target: grid.cell(row, columns.target),
+            actual: grid.cell(row, columns.actual),
+            weight: columns.weight.map_or_else(
+                || grid.cell(row, columns.name),
+                |column| grid.cell(row, column),
+            ),
+            score: optional(columns.score),
+            deviation: optional(columns.deviation),
+        });
+        row += 1;
+    }
+    let kind = if heading.project_name.is_empty() {
+        Kind::Department
+    } else {
+        Kind::Project
+    };
+    let table = Table {
+        kind,
+        sheet: grid.sheet.clone(),
+        year: year_of(&heading.title),
+        title: heading.title,
+        project_name: heading.project_name,
+        unit_name: heading.unit_name,
+        budget: heading.budget,
+        rows,
+        total,
+    };
+    if columns.weight.is_some() {
+        problems.extend(check(&table));
+    }
+    (table, problems, row)
+}
+
+/// A figure cell: a plain decimal, with a trailing unit the column already says (万元, 分, %)
+/// dropped. Thousands separators are refused: `12,5` could be either.
+fn figure(cell: &Cell, label: &str, units: &[&str]) -> Result<String, Unreadable> {
+    let mut text = jixiao_domain::written::normalize(&cell.text);
+    for unit in units {
+        if let Some(stripped) = text.strip_suffix(unit) {
+            text = stripped.to_owned();
+            break;
+        }
+    }
+    jixiao_domain::parse_plain_decimal(&text)
+        .map(|value| value.normalize().to_string())
+        .map_err(|error| Unreadable {
+            at: cell.at.clone(),
+            label: label.to_owned(),
+            text: cell.text.clone(),
+            reason: format!("is not a number: {error}"),
+        })
+}
+
+/// Every cell of a table that cannot be read.
+pub fn check(table: &Table) -> Vec<Unreadable> {
+    let mut problems = Vec::new();
+    let mut push = |result: Result<String, Unreadable>| {
+        if let Err(problem) = result {
+            problems.push(problem);
+        }
+    };
+    for (cell, label, units) in [
+        (&table.budget.initial, "年初预算数", &["万元"][..]),
+        (&table.budget.adjusted, "全年预算数", &["万元"][..]),
+        (&table.budget.executed, "全年执行数", &["万元"][..]),
+        (&table.budget.rate, "执行率", &["%"][..]),
+        (&table.budget.score, "得分", &["分"][..]),
+        (&table.total, "总分", &["分"][..]),
+    ] {
+        if let Some(cell) = cell {
+            push(figure(cell, label, units));
+        }
+    }
+    for row in &table.rows {
+        push(figure(&row.weight, "分值", &["分"]));
+        if let Some(score) = &row.score {
+            push(figure(score, "得分", &["分"]));
+        }
+        if let Err(reason) = jixiao_domain::written::read_level1(&row.level1.text) {
+            push(Err(Unreadable {
+                at: row.level1.at.clone(),
+                label: "一级指标".to_owned(),
+                text: row.level1.text.clone(),
+                reason: format!("is not a level-1 group: {reason}"),
+            }));
+        }
+        if !row.target.text.is_empty()
+            && let Err(reason) = jixiao_domain::written::read_target(
+                &row.target.text,
+                None,
+                &jixiao_domain::written::read_level2(&row.level2.text),
+            )
+        {
+            push(Err(Unreadable {
+                at: row.target.at.clone(),
+                label: "年度指标值".to_owned(),
+                text: row.target.text.clone(),
+                reason,
+            }));
+        }
+        if !row.actual.text.is_empty()
+            && let Err(reason) =
+                jixiao_domain::written::read_actual(&row.actual.text, &row.target.text)
+        {
+            push(Err(Unreadable {
+                at: row.actual.at.clone(),
+                label: "实际完成值".to_owned(),
+                text: row.actual.text.clone(),
+                reason,
+            }));
+        }
+    }
+    problems
+}
+
+/// What `jixiao import` is told besides the file.
+#[derive(Debug, Clone)]
+pub struct ImportOptions {
+    /// The department the tables belong to (its code).
+    pub department: String,
+    /// The project code of a project table; empty: derived from the project's name.
+    pub project: String,
+    /// The year, when the title does not give it.
+    pub year: Option<i32>,
+    /// The framework the target sets name (empty: the evaluator's default).
+    pub framework: String,
+    /// Print, push nothing.
+    pub dry_run: bool,
+}
+
+/// What one table becomes at the ingestion service.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// The department.
+    pub department: pb::UpsertDepartmentRequest,
+    /// The project, for a project table.
+    pub project: Option<pb::UpsertProjectRequest>,
+    /// Its target set.
+    pub targets: pb::SetTargetsRequest,
+    /// Its budget figures and printed scores.
+    pub points: pb::PushMetricsRequest,
+    /// Its actuals as written.
+    pub actuals: pb::ReportActualsRequest,
+}
+
+/// A request id made from content: the same content gives the same id, so that importing the
+/// same file again stores nothing new.
+fn request_id(step: &str, content: &impl prost::Message) -> String {
+    let digest = Sha256::digest(content.encode_to_vec());
+    let hex: String = digest
+        .iter()
+        .take(12)
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    format!("import-{step}-{hex}")
+}
+
+/// The project code of a table without `--project`: `P` and a digest of its name, so that a
+/// second import finds the same project.
+fn project_code(department: &str, name: &str) -> String {
+    let digest = Sha256::digest(name.as_bytes());
+    let hex: String = digest
+        .iter()
+        .take(4)
+        .map(|byte| format!("{byte:02X}"))
+        .collect();
+    format!("{department}-P{hex}")
+}
+
+/// The requests a table becomes.
+///
+/// # Errors
+/// When the year is known neither from the title nor from `--year`.
+pub fn plan(table: &Table, options: &ImportOptions, index: usize) -> anyhow::Result<Plan> {
+    let year = options.year.or(table.year).ok_or_else(|| {
+        anyhow::anyhow!(
+            "table {} of sheet {}: the title gives no year; pass --year",
+            index + 1,
+            table.sheet
+        )
+    })?;
+    let department_code = options.department.clone();
+    let unit_name = if table.unit_name.is_empty() {
+        department_code.clone()
+    } else {
+        table.unit_name.clone()
+    };
+    let project_code = match table.kind {
+        Kind::Department => String::new(),
+        Kind::Project if !options.project.is_empty() => options.project.clone(),
+        Kind::Project => project_code(&department_code, &table.project_name),
+    };
+    let project = (table.kind == Kind::Project).then(|| pb::UpsertProjectRequest {
+        project: Some(pb::Project {
+            code: project_code.clone(),
+            name: table.project_name.clone(),
+            department_code: department_code.clone(),
+            first_year: year,
+            last_year: year,
+            ..Default::default()
+        }),
+        request_id: String::new(),
+    });
+    let targets: Vec<pb::Target> = table
+        .rows
+        .iter()
+        .enumerate()
+        .map(|(row_index, row)| pb::Target {
+            indicator_code: format!("R{:02}", row_index + 1),
+            name: row.name.text.clone(),
+            level1: row.level1.text.clone(),
+            level2: row.level2.text.clone(),
+            target_text: row.target.text.clone(),
+            weight: figure(&row.weight, "分值", &["分"]).unwrap_or_default(),
+            reported_score: row
+                .score
+                .as_ref()
+                .and_then(|score| figure(score, "得分", &["分"]).ok())
+                .unwrap_or_default(),
+            ..Default::default()
+        })
+        .collect();
+    let mut targets = pb::SetTargetsRequest {
+        department_code: department_code.clone(),
+        year,
+        targets,
+        request_id: String::new(),
+        project_code: project_code.clone(),
+        framework: options.framework.clone(),
+    };
+    targets.request_id = request_id("targets", &targets);
+    let period = year.to_string();
+    let point = |metric: &str, value: String, unit: &str| pb::MetricPoint {
+        department_code: department_code.clone(),
+        metric_code: metric.to_owned(),
+        period: period.clone(),
+        value,
+        unit: unit.to_owned(),
+        project_code: project_code.clone(),
+        note: String::new(),
+    };
+    let mut points = Vec::new();
+    for (cell, metric, unit, units) in [
+        (
+            &table.budget.initial,
+            "budget.initial",
+            "万元",
+            &["万元"][..],
+        ),
+        (
+            &table.budget.adjusted,
+            "budget.adjusted",
+            "万元",
+            &["万元"][..],
+        ),
+        (
+            &table.budget.executed,
+            "budget.executed",
+            "万元",
+            &["万元"][..],
+        ),
+        (
+            &table.budget.rate,
+            "budget.execution_rate_reported",
+            "%",
+            &["%"][..],
+        ),
+        (
+            &table.budget.score,
+            "evaluation.budget_score_reported",
+            "%",
+            &["分"][..],
+        ),
+        (&table.total, "evaluation.total_reported", "%", &["分"][..]),
+    ] {
+        if let Some(cell) = cell
+            && let Ok(value) = figure(cell, metric, units)
+        {
+            points.push(point(metric, value, unit));
+        }
+    }
+    let mut points = pb::PushMetricsRequest {
+        source: "import".to_owned(),
+        points,
+        request_id: String::new(),
+    };
+    points.request_id = request_id("points", &points);
+    let actuals = table
+        .rows
+        .iter()
+        .enumerate()
+        .filter(|(_, row)| !row.actual.text.is_empty())
+        .map(|(row_index, row)| pb::RowActual {
+            department_code: department_code.clone(),
+            project_code: project_code.clone(),
+            indicator_code: format!("R{:02}", row_index + 1),
+            period: period.clone(),
+            actual_text: row.actual.text.clone(),
+            note: row
+                .deviation
+                .as_ref()
+                .map(|cell| cell.text.clone())
+                .unwrap_or_default(),
+            ..Default::default()
+        })
+        .collect();
+    let mut actuals = pb::ReportActualsRequest {
+        request_id: String::new(),
+        actuals,
+    };
+    actuals.request_id = request_id("actuals", &actuals);
+    Ok(Plan {
+        department: pb::UpsertDepartmentRequest {
+            department: Some(pb::Department {
+                code: department_code,
+                name: unit_name,
+                ..Default::default()
+            }),
+            request_id: String::new(),
+        },
+        project,
+        targets,
+        points,
+        actuals,
+    })
+}
+
+/// Where the ingestion service is.
+#[derive(Debug, Clone, clap::Args)]
+pub struct IngestEndpoint {
+    /// The ingestion service.
+    #[arg(
+        long = "ingest",
+        env = "JIXIAO_INGEST_URL",
+        default_value = "http://127.0.0.1:50051"
+    )]
+    pub url: String,
+    /// A bearer token with the scopes push and admin, when the service requires one.
+    #[arg(
+        long = "ingest-token",
+        env = "JIXIAO_INGEST_TOKEN",
+        hide_env_values = true,
+        default_value = ""
+    )]
+    pub token: String,
+}
+
+/// Reads `path`, prints what was read and every unreadable cell, and, unless `--dry-run` or a
+/// cell is unreadable, pushes each table. Prints a progress line per sheet and per table.
+///
+/// # Errors
+/// An unreadable file, unreadable cells (after listing them), or a refusal of the service.
+pub async fn run(
+    path: &Path,
+    options: &ImportOptions,
+    endpoint: &IngestEndpoint,
+) -> anyhow::Result<()> {
+    let grids = read_grids(path)?;
+    let mut tables = Vec::new();
+    let mut problems = Vec::new();
+    for grid in &grids {
+        eprintln!("reading sheet {} ({} rows)", grid.sheet, grid.rows.len());
+        for (table, unreadable) in find_tables(grid) {
+            problems.extend(unreadable);
+            tables.push(table);
+        }
+    }
+    if tables.is_empty() {
+        anyhow::bail!(
+            "{}: no 自评表 found (no row holds the labels 一级指标, 三级指标, 年度指标值 and 实际完成值)",
+            path.display()
+        );
+    }
+    let mut plans = Vec::new();
+    for (index, table) in tables.iter().enumerate() {
+        plans.push(plan(table, options, index)?);
+    }
+    for (table, plan) in tables.iter().zip(&plans) {
+        print_plan(table, plan);
+    }
+    for problem in &problems {
+        println!("unreadable {problem}");
+    }
+    if !problems.is_empty() {
+        anyhow::bail!(
+            "{} unreadable cells: nothing was pushed; correct them and import again",
+            problems.len()
+        );
+    }
+    if options.dry_run {
+        println!("dry run: nothing was pushed");
+        return Ok(());
+    }
+    let channel = Channel::from_shared(endpoint.url.clone())
+        .map_err(|error| anyhow::anyhow!("--ingest {:?}: {error}", endpoint.url))?
+        .connect()
+        .await
+        .map_err(|error| {
+            anyhow::anyhow!(
+                "cannot reach the ingestion service at {}: {error}",
+                endpoint.url
+            )
+        })?;
+    let mut client: IngestServiceClient<InterceptedService<Channel, BearerToken>> =
+        IngestServiceClient::with_interceptor(channel, BearerToken::new(&endpoint.token)?);
+    let total = plans.len();
+    for (index, plan) in plans.into_iter().enumerate() {
+        let stored = push(&mut client, plan).await?;
+        eprintln!("[{}/{total}] {stored}", index + 1);
+    }
+    Ok(())
+}
+
+fn failed(step: &str, status: tonic::Status) -> anyhow::Error {
+    anyhow::anyhow!("{step}: {:?}: {}", status.code(), status.message())
+}
+
+/// Pushes one table; says what was new.
+async fn push(
+    client: &mut IngestServiceClient<InterceptedService<Channel, BearerToken>>,
+    plan: Plan,
+) -> anyhow::Result<String> {
+    let subject = plan
+        .project
+        .as_ref()
+        .and_then(|project| project.project.as_ref())
+        .map_or_else(
+            || plan.targets.department_code.clone(),
+            |project| project.code.clone(),
+        );
+    let mut new = Vec::new();
+    let department = client
+        .upsert_department(plan.department)
+        .await
+        .map_err(|status| failed("department", status))?
+        .into_inner();
+    if department.created {
+        new.push("department");
+    }
+    if let Some(project) = plan.project {
+        let answer = client
+            .upsert_project(project)
+            .await
+            .map_err(|status| failed("project", status))?
+            .into_inner();
+        if answer.created {
+            new.push("project");
+        }
+    }
+    let targets = client
+        .set_targets(plan.targets)
+        .await
+        .map_err(|status| failed("targets", status))?
+        .into_inner();
+    if !targets.unchanged {
+        new.push("targets");
+    }
+    if !plan.points.points.is_empty() {
+        let answer = client
+            .push_metrics(plan.points)
+            .await
+            .map_err(|status| failed("budget figures", status))?
+            .into_inner();
+        if answer.stored > 0 {
+            new.push("budget figures");
+        }
+    }
+    if !plan.actuals.actuals.is_empty() {
+        let answer = client
+            .report_actuals(plan.actuals)
+            .await
+            .map_err(|status| failed("actuals", status))?
+            .into_inner();
+        if answer.stored > 0 {
+            new.push("actuals");
+        }
+    }
+    Ok(if new.is_empty() {
+        format!("{subject}: already imported, nothing new stored")
+    } else {
+        format!("{subject}: stored {}", new.join(", "))
+    })
+}
+
+fn print_plan(table: &Table, plan: &Plan) {
+    let subject = match &plan.project {
+        Some(project) => {
+            let project = project
+                .project
+                .as_ref()
+                .expect("a project request names its project");
+            format!(
+                "project {} {} of {}",
+                project.code, project.name, plan.targets.department_code
+            )
+        }
+        None => format!("department {}", plan.targets.department_code),
+    };
+    println!(
+        "{} (sheet {}): {subject}, {} {}, {} rows, {} figures, {} actuals",
+        if table.title.is_empty() {
+            "table"
+        } else {
+            table.title.as_str()
+        },
+        table.sheet,
+        plan.targets.year,
+        if plan.targets.framework.is_empty() {
+            "default framework"
+        } else {
+            plan.targets.framework.as_str()
+        },
+        plan.targets.targets.len(),
+        plan.points.points.len(),
+        plan.actuals.actuals.len(),
+    );
+    for (target, row) in plan.targets.targets.iter().zip(&table.rows) {
+        println!(
+            "  {} [{}/{}] {}: {} → {} ({} points{})",
+            target.indicator_code,
+            fold(&target.level1),
+            target.level2,
+            target.name,
+            target.target_text,
+            row.actual.text,
+            target.weight,
+            if target.reported_score.is_empty() {
+                String::new()
+            } else {
+                format!(", printed {}", target.reported_score)
+            }
+        );
+    }
+    for point in &plan.points.points {
+        println!("  {} = {} {}", point.metric_code, point.value, point.unit);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grid(rows: &[&[&str]]) -> Grid {
+        Grid {
+            sheet: "Sheet1".into(),
+            origin: (0, 0),
+            rows: rows
+                .iter()
+                .map(|row| row.iter().map(|cell| (*cell).to_owned()).collect())
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_project_table_is_found_with_merged_labels_carried_down() {
+        let grid = grid(&[
+            &["2022年度项目支出绩效自评表"],
+            &["项目名称", "长江禁捕补贴", "", "实施单位", "某区农业工作科"],
+            &[
+                "",
+                "年初预算数",
+                "全年预算数",
+                "全年执行数",
+                "分值",
+                "执行率",
+                "得分",
+            ],
+            &["年度资金总额", "", "1.56", "1.56", "20", "100%", "20"],
+            &[],
+            &[
+                "一级指标",
+                "二级指标",
+                "三级指标",
+                "年度指标值",
+                "实际完成值",
+                "分值",
+                "得分",
+                "偏差原因分析及改进措施",
+            ],
+            &[
+                "产出指标",
+                "数量指标",
+                "补贴渔船数",
+                "6艘",
+                "6艘",
+                "20",
+                "20",
+                "",
+            ],
+            &[
+                "",
+                "质量指标",
+                "渔船补贴发放率",
+                "100%",
+                "100%",
+                "10",
+                "10",
+                "",
+            ],
+            &[
+                "满意度指标",
+                "服务对象满意度指标",
+                "满意度",
+                "≥90%",
+                "约90",
+                "十",
+                "40",
+                "",
+            ],
+            &["总分", "", "", "", "", "", "９０", ""],
+        ]);
+        let found = find_tables(&grid);
+        assert_eq!(found.len(), 1);
+        let (table, problems) = &found[0];
+        assert_eq!(table.kind, Kind::Project);
+        assert_eq!(table.year, Some(2022));
+        assert_eq!(table.project_name, "长江禁捕补贴");
+        assert_eq!(table.unit_name, "某区农业工作科");
+        assert_eq!(table.budget.adjusted.as_ref().unwrap().text, "1.56");
+        assert_eq!(table.rows.len(), 3);
+        assert_eq!(table.rows[1].level1.text, "产出指标");
+        assert_eq!(table.total.as_ref().unwrap().text, "９０");
+        let problems: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(
+            problems[0].starts_with("Sheet1!F9: 分值 \"十\" is not a number"),
+            "{problems:?}"
+        );
+        assert!(
+            problems[1].starts_with("Sheet1!E9: 实际完成值 \"约90\""),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn a_header_without_weights_and_an_unknown_group_are_named() {
+        let grid = grid(&[
+            &[
+                "一级指标",
+                "二级指标",
+                "三级指标",
+                "年度指标值",
+                "实际完成值",
+            ],
+            &["其他指标", "数量指标", "行", "6", "6"],
+        ]);
+        let (_, problems) = &find_tables(&grid)[0];
+        assert_eq!(problems.len(), 1);
+        assert!(
+            problems[0].to_string().contains("Sheet1!A1: 一级指标"),
+            "{}",
+            problems[0]
+        );
+        assert!(problems[0].reason.contains("分值"));
+        let grid = self::grid(&[
+            &[
+                "一级指标",
+                "二级指标",
+                "三级指标",
+                "年度指标值",
+                "实际完成值",
+                "分值",
+            ],
+            &["其他指标", "数量指标", "行", "6", "6", "10"],
+        ]);
+        let (_, problems) = &find_tables(&grid)[0];
+        assert!(
+            problems[0]
+                .to_string()
+                .starts_with("Sheet1!A2: 一级指标 \"其他指标\""),
+            "{}",
+            problems[0]
+        );
+    }
+
+    #[test]
+    fn request_ids_follow_the_content() {
+        let grid = grid(&[
+            &["2022年度部门整体支出绩效自评表"],
+            &[
+                "一级指标",
+                "二级指标",
+                "三级指标",
+                "年度指标值",
+                "实际完成值",
+                "分值",
+            ],
+            &[
+                "产出指标",
+                "数量指标",
+                "办结信访案件",
+                "168起",
+                "168起",
+                "90",
+            ],
+        ]);
+        let (table, _) = &find_tables(&grid)[0];
+        let options = ImportOptions {
+            department: "TC-TANGHU".into(),
+            project: String::new(),
+            year: None,
+            framework: String::new(),
+            dry_run: true,
+        };
+        let first = plan(table, &options, 0).unwrap();
+        let second = plan(table, &options, 0).unwrap();
+        assert_eq!(first.targets.request_id, second.targets.request_id);
+        assert!(first.project.is_none());
+        let mut changed = table.clone();
+        changed.rows[0].weight.text = "80".into();
+        assert_ne!(
+            plan(&changed, &options, 0).unwrap().targets.request_id,
+            first.targets.request_id
+        );
+        assert_eq!(year_of("通城县2020年度单位整体绩效自评表"), Some(2020));
+        assert_eq!(year_of("自评表"), None);
+    }
+}
