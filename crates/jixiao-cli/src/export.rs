@@ -261,13 +261,15 @@ async fn target_set(
     project: &str,
     year: i32,
 ) -> Option<ingest_pb::TargetSet> {
-    let channel = Channel::from_shared(ingest.url.clone())
+    let channel = Channel::from_shared(ingest.ingest_url.clone())
         .ok()?
         .connect()
         .await
         .ok()?;
-    let mut client =
-        IngestServiceClient::with_interceptor(channel, BearerToken::new(&ingest.token).ok()?);
+    let mut client = IngestServiceClient::with_interceptor(
+        channel,
+        BearerToken::new(&ingest.ingest_token).ok()?,
+    );
     client
         .get_targets(ingest_pb::GetTargetsRequest {
             department_code: department.to_owned(),

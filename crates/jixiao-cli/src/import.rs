@@ -682,11 +682,8 @@ pub fn plan(table: &Table, options: &ImportOptions, index: usize) -> anyhow::Res
             indicator_code: format!("R{:02}", row_index + 1),
             period: period.clone(),
             actual_text: row.actual.text.clone(),
-            note: row
-                .deviation
-                .as_ref()
-                .map(|cell| cell.text.clone())
-                .unwrap_or_default(),
+            // 偏差原因 is the unit's explanation for readers; jixiao's own flags fill it on
+            // export, so it is not read back as the actual's note.
             ..Default::default()
         })
         .collect();
@@ -720,7 +717,7 @@ pub struct IngestEndpoint {
         env = "JIXIAO_INGEST_URL",
         default_value = "http://127.0.0.1:50051"
     )]
-    pub url: String,
+    pub ingest_url: String,
     /// A bearer token with the scopes push and admin, when the service requires one.
     #[arg(
         long = "ingest-token",
@@ -728,7 +725,7 @@ pub struct IngestEndpoint {
         hide_env_values = true,
         default_value = ""
     )]
-    pub token: String,
+    pub ingest_token: String,
 }
 
 /// Reads `path`, prints what was read and every unreadable cell, and, unless `--dry-run` or a
@@ -777,18 +774,18 @@ pub async fn run(
         println!("dry run: nothing was pushed");
         return Ok(());
     }
-    let channel = Channel::from_shared(endpoint.url.clone())
-        .map_err(|error| anyhow::anyhow!("--ingest {:?}: {error}", endpoint.url))?
+    let channel = Channel::from_shared(endpoint.ingest_url.clone())
+        .map_err(|error| anyhow::anyhow!("--ingest {:?}: {error}", endpoint.ingest_url))?
         .connect()
         .await
         .map_err(|error| {
             anyhow::anyhow!(
                 "cannot reach the ingestion service at {}: {error}",
-                endpoint.url
+                endpoint.ingest_url
             )
         })?;
     let mut client: IngestServiceClient<InterceptedService<Channel, BearerToken>> =
-        IngestServiceClient::with_interceptor(channel, BearerToken::new(&endpoint.token)?);
+        IngestServiceClient::with_interceptor(channel, BearerToken::new(&endpoint.ingest_token)?);
     let total = plans.len();
     for (index, plan) in plans.into_iter().enumerate() {
         let stored = push(&mut client, plan).await?;
@@ -801,7 +798,9 @@ fn failed(step: &str, status: tonic::Status) -> anyhow::Error {
     anyhow::anyhow!("{step}: {:?}: {}", status.code(), status.message())
 }
 
-/// Pushes one table; says what was new.
+/// Pushes one table; says what the service holds now. The requests carry content-derived ids:
+/// a request seen before is answered as the first time and stores nothing (the answer then
+/// repeats the first one's counts), so the line reports revisions, not news.
 async fn push(
     client: &mut IngestServiceClient<InterceptedService<Channel, BearerToken>>,
     plan: Plan,
@@ -814,58 +813,39 @@ async fn push(
             || plan.targets.department_code.clone(),
             |project| project.code.clone(),
         );
-    let mut new = Vec::new();
-    let department = client
+    client
         .upsert_department(plan.department)
         .await
-        .map_err(|status| failed("department", status))?
-        .into_inner();
-    if department.created {
-        new.push("department");
-    }
+        .map_err(|status| failed("department", status))?;
     if let Some(project) = plan.project {
-        let answer = client
+        client
             .upsert_project(project)
             .await
-            .map_err(|status| failed("project", status))?
-            .into_inner();
-        if answer.created {
-            new.push("project");
-        }
+            .map_err(|status| failed("project", status))?;
     }
     let targets = client
         .set_targets(plan.targets)
         .await
         .map_err(|status| failed("targets", status))?
         .into_inner();
-    if !targets.unchanged {
-        new.push("targets");
-    }
-    if !plan.points.points.is_empty() {
-        let answer = client
+    let revision = targets.target_set.map_or(0, |set| set.revision);
+    let figures = plan.points.points.len();
+    if figures > 0 {
+        client
             .push_metrics(plan.points)
             .await
-            .map_err(|status| failed("budget figures", status))?
-            .into_inner();
-        if answer.stored > 0 {
-            new.push("budget figures");
-        }
+            .map_err(|status| failed("budget figures", status))?;
     }
-    if !plan.actuals.actuals.is_empty() {
-        let answer = client
+    let actuals = plan.actuals.actuals.len();
+    if actuals > 0 {
+        client
             .report_actuals(plan.actuals)
             .await
-            .map_err(|status| failed("actuals", status))?
-            .into_inner();
-        if answer.stored > 0 {
-            new.push("actuals");
-        }
+            .map_err(|status| failed("actuals", status))?;
     }
-    Ok(if new.is_empty() {
-        format!("{subject}: already imported, nothing new stored")
-    } else {
-        format!("{subject}: stored {}", new.join(", "))
-    })
+    Ok(format!(
+        "{subject}: target set at revision {revision}, {figures} figures and {actuals} actuals in place"
+    ))
 }
 
 fn print_plan(table: &Table, plan: &Plan) {

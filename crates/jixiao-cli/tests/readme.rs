@@ -100,6 +100,56 @@ fn the_readme_walk_through_runs_as_written() {
             "{expected} missing from the walk-through's output"
         );
     }
+    // The source report's department as a draft 自评报告, read back by python-docx: its score,
+    // grade and budget score, and the two procurement problems the report names.
+    let files = tempfile::tempdir().unwrap();
+    let report = files.path().join("BY-LAND-2022.docx");
+    let (ok, output) = jixiao_testkit::run(
+        env!("CARGO_BIN_EXE_jixiao"),
+        &[
+            "export",
+            "BY-LAND",
+            "2022",
+            "--format",
+            "docx",
+            "--output",
+            report.to_str().unwrap(),
+            "--evaluator",
+            &format!("http://{evaluator}"),
+            "--ingest",
+            &format!("http://{ingest}"),
+        ],
+    );
+    assert!(ok, "{output}");
+    let read = Command::new("python3")
+        .args([
+            "-c",
+            "import sys, docx\nfor p in docx.Document(sys.argv[1]).paragraphs: print(p.text)",
+            report.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        read.status.success(),
+        "{}",
+        String::from_utf8_lossy(&read.stderr)
+    );
+    let text = String::from_utf8(read.stdout).unwrap();
+    for expected in [
+        "一、基本情况",
+        "二、综合评价分析",
+        "三、存在的主要问题",
+        "四、下一步改进措施",
+        "自评得分 97.63，等级 优",
+        "预算执行 9.69 分",
+        "政府采购合同未在签订后2个工作日内备案",
+        "政府采购预算未按要求填写“面向中小企业采购金额”",
+    ] {
+        assert!(
+            text.contains(expected),
+            "{expected} not in the report:\n{text}"
+        );
+    }
     assert!(system.terminate(Duration::from_secs(30)));
 }
 

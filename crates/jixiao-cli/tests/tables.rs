@@ -1,0 +1,530 @@
+//! Spreadsheets in, 自评表 and report out (TABLES.md §6), as a user runs them: workbooks laid
+//! out as the field cases' tables are published, made here, imported with `jixiao import` into a
+//! running `jixiao serve`, evaluated, exported with `jixiao export`, and the exports read back by
+//! independent readers (openpyxl, python-docx) and imported again.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use jixiao_testkit::{Process, run};
+use rust_xlsxwriter::Workbook;
+use serde_json::Value;
+
+const JIXIAO: &str = env!("CARGO_BIN_EXE_jixiao");
+
+fn cases() -> Vec<Value> {
+    serde_json::from_str(include_str!("../../../tests/data/field/cases.json")).unwrap()
+}
+
+fn case(id: &str) -> Value {
+    cases().into_iter().find(|case| case["id"] == id).unwrap()
+}
+
+fn text(value: &Value) -> String {
+    value.as_str().unwrap_or_default().to_owned()
+}
+
+/// The cells of a case's table as published: title, names, the budget block, the indicator
+/// header, the rows (一级指标 merged over its rows) and 总分. A weight the table does not print
+/// is its published score, as the case notes infer.
+fn layout(case: &Value) -> (Vec<Vec<String>>, Vec<(usize, usize)>) {
+    let project = case["kind"] == "项目支出";
+    let year = text(&case["year"]);
+    let department = text(&case["department"]);
+    let (unit, name) = department
+        .split_once(" — ")
+        .map_or((department.clone(), String::new()), |(unit, name)| {
+            (unit.to_owned(), name.to_owned())
+        });
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    let kind = if project {
+        "项目支出"
+    } else {
+        "部门整体支出"
+    };
+    rows.push(vec![format!("{year}年度{kind}绩效自评表")]);
+    if project {
+        rows.push(vec![
+            "项目名称".into(),
+            name,
+            String::new(),
+            "实施单位".into(),
+            unit,
+        ]);
+    } else {
+        rows.push(vec!["单位名称".into(), unit]);
+    }
+    rows.push(
+        [
+            "",
+            "年初预算数",
+            "全年预算数",
+            "全年执行数",
+            "分值",
+            "执行率",
+            "得分",
+        ]
+        .map(String::from)
+        .to_vec(),
+    );
+    let budget = &case["budget"];
+    // 执行率 as tables print it: 2 decimals and a percent sign.
+    let rate = match (budget["executed"].as_str(), budget["adjusted"].as_str()) {
+        (Some(executed), Some(adjusted)) => {
+            let (executed, adjusted): (f64, f64) =
+                (executed.parse().unwrap(), adjusted.parse().unwrap());
+            format!("{:.2}%", executed / adjusted * 100.0)
+        }
+        _ => String::new(),
+    };
+    rows.push(vec![
+        "年度资金总额".into(),
+        text(&budget["initial"]),
+        text(&budget["adjusted"]),
+        text(&budget["executed"]),
+        text(&budget["weight"]),
+        rate,
+        text(&budget["published_score"]),
+    ]);
+    rows.push(Vec::new());
+    rows.push(
+        [
+            "一级指标",
+            "二级指标",
+            "三级指标",
+            "年度指标值",
+            "实际完成值",
+            "分值",
+            "得分",
+            "偏差原因分析及改进措施",
+        ]
+        .map(String::from)
+        .to_vec(),
+    );
+    let mut merges = Vec::new();
+    let mut previous = String::new();
+    for row in case["indicators"].as_array().unwrap() {
+        let level1 = text(&row["level1"]);
+        let weight = row["weight"]
+            .as_str()
+            .or(row["published_score"].as_str())
+            .unwrap_or_default()
+            .to_owned();
+        // 一级指标 is merged over its group: only its first row holds the label.
+        let shown = if level1 == previous {
+            String::new()
+        } else {
+            merges.push((rows.len(), rows.len()));
+            level1.clone()
+        };
+        if level1 == previous {
+            merges.last_mut().unwrap().1 = rows.len();
+        }
+        previous = level1;
+        rows.push(vec![
+            shown,
+            text(&row["level2"]),
+            text(&row["name"]),
+            text(&row["target_text"]),
+            text(&row["actual_text"]),
+            weight,
+            text(&row["published_score"]),
+            String::new(),
+        ]);
+    }
+    let mut total = vec![String::new(); 7];
+    total[0] = "总分".into();
+    total[6] = text(&case["published_total"]);
+    rows.push(total);
+    (rows, merges)
+}
+
+/// Writes the cells as a workbook: figures as numbers, 一级指标 merged over its rows.
+fn write_xlsx(rows: &[Vec<String>], merges: &[(usize, usize)], path: &Path) {
+    let mut workbook = Workbook::new();
+    let sheet = workbook.add_worksheet();
+    for (r, row) in rows.iter().enumerate() {
+        for (c, cell) in row.iter().enumerate() {
+            if cell.is_empty() {
+                continue;
+            }
+            match cell.parse::<f64>() {
+                Ok(number) if c > 0 || r == 3 => {
+                    sheet.write_number(r as u32, c as u16, number).unwrap();
+                }
+                _ => {
+                    sheet.write_string(r as u32, c as u16, cell).unwrap();
+                }
+            }
+        }
+    }
+    let format = rust_xlsxwriter::Format::new();
+    for &(first, last) in merges {
+        if last > first {
+            sheet
+                .merge_range(first as u32, 0, last as u32, 0, &rows[first][0], &format)
+                .unwrap();
+        }
+    }
+    workbook.save(path).unwrap();
+}
+
+fn write_csv(rows: &[Vec<String>], path: &Path) {
+    let mut writer = csv::WriterBuilder::new()
+        .flexible(true)
+        .from_path(path)
+        .unwrap();
+    for row in rows {
+        writer.write_record(row).unwrap();
+    }
+    writer.flush().unwrap();
+}
+
+/// What the ingestion service holds of a subject: its target set's revision, and how many
+/// point revisions and actual revisions its department has (history included).
+fn state(ingest: &str, department: &str, project: &str, year: &str) -> (String, usize, usize) {
+    let ask = |method: &str, json: String| -> Value {
+        let (ok, output) = jixiao_testkit::call(ingest, method, &json);
+        assert!(ok, "{method}: {output}");
+        serde_json::from_str(&output).unwrap()
+    };
+    let targets = ask(
+        "jixiao.ingest.v1.IngestService/GetTargets",
+        format!(
+            r#"{{"departmentCode": "{department}", "projectCode": "{project}", "year": {year}}}"#
+        ),
+    );
+    let points = ask(
+        "jixiao.ingest.v1.IngestService/ListMetricPoints",
+        format!(
+            r#"{{"departmentCode": "{department}", "year": {year}, "includeHistory": true, "pageSize": 1000}}"#
+        ),
+    );
+    let count = |value: &Value, key: &str| value[key].as_array().map_or(0, Vec::len);
+    let revision = text(&targets["targetSet"]["revision"]);
+    (
+        revision,
+        count(&points, "points"),
+        count(&targets, "actuals"),
+    )
+}
+
+fn jixiao(args: &[&str]) -> (bool, String) {
+    run(JIXIAO, args)
+}
+
+fn python(script: &str, file: &Path) -> String {
+    let output = Command::new("python3")
+        .args(["-c", script, file.to_str().unwrap()])
+        .output()
+        .expect("python3 runs (openpyxl and python-docx from .ci/requirements.txt)");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// Reads every non-empty cell of the first sheet as `A1=text` lines.
+const READ_XLSX: &str = r#"
+import sys, openpyxl
+sheet = openpyxl.load_workbook(sys.argv[1]).worksheets[0]
+for row in sheet.iter_rows():
+    for cell in row:
+        if cell.value is not None:
+            print(f"{cell.coordinate}={cell.value}")
+"#;
+
+/// Reads a document's paragraphs, one per line.
+const READ_DOCX: &str = r#"
+import sys, docx
+for paragraph in docx.Document(sys.argv[1]).paragraphs:
+    print(paragraph.text)
+"#;
+
+#[test]
+fn published_tables_import_score_export_and_import_back() {
+    let mut system = Process::start(
+        JIXIAO,
+        &[
+            "serve",
+            "--ingest-set",
+            "listen=127.0.0.1:0",
+            "--evaluator-set",
+            "listen=127.0.0.1:0",
+            "--evaluator-set",
+            "schedule.catch_up_days=0",
+        ],
+        &["ingest", "evaluator"],
+    );
+    let ingest = format!("http://{}", system.address("ingest"));
+    let evaluator = format!("http://{}", system.address("evaluator"));
+    let files = tempfile::tempdir().unwrap();
+
+    // One workbook per layout family and province: central-2020 project tables (F01 as CSV,
+    // F04), Hubei's project (F16) and 部门整体 (F13) tables under hubei-2020.
+    for (id, framework, csv, expected) in [
+        ("F01", "", true, "90.00"),
+        ("F04", "", false, "97.24"),
+        ("F16", "hubei-2020", false, "100.00"),
+        ("F13", "hubei-2020", false, "100.00"),
+    ] {
+        let case = case(id);
+        let (rows, merges) = layout(&case);
+        let path = files
+            .path()
+            .join(format!("{id}.{}", if csv { "csv" } else { "xlsx" }));
+        if csv {
+            write_csv(&rows, &path);
+        } else {
+            write_xlsx(&rows, &merges, &path);
+        }
+        let department = format!("CASE-{id}");
+        let project = if case["kind"] == "项目支出" {
+            format!("{department}-P")
+        } else {
+            String::new()
+        };
+        let year = text(&case["year"]);
+        let import = |dry_run: bool| {
+            let mut args = vec![
+                "import",
+                path.to_str().unwrap(),
+                "--department",
+                &department,
+                "--project",
+                &project,
+                "--framework",
+                framework,
+                "--ingest",
+                &ingest,
+            ];
+            if dry_run {
+                args.push("--dry-run");
+            }
+            jixiao(&args)
+        };
+        let (ok, output) = import(true);
+        assert!(ok, "{id}: {output}");
+        assert!(
+            output.contains("dry run: nothing was pushed"),
+            "{id}: {output}"
+        );
+        let (ok, output) = import(false);
+        assert!(ok, "{id}: {output}");
+        assert!(
+            output.contains("target set at revision 1"),
+            "{id}: {output}"
+        );
+        let address = system.address("ingest").to_owned();
+        let first = state(&address, &department, &project, &year);
+        assert_eq!(first.0, "1", "{id}");
+        assert!(first.1 >= 2, "{id}: {first:?}");
+        // The same file again stores nothing: no new revision of anything.
+        let (ok, output) = import(false);
+        assert!(ok, "{id}: {output}");
+        assert_eq!(state(&address, &department, &project, &year), first, "{id}");
+
+        let (ok, output) = jixiao(&[
+            "evaluate",
+            &year,
+            "--department",
+            &department,
+            "--evaluator",
+            &evaluator,
+        ]);
+        assert!(ok, "{id}: {output}");
+        let (ok, output) = jixiao(&[
+            "score",
+            &department,
+            &year,
+            "--project",
+            &project,
+            "--evaluator",
+            &evaluator,
+        ]);
+        assert!(ok, "{id}: {output}");
+        assert!(
+            output.contains(&format!(": {expected} 优")),
+            "{id}: {output}"
+        );
+    }
+
+    // F16 out again: the filled 自评表, read back cell by cell.
+    let exported = files.path().join("F16-out.xlsx");
+    let (ok, output) = jixiao(&[
+        "export",
+        "CASE-F16",
+        "2020",
+        "--project",
+        "CASE-F16-P",
+        "--format",
+        "xlsx",
+        "--output",
+        exported.to_str().unwrap(),
+        "--evaluator",
+        &evaluator,
+        "--ingest",
+        &ingest,
+    ]);
+    assert!(ok, "{output}");
+    let cells = python(READ_XLSX, &exported);
+    for expected in [
+        "A1=2020年度项目支出绩效自评表",
+        "A2=项目名称",
+        "C4=1.56",
+        "D4=1.56",
+        "E4=20",
+        "G4=20",
+        "A6=一级指标",
+        "H6=偏差原因分析及改进措施",
+        "A7=产出指标",
+        "B7=数量指标",
+        "C7=补贴渔船数",
+        "F7=20",
+        "G7=20",
+        "A10=满意度指标",
+        "D10=≥90%",
+        "E10=90%",
+        "G10=40",
+        "A11=总分",
+        "G11=100",
+        "H11=等级: 优",
+    ] {
+        assert!(
+            cells.lines().any(|line| line == expected),
+            "{expected} not in\n{cells}"
+        );
+    }
+    // … and imported back: the same inputs, so nothing new is stored.
+    let address = system.address("ingest").to_owned();
+    let before = state(&address, "CASE-F16", "CASE-F16-P", "2020");
+    let (ok, output) = jixiao(&[
+        "import",
+        exported.to_str().unwrap(),
+        "--department",
+        "CASE-F16",
+        "--project",
+        "CASE-F16-P",
+        "--framework",
+        "hubei-2020",
+        "--ingest",
+        &ingest,
+    ]);
+    assert!(ok, "{output}");
+    assert_eq!(
+        state(&address, "CASE-F16", "CASE-F16-P", "2020"),
+        before,
+        "{output}"
+    );
+
+    // The draft report, part by part, and the Markdown.
+    let report = files.path().join("F04.docx");
+    let (ok, output) = jixiao(&[
+        "export",
+        "CASE-F04",
+        "2019",
+        "--project",
+        "CASE-F04-P",
+        "--format",
+        "docx",
+        "--output",
+        report.to_str().unwrap(),
+        "--evaluator",
+        &evaluator,
+        "--ingest",
+        &ingest,
+    ]);
+    assert!(ok, "{output}");
+    let paragraphs = python(READ_DOCX, &report);
+    let position = |text: &str| {
+        paragraphs
+            .find(text)
+            .unwrap_or_else(|| panic!("{text} not in\n{paragraphs}"))
+    };
+    assert!(position("一、基本情况") < position("二、综合评价分析"));
+    assert!(position("二、综合评价分析") < position("三、存在的主要问题"));
+    assert!(position("三、存在的主要问题") < position("四、下一步改进措施"));
+    assert!(
+        paragraphs.contains("自评得分 97.24，等级 优"),
+        "{paragraphs}"
+    );
+    assert!(paragraphs.contains("预算执行率 86.20%"), "{paragraphs}");
+    assert!(paragraphs.contains("（由单位填写"), "{paragraphs}");
+    let markdown = files.path().join("F04.md");
+    let (ok, output) = jixiao(&[
+        "export",
+        "CASE-F04",
+        "2019",
+        "--project",
+        "CASE-F04-P",
+        "--format",
+        "md",
+        "--output",
+        markdown.to_str().unwrap(),
+        "--evaluator",
+        &evaluator,
+        "--ingest",
+        &ingest,
+    ]);
+    assert!(ok, "{output}");
+    let markdown = std::fs::read_to_string(markdown).unwrap();
+    assert!(markdown.contains("| 一级指标 | 二级指标 |"), "{markdown}");
+    assert!(markdown.contains("## 三、存在的主要问题"), "{markdown}");
+
+    assert!(system.terminate(Duration::from_secs(30)));
+}
+
+#[test]
+fn a_broken_workbook_is_refused_naming_each_cell_and_nothing_is_pushed() {
+    let files = tempfile::tempdir().unwrap();
+    let (mut rows, merges) = layout(&case("F16"));
+    rows[6][5] = "二十".into(); // 分值 of the first row: text in a number cell
+    rows[9][0] = "其他指标".into(); // an unknown 一级指标
+    rows[9][4] = "约90".into(); // neither a number nor a verdict
+    let broken = files.path().join("broken.xlsx");
+    write_xlsx(&rows, &merges, &broken);
+    // Nothing listens here: a refusal must come before any connection.
+    let (ok, output) = jixiao(&[
+        "import",
+        broken.to_str().unwrap(),
+        "--department",
+        "X",
+        "--ingest",
+        "http://127.0.0.1:9",
+    ]);
+    assert!(!ok, "{output}");
+    for expected in [
+        "Sheet1!F7: 分值 \"二十\" is not a number",
+        "Sheet1!A10: 一级指标 \"其他指标\" is not a level-1 group",
+        "Sheet1!E10: 实际完成值 \"约90\"",
+        "3 unreadable cells: nothing was pushed",
+    ] {
+        assert!(output.contains(expected), "{expected} not in\n{output}");
+    }
+    // A header without its 分值 column.
+    let (mut rows, merges) = layout(&case("F16"));
+    for row in rows.iter_mut().skip(5) {
+        if row.len() > 5 {
+            row.remove(5);
+        }
+    }
+    let no_weights = files.path().join("no-weights.xlsx");
+    write_xlsx(&rows, &merges, &no_weights);
+    let (ok, output) = jixiao(&[
+        "import",
+        no_weights.to_str().unwrap(),
+        "--department",
+        "X",
+        "--dry-run",
+    ]);
+    assert!(!ok, "{output}");
+    assert!(
+        output.contains(
+            "Sheet1!A6: 一级指标 \"一级指标\" starts an indicator header without a 分值 column"
+        ),
+        "{output}"
+    );
+}
