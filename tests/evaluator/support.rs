@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use jixiao::evaluator::v1 as pb;
 use jixiao::evaluator::v1::evaluator_service_client::EvaluatorServiceClient;
@@ -99,20 +99,30 @@ impl TestEvaluator {
         limit: Duration,
         matches: impl Fn(&pb::Run) -> bool,
     ) -> pb::Run {
-        let deadline = Instant::now() + limit;
-        let mut interval = tokio::time::interval(Duration::from_millis(100));
-        loop {
-            interval.tick().await;
-            let runs = self.runs().await;
-            if let Some(run) = runs.into_iter().find(|run| matches(run)) {
-                return run;
+        let client = self.client.clone();
+        jixiao_testkit::wait_until("matching run", limit, || {
+            let mut client = client.clone();
+            let matches = &matches;
+            async move {
+                let runs = client
+                    .list_runs(pb::ListRunsRequest {
+                        page_size: 1000,
+                        page_token: String::new(),
+                    })
+                    .await
+                    .map_err(|status| vec![format!("{status:?}")])?
+                    .into_inner()
+                    .runs;
+                match runs.iter().find(|run| matches(run)) {
+                    Some(run) => Ok(run.clone()),
+                    None => Err(runs
+                        .iter()
+                        .map(|run| format!("{run:?}"))
+                        .collect::<Vec<_>>()),
+                }
             }
-            assert!(
-                Instant::now() < deadline,
-                "no matching run within {limit:?}: {:?}",
-                self.runs().await
-            );
-        }
+        })
+        .await
     }
 
     pub async fn snapshot(&mut self, snapshot_id: &str) -> pb::Snapshot {

@@ -306,3 +306,29 @@ pub fn scrape(address: &str) -> Scrape {
         samples,
     }
 }
+
+/// Polls `probe` every 50 ms until it gives `Ok`, at most `limit`; then panics naming `what` and
+/// the last `Err` it saw. The one wait of the end-to-end tests for a state reached in the
+/// background (a run recorded, a snapshot made): a fixed sleep would be either slow or flaky.
+///
+/// # Panics
+/// When `limit` passes without an `Ok`.
+pub async fn wait_until<T, Seen, F, Fut>(what: &str, limit: Duration, mut probe: F) -> T
+where
+    Seen: std::fmt::Debug,
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, Seen>>,
+{
+    let deadline = tokio::time::Instant::now() + limit;
+    let mut interval = tokio::time::interval(Duration::from_millis(50));
+    loop {
+        interval.tick().await;
+        match probe().await {
+            Ok(value) => return value,
+            Err(seen) if tokio::time::Instant::now() >= deadline => {
+                panic!("no {what} within {limit:?}; last seen: {seen:?}")
+            }
+            Err(_) => {}
+        }
+    }
+}

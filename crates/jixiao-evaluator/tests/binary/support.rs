@@ -1,6 +1,6 @@
 //! Starting the real `jixiao-evaluator` binary next to an in-process ingestion service.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use jixiao::evaluator::v1 as pb;
 use jixiao::evaluator::v1::evaluator_service_client::EvaluatorServiceClient;
@@ -46,16 +46,15 @@ pub async fn wait_for(
     what: &str,
     matches: impl Fn(&[pb::Run]) -> bool,
 ) -> Vec<pb::Run> {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let mut interval = tokio::time::interval(Duration::from_millis(50));
-    loop {
-        interval.tick().await;
-        let runs = runs(client).await;
-        if matches(&runs) {
-            return runs;
+    jixiao_testkit::wait_until(what, Duration::from_secs(60), || {
+        let mut client = client.clone();
+        let matches = &matches;
+        async move {
+            let runs = runs(&mut client).await;
+            if matches(&runs) { Ok(runs) } else { Err(runs) }
         }
-        assert!(Instant::now() < deadline, "no {what} within 60 s: {runs:?}");
-    }
+    })
+    .await
 }
 
 /// The real ingestion service with a department's 2022 budget: its address, and what stops it.
