@@ -1040,6 +1040,65 @@ mod tests {
     }
 
     #[test]
+    fn several_tables_in_one_sheet_are_read_each_with_its_own_heading() {
+        let grid = grid(&[
+            &["2021年度项目支出绩效自评表"],
+            &["项目名称：", "初中公用经费"],
+            &["", "年初预算数", "全年预算数", "全年执行数"],
+            &["年度资金总额", "64.8", "64.8", "64.8"],
+            &[
+                "一级 指标",
+                "二级指标",
+                "三级指标",
+                "年度指标值",
+                "实际完成值",
+                "分值（分）",
+            ],
+            &[
+                "产出指标",
+                "数量指标",
+                "保障人数",
+                "2370人",
+                "2370人",
+                "１０",
+            ],
+            &["总分", "", "", "", "", "10"],
+            &[],
+            &[],
+            &["2021年度项目支出绩效自评表"],
+            &["项目名称", "维修经费"],
+            &["", "年初预算数", "全年预算数", "全年执行数"],
+            &["年度资金总额", "35", "30", "29.5"],
+            &[
+                "一级指标",
+                "二级指标",
+                "三级指标",
+                "年度指标值",
+                "实际完成值",
+                "分值",
+            ],
+            &[
+                "产出指标",
+                "成本指标",
+                "维修成本",
+                "≤35万元",
+                "29.5万元",
+                "10",
+            ],
+        ]);
+        let found = find_tables(&grid);
+        assert_eq!(found.len(), 2);
+        assert_eq!(found[0].0.project_name, "初中公用经费");
+        assert_eq!(found[0].0.rows.len(), 1);
+        assert_eq!(found[0].0.rows[0].weight.text, "１０");
+        assert!(found[0].1.is_empty(), "{:?}", found[0].1);
+        assert_eq!(found[1].0.project_name, "维修经费");
+        assert_eq!(found[1].0.budget.adjusted.as_ref().unwrap().text, "30");
+        assert_eq!(found[1].0.rows[0].target.at.to_string(), "Sheet1!D15");
+        assert!(found[1].1.is_empty(), "{:?}", found[1].1);
+    }
+
+    #[test]
     fn request_ids_follow_the_content() {
         let grid = grid(&[
             &["2022年度部门整体支出绩效自评表"],
