@@ -163,7 +163,7 @@ pub enum Command {
         /// The code of the project a project table scores (default: derived from its name).
         #[arg(long, default_value = "")]
         project: String,
-        /// The year, when the title does not say it (`2022年度…`).
+        /// The year (default: the title's, `2022年度…`).
         #[arg(long)]
         year: Option<i32>,
         /// The framework the target sets are written for (central-2020, hubei-2020 …).

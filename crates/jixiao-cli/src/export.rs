@@ -49,6 +49,12 @@ pub struct Line {
     pub computed: String,
     /// 偏差原因: the flags about the row.
     pub deviation: String,
+    /// The row's code (指标编码).
+    pub code: String,
+    /// The row's 得分 as the table printed it, when it was pushed (报送得分).
+    pub reported: String,
+    /// Whether the framework computes the row (it is not part of the target set).
+    pub computed_row: bool,
 }
 
 /// A subject's period, ready to be written.
@@ -102,7 +108,6 @@ pub fn fill(
                 .collect()
         })
         .unwrap_or_default();
-    let period_suffix = format!(" ({})", snapshot.period);
     let lines = snapshot
         .indicators
         .iter()
@@ -121,10 +126,7 @@ pub fn fill(
                     admin::amount(&row.actual, &row.unit)
                 }
             } else {
-                row.actual_text
-                    .strip_suffix(&period_suffix)
-                    .unwrap_or(&row.actual_text)
-                    .to_owned()
+                without_period(&row.actual_text).to_owned()
             };
             let deviation: Vec<&str> = snapshot
                 .flags
@@ -150,6 +152,9 @@ pub fn fill(
                 score: row.score.clone(),
                 computed: row.computed_score.clone(),
                 deviation: deviation.join("；"),
+                code: row.indicator_code.clone(),
+                reported: row.reported_score.clone(),
+                computed_row: !row.formula.is_empty(),
             }
         })
         .collect();
@@ -158,6 +163,15 @@ pub fn fill(
         lines,
         previous_executed,
     }
+}
+
+/// An actual as the snapshot explains it (`487宗 (2022-Q4)`) without the period it was
+/// reported for.
+fn without_period(text: &str) -> &str {
+    text.strip_suffix(')')
+        .and_then(|rest| rest.rsplit_once(" ("))
+        .filter(|(_, period)| period.parse::<jixiao_domain::Period>().is_ok())
+        .map_or(text, |(actual, _)| actual)
 }
 
 /// Reads the latest snapshot of the subject's period, its target set as written and last
@@ -174,6 +188,9 @@ pub async fn run(
     format: Format,
     output: Option<PathBuf>,
 ) -> anyhow::Result<()> {
+    if format == Format::Xlsx && period.parse::<i32>().is_err() {
+        anyhow::bail!("{period}: a 自评表 is yearly; export a quarter's monitoring as docx or md");
+    }
     let mut client = admin::connect(endpoint).await?;
     let snapshot = latest(&mut client, &department, &period, &project)
         .await?
@@ -198,6 +215,12 @@ pub async fn run(
         .and_then(|year| year.parse().ok())
         .unwrap_or_default();
     let targets = target_set(ingest, &department, &project, year).await;
+    if targets.is_none() {
+        eprintln!(
+            "warning: the target set could not be read from {}; labels are written as read, not as the table wrote them",
+            ingest.ingest_url
+        );
+    }
     let filled = fill(snapshot, targets.as_ref(), previous_executed);
     let output = output.unwrap_or_else(|| {
         let subject = if project.is_empty() {
@@ -328,6 +351,8 @@ pub fn write_xlsx(filled: &Filled, path: &Path) -> anyhow::Result<()> {
         "分值",
         "执行率",
         "得分",
+        "报送执行率",
+        "报送得分",
     ]
     .into_iter()
     .enumerate()
@@ -343,6 +368,8 @@ pub fn write_xlsx(filled: &Filled, path: &Path) -> anyhow::Result<()> {
             (4, &budget.weight),
             (5, &budget.rate),
             (6, &budget.score),
+            (7, &budget.reported_rate),
+            (8, &budget.reported_score),
         ] {
             write_figure(sheet, 3, column, text)?;
         }
@@ -357,6 +384,8 @@ pub fn write_xlsx(filled: &Filled, path: &Path) -> anyhow::Result<()> {
         "分值",
         "得分",
         "偏差原因分析及改进措施",
+        "报送得分",
+        "指标编码",
     ]
     .into_iter()
     .enumerate()
@@ -364,7 +393,8 @@ pub fn write_xlsx(filled: &Filled, path: &Path) -> anyhow::Result<()> {
         sheet.write_string_with_format(header, column as u16, label, &bold)?;
     }
     let mut row = header + 1;
-    for line in &filled.lines {
+    // A computed row belongs to the framework, not to the table: it is in the report.
+    for line in filled.lines.iter().filter(|line| !line.computed_row) {
         sheet.write_string(row, 0, &line.level1)?;
         sheet.write_string(row, 1, &line.level2)?;
         sheet.write_string(row, 2, &line.name)?;
@@ -373,11 +403,14 @@ pub fn write_xlsx(filled: &Filled, path: &Path) -> anyhow::Result<()> {
         write_figure(sheet, row, 5, &line.weight)?;
         write_figure(sheet, row, 6, &line.score)?;
         sheet.write_string(row, 7, &line.deviation)?;
+        write_figure(sheet, row, 8, &line.reported)?;
+        sheet.write_string(row, 9, &line.code)?;
         row += 1;
     }
     sheet.write_string_with_format(row, 0, "总分", &bold)?;
     write_figure(sheet, row, 6, &snapshot.total)?;
     sheet.write_string(row, 7, format!("等级: {}", snapshot.grade))?;
+    write_figure(sheet, row, 8, &snapshot.reported_total)?;
     sheet.set_column_width(2, 28)?;
     sheet.set_column_width(3, 18)?;
     sheet.set_column_width(4, 18)?;

@@ -92,11 +92,26 @@ pub fn read_grids(path: &Path) -> anyhow::Result<Vec<Grid>> {
         .unwrap_or_default()
         .to_ascii_lowercase();
     if extension == "csv" {
+        let bytes =
+            std::fs::read(path).map_err(|error| anyhow::anyhow!("{}: {error}", path.display()))?;
+        // Spreadsheets in China save CSV as GB18030 (GBK) as often as UTF-8.
+        let text = match String::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(error) => {
+                let (text, _, malformed) = encoding_rs::GB18030.decode(error.as_bytes());
+                if malformed {
+                    anyhow::bail!(
+                        "{}: the file is neither UTF-8 nor GB18030 text; save it as CSV (UTF-8)",
+                        path.display()
+                    );
+                }
+                text.into_owned()
+            }
+        };
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
-            .from_path(path)
-            .map_err(|error| anyhow::anyhow!("{}: {error}", path.display()))?;
+            .from_reader(text.as_bytes());
         let mut rows = Vec::new();
         for record in reader.records() {
             let record = record.map_err(|error| anyhow::anyhow!("{}: {error}", path.display()))?;
@@ -133,8 +148,11 @@ pub fn read_grids(path: &Path) -> anyhow::Result<Vec<Grid>> {
                         Data::Empty => String::new(),
                         Data::String(text) => text.clone(),
                         Data::Int(value) => value.to_string(),
-                        // The shortest decimal that reads back as the same float: 142.27, 10.
-                        Data::Float(value) => value.to_string(),
+                        // 15 significant digits, what a spreadsheet shows: a sum's float noise
+                        // (142.26999999999998) goes, 142.27 and 10 stay as written.
+                        Data::Float(value) => format!("{value:.14e}")
+                            .parse::<f64>()
+                            .map_or_else(|_| value.to_string(), |rounded| rounded.to_string()),
                         Data::Bool(value) => value.to_string(),
                         other => other.to_string(),
                     })
@@ -161,6 +179,8 @@ struct Columns {
     weight: Option<usize>,
     score: Option<usize>,
     deviation: Option<usize>,
+    reported: Option<usize>,
+    code: Option<usize>,
 }
 
 fn find_column(grid: &Grid, row: usize, wanted: &[&str]) -> Option<usize> {
@@ -181,6 +201,8 @@ fn header(grid: &Grid, row: usize) -> Option<Columns> {
         deviation: (0..grid.width(row)).find(|&column| {
             crate::table::starts_with_label(grid.text(row, column), labels::DEVIATION)
         }),
+        reported: find_column(grid, row, labels::REPORTED_SCORE),
+        code: find_column(grid, row, labels::CODE),
     })
 }
 
@@ -233,6 +255,10 @@ pub fn find_tables(grid: &Grid) -> Vec<(Table, Vec<Unreadable>)> {
 #[derive(Debug, Default)]
 struct Heading {
     title: String,
+    /// The first year a heading row names (`2022年度`).
+    year: Option<i32>,
+    /// Whether the budget line read is the one labelled as the total (年度资金总额).
+    budget_total_labelled: bool,
     project_name: String,
     unit_name: String,
     budget: Budget,
@@ -258,9 +284,22 @@ impl Heading {
         if filled.is_empty() {
             return;
         }
-        if self.title.is_empty() && filled.len() == 1 && self.budget_columns.is_none() {
-            self.title = grid.text(row, filled[0]).to_owned();
+        if filled.len() == 1 && self.budget_columns.is_none() {
+            let text = grid.text(row, filled[0]);
+            // The title: the row that says 自评表, else the first lone text (附件2 gives way).
+            if self.title.is_empty() || (text.contains("自评表") && !self.title.contains("自评表"))
+            {
+                self.title = text.to_owned();
+            }
+            if self.year.is_none() {
+                self.year = year_of(text);
+            }
             return;
+        }
+        for &column in &filled {
+            if self.year.is_none() {
+                self.year = year_of(grid.text(row, column));
+            }
         }
         for &column in &filled {
             let text = grid.text(row, column);
@@ -274,17 +313,22 @@ impl Heading {
             initial: find_column(grid, row, labels::INITIAL),
             adjusted: find_column(grid, row, labels::ADJUSTED),
             executed: find_column(grid, row, labels::EXECUTED),
-            rate: find_column(grid, row, labels::RATE),
-            score: find_column(grid, row, labels::SCORE),
+            // A table jixiao filled keeps the printed figures under 报送执行率 and 报送得分.
+            rate: find_column(grid, row, labels::REPORTED_RATE)
+                .or_else(|| find_column(grid, row, labels::RATE)),
+            score: find_column(grid, row, labels::REPORTED_SCORE)
+                .or_else(|| find_column(grid, row, labels::SCORE)),
         };
         if budget_header.adjusted.is_some() && budget_header.executed.is_some() {
             self.budget_columns = Some(budget_header);
             return;
         }
-        // The first line under the budget header is the total (年度资金总额).
+        // The total line: the one labelled so (年度资金总额), else the first under the header.
+        let labelled = is_label(grid.text(row, filled[0]), labels::BUDGET_TOTAL);
         if let Some(columns) = self.budget_columns
-            && self.budget.adjusted.is_none()
+            && (self.budget.is_empty() || (labelled && !self.budget_total_labelled))
         {
+            self.budget_total_labelled = labelled;
             let take = |column: Option<usize>| {
                 column
                     .map(|column| grid.cell(row, column))
@@ -341,13 +385,21 @@ fn read_table(
         };
         blank = 0;
         if is_label(first, labels::TOTAL) {
-            let score_column = columns.score.or(columns.weight).unwrap_or(columns.actual);
+            // A table jixiao filled keeps the printed 总分 under 报送得分.
+            let score_column = columns
+                .reported
+                .or(columns.score)
+                .or(columns.weight)
+                .unwrap_or(columns.actual);
             let cell = grid.cell(row, score_column);
             total = (!cell.text.is_empty()).then_some(cell);
             row += 1;
             break;
         }
-        if is_label(first, labels::PROJECT) {
+        let filled_cells = (0..grid.width(row))
+            .filter(|&column| !grid.text(row, column).is_empty())
+            .count();
+        if is_label(first, labels::PROJECT) || (filled_cells == 1 && first.contains("自评表")) {
             break;
         }
         let name = grid.cell(row, columns.name);
@@ -363,6 +415,27 @@ fn read_table(
             }
         }
         if name.text.is_empty() {
+            let filled = [
+                Some(columns.target),
+                Some(columns.actual),
+                columns.weight,
+                columns.score,
+            ]
+            .into_iter()
+            .flatten()
+            .map(|column| grid.cell(row, column))
+            .find(|cell| !cell.text.is_empty());
+            if let Some(cell) = filled {
+                problems.push(Unreadable {
+                    at: name.at.clone(),
+                    label: "三级指标".to_owned(),
+                    text: String::new(),
+                    reason: format!(
+                        "is empty, but the row has figures ({} {:?}): name the indicator",
+                        cell.at, cell.text
+                    ),
+                });
+            }
             row += 1;
             continue;
         }
@@ -390,8 +463,13 @@ fn read_table(
                 || grid.cell(row, columns.name),
                 |column| grid.cell(row, column),
             ),
-            score: optional(columns.score),
+            // A table jixiao filled keeps the printed 得分 under 报送得分.
+            score: match columns.reported {
+                Some(column) => optional(Some(column)),
+                None => optional(columns.score),
+            },
             deviation: optional(columns.deviation),
+            code: optional(columns.code),
         });
         row += 1;
     }
@@ -403,7 +481,7 @@ fn read_table(
     let table = Table {
         kind,
         sheet: grid.sheet.clone(),
-        year: year_of(&heading.title),
+        year: year_of(&heading.title).or(heading.year),
         title: heading.title,
         project_name: heading.project_name,
         unit_name: heading.unit_name,
@@ -426,6 +504,21 @@ fn figure(cell: &Cell, label: &str, units: &[&str]) -> Result<String, Unreadable
             text = stripped.to_owned();
             break;
         }
+    }
+    // Thousands separators in their three-digit groups (1,560.00); `12,5` stays refused.
+    let integer = text.split('.').next().unwrap_or_default();
+    let groups: Vec<&str> = integer.split(',').collect();
+    if groups.len() > 1
+        && (1..=3).contains(&groups[0].trim_start_matches('-').len())
+        && groups[1..].iter().all(|group| group.len() == 3)
+        && groups.iter().all(|group| {
+            group
+                .trim_start_matches('-')
+                .chars()
+                .all(|c| c.is_ascii_digit())
+        })
+    {
+        text = text.replacen(',', "", groups.len() - 1);
     }
     jixiao_domain::parse_plain_decimal(&text)
         .map(|value| value.normalize().to_string())
@@ -529,6 +622,15 @@ pub struct Plan {
     pub actuals: pb::ReportActualsRequest,
 }
 
+/// A row's code: its 指标编码 when the table has one (a table jixiao filled), else its position
+/// (`R01` …).
+fn row_code(row: &Row, index: usize) -> String {
+    row.code
+        .as_ref()
+        .map(|cell| cell.text.clone())
+        .unwrap_or_else(|| format!("R{:02}", index + 1))
+}
+
 /// A request id made from content: the same content gives the same id, so that importing the
 /// same file again stores nothing new.
 fn request_id(step: &str, content: &impl prost::Message) -> String {
@@ -592,7 +694,7 @@ pub fn plan(table: &Table, options: &ImportOptions, index: usize) -> anyhow::Res
         .iter()
         .enumerate()
         .map(|(row_index, row)| pb::Target {
-            indicator_code: format!("R{:02}", row_index + 1),
+            indicator_code: row_code(row, row_index),
             name: row.name.text.clone(),
             level1: row.level1.text.clone(),
             level2: row.level2.text.clone(),
@@ -679,7 +781,7 @@ pub fn plan(table: &Table, options: &ImportOptions, index: usize) -> anyhow::Res
         .map(|(row_index, row)| pb::RowActual {
             department_code: department_code.clone(),
             project_code: project_code.clone(),
-            indicator_code: format!("R{:02}", row_index + 1),
+            indicator_code: row_code(row, row_index),
             period: period.clone(),
             actual_text: row.actual.text.clone(),
             // 偏差原因 is the unit's explanation for readers; jixiao's own flags fill it on
@@ -754,6 +856,16 @@ pub async fn run(
             path.display()
         );
     }
+    let projects = tables
+        .iter()
+        .filter(|table| table.kind == Kind::Project)
+        .count();
+    if projects > 1 && !options.project.is_empty() {
+        anyhow::bail!(
+            "{}: --project names one project, but the file holds {projects} project tables; leave it out (each project's code is then derived from its name) or import them one by one",
+            path.display()
+        );
+    }
     let mut plans = Vec::new();
     for (index, table) in tables.iter().enumerate() {
         plans.push(plan(table, options, index)?);
@@ -788,7 +900,17 @@ pub async fn run(
         IngestServiceClient::with_interceptor(channel, BearerToken::new(&endpoint.ingest_token)?);
     let total = plans.len();
     for (index, plan) in plans.into_iter().enumerate() {
-        let stored = push(&mut client, plan).await?;
+        let stored = push(&mut client, plan).await.map_err(|error| {
+            anyhow::anyhow!(
+                "table {} of {total}: {error}{}",
+                index + 1,
+                if index == 0 {
+                    String::new()
+                } else {
+                    format!(" (the {index} tables before it are stored)")
+                }
+            )
+        })?;
         eprintln!("[{}/{total}] {stored}", index + 1);
     }
     Ok(())
@@ -798,31 +920,79 @@ fn failed(step: &str, status: tonic::Status) -> anyhow::Error {
     anyhow::anyhow!("{step}: {:?}: {}", status.code(), status.message())
 }
 
-/// Pushes one table; says what the service holds now. The requests carry content-derived ids:
-/// a request seen before is answered as the first time and stores nothing (the answer then
-/// repeats the first one's counts), so the line reports revisions, not news.
+/// Pushes one table; says what the service holds now.
+///
+/// The department and the project are created when missing and otherwise left as they are
+/// (a parent, a name, fund sources set upstream are kept; a project's years are widened to take
+/// the table's). Request ids are made from the content and the target set's current revision:
+/// importing a file again answers as the first time and stores nothing, while a file imported
+/// after another one's changes stores its content again.
 async fn push(
     client: &mut IngestServiceClient<InterceptedService<Channel, BearerToken>>,
-    plan: Plan,
+    mut plan: Plan,
 ) -> anyhow::Result<String> {
-    let subject = plan
-        .project
-        .as_ref()
-        .and_then(|project| project.project.as_ref())
-        .map_or_else(
-            || plan.targets.department_code.clone(),
-            |project| project.code.clone(),
-        );
-    client
-        .upsert_department(plan.department)
-        .await
-        .map_err(|status| failed("department", status))?;
-    if let Some(project) = plan.project {
+    let department_code = plan.targets.department_code.clone();
+    if !department_exists(client, &department_code).await? {
         client
-            .upsert_project(project)
+            .upsert_department(plan.department)
             .await
-            .map_err(|status| failed("project", status))?;
+            .map_err(|status| failed("department", status))?;
     }
+    let year = plan.targets.year;
+    if let Some(mut request) = plan.project.take() {
+        let wanted = request
+            .project
+            .take()
+            .expect("a project request names its project");
+        let existing = client
+            .list_projects(pb::ListProjectsRequest {
+                department_code: department_code.clone(),
+                page_size: 1000,
+                page_token: String::new(),
+            })
+            .await
+            .map_err(|status| failed("projects", status))?
+            .into_inner()
+            .projects
+            .into_iter()
+            .find(|project| project.code == wanted.code);
+        let project = match existing {
+            Some(project) if project.first_year <= year && year <= project.last_year => None,
+            Some(mut project) => {
+                project.first_year = project.first_year.min(year);
+                project.last_year = project.last_year.max(year);
+                project.updated_at = None;
+                Some(project)
+            }
+            None => Some(wanted),
+        };
+        if let Some(project) = project {
+            request.project = Some(project);
+            client
+                .upsert_project(request)
+                .await
+                .map_err(|status| failed("project", status))?;
+        }
+    }
+    let subject = if plan.targets.project_code.is_empty() {
+        department_code.clone()
+    } else {
+        plan.targets.project_code.clone()
+    };
+    let current = client
+        .get_targets(pb::GetTargetsRequest {
+            department_code: department_code.clone(),
+            year,
+            project_code: plan.targets.project_code.clone(),
+        })
+        .await
+        .ok()
+        .and_then(|answer| answer.into_inner().target_set)
+        .map_or(0, |set| set.revision);
+    let at = format!("r{current}");
+    plan.targets.request_id = request_id(&at, &plan.targets);
+    plan.points.request_id = request_id(&format!("{at}-points"), &plan.points);
+    plan.actuals.request_id = request_id(&format!("{at}-actuals"), &plan.actuals);
     let targets = client
         .set_targets(plan.targets)
         .await
@@ -844,8 +1014,42 @@ async fn push(
             .map_err(|status| failed("actuals", status))?;
     }
     Ok(format!(
-        "{subject}: target set at revision {revision}, {figures} figures and {actuals} actuals in place"
+        "{subject}: target set at revision {revision}{}, {figures} figures and {actuals} actuals in place",
+        if revision == current {
+            " (unchanged)"
+        } else {
+            ""
+        }
     ))
+}
+
+/// Whether the ingestion service has the department.
+async fn department_exists(
+    client: &mut IngestServiceClient<InterceptedService<Channel, BearerToken>>,
+    code: &str,
+) -> anyhow::Result<bool> {
+    let mut page_token = String::new();
+    loop {
+        let page = client
+            .list_departments(pb::ListDepartmentsRequest {
+                page_size: 1000,
+                page_token,
+            })
+            .await
+            .map_err(|status| failed("departments", status))?
+            .into_inner();
+        if page
+            .departments
+            .iter()
+            .any(|department| department.code == code)
+        {
+            return Ok(true);
+        }
+        if page.next_page_token.is_empty() {
+            return Ok(false);
+        }
+        page_token = page.next_page_token;
+    }
 }
 
 fn print_plan(table: &Table, plan: &Plan) {
@@ -1096,6 +1300,46 @@ mod tests {
         assert_eq!(found[1].0.budget.adjusted.as_ref().unwrap().text, "30");
         assert_eq!(found[1].0.rows[0].target.at.to_string(), "Sheet1!D15");
         assert!(found[1].1.is_empty(), "{:?}", found[1].1);
+    }
+
+    #[test]
+    fn figures_take_thousands_separators_but_not_decimal_commas() {
+        let cell = |text: &str| Cell {
+            text: text.into(),
+            at: CellRef {
+                sheet: "Sheet1".into(),
+                row: 0,
+                column: 0,
+            },
+        };
+        assert_eq!(
+            figure(&cell("1,560.00"), "全年预算数", &["万元"]).unwrap(),
+            "1560"
+        );
+        assert_eq!(
+            figure(&cell("１，２３４万元"), "全年预算数", &["万元"]).unwrap(),
+            "1234"
+        );
+        assert_eq!(figure(&cell("86.20%"), "执行率", &["%"]).unwrap(), "86.2");
+        for refused in ["12,5", "1,23,456", "1e3", "NaN", "约50"] {
+            assert!(
+                figure(&cell(refused), "分值", &["分"]).is_err(),
+                "{refused}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_gbk_csv_is_read_and_an_unreadable_file_is_named() {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("表.csv");
+        let (bytes, _, _) = encoding_rs::GB18030.encode("一级指标,三级指标\n产出指标,保障人数\n");
+        std::fs::write(&path, &bytes).unwrap();
+        let grids = read_grids(&path).unwrap();
+        assert_eq!(grids[0].rows[1], ["产出指标", "保障人数"]);
+        assert_eq!(grids[0].sheet, "表");
+        let error = read_grids(&directory.path().join("missing.xlsx")).unwrap_err();
+        assert!(error.to_string().contains("missing.xlsx"), "{error}");
     }
 
     #[test]

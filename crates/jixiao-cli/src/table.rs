@@ -78,6 +78,8 @@ pub struct Row {
     pub score: Option<Cell>,
     /// 偏差原因分析及改进措施, when written.
     pub deviation: Option<Cell>,
+    /// 指标编码, in tables `jixiao export` wrote.
+    pub code: Option<Cell>,
 }
 
 /// A budget block's line: 年初预算数, 全年预算数, 全年执行数 (万元), 分值, 执行率 (%) and 得分.
@@ -93,6 +95,21 @@ pub struct Budget {
     pub rate: Option<Cell>,
     /// 得分 of budget execution as printed.
     pub score: Option<Cell>,
+}
+
+impl Budget {
+    /// Whether the block has no figure at all.
+    pub fn is_empty(&self) -> bool {
+        [
+            &self.initial,
+            &self.adjusted,
+            &self.executed,
+            &self.rate,
+            &self.score,
+        ]
+        .iter()
+        .all(|cell| cell.is_none())
+    }
 }
 
 /// A table as read.
@@ -155,7 +172,15 @@ pub mod labels {
         "部门(单位)名称",
     ];
     /// 总分.
-    pub const TOTAL: &[&str] = &["总分", "合计"];
+    pub const TOTAL: &[&str] = &["总分", "合计", "总得分", "自评总分", "自评得分合计"];
+    /// The printed 得分 of a table `jixiao export` filled (its 得分 column then holds jixiao's).
+    pub const REPORTED_SCORE: &[&str] = &["报送得分"];
+    /// The printed 执行率 of a table `jixiao export` filled.
+    pub const REPORTED_RATE: &[&str] = &["报送执行率"];
+    /// 指标编码, the row's code in a table `jixiao export` wrote.
+    pub const CODE: &[&str] = &["指标编码"];
+    /// The budget block's total line.
+    pub const BUDGET_TOTAL: &[&str] = &["年度资金总额", "资金总额", "合计"];
 }
 
 /// Whether a cell's text is one of `labels` once spaces, full-width forms and a trailing colon

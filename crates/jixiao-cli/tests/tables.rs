@@ -398,9 +398,14 @@ fn published_tables_import_score_export_and_import_back() {
         "D10=≥90%",
         "E10=90%",
         "G10=40",
+        "H4=100",
+        "I4=20",
+        "I7=20",
+        "J7=R01",
         "A11=总分",
         "G11=100",
         "H11=等级: 优",
+        "I11=100",
     ] {
         assert!(
             cells.lines().any(|line| line == expected),
@@ -425,6 +430,51 @@ fn published_tables_import_score_export_and_import_back() {
     assert!(ok, "{output}");
     assert_eq!(
         state(&address, "CASE-F16", "CASE-F16-P", "2020"),
+        before,
+        "{output}"
+    );
+
+    // F04 prints other scores than the rules give (9 for 8.62): its filled table carries both,
+    // jixiao's under 得分 and the printed ones under 报送得分, and imports back unchanged too.
+    let f04 = files.path().join("F04-out.xlsx");
+    let (ok, output) = jixiao(&[
+        "export",
+        "CASE-F04",
+        "2019",
+        "--project",
+        "CASE-F04-P",
+        "--format",
+        "xlsx",
+        "--output",
+        f04.to_str().unwrap(),
+        "--evaluator",
+        &evaluator,
+        "--ingest",
+        &ingest,
+    ]);
+    assert!(ok, "{output}");
+    let cells = python(READ_XLSX, &f04);
+    for expected in ["G4=8.62", "I4=9", "G7=8.62", "I7=9"] {
+        assert!(
+            cells.lines().any(|line| line == expected),
+            "{expected} not in\n{cells}"
+        );
+    }
+    let before = state(&address, "CASE-F04", "CASE-F04-P", "2019");
+    let (ok, output) = jixiao(&[
+        "import",
+        f04.to_str().unwrap(),
+        "--department",
+        "CASE-F04",
+        "--project",
+        "CASE-F04-P",
+        "--ingest",
+        &ingest,
+    ]);
+    assert!(ok, "{output}");
+    assert!(output.contains("(unchanged)"), "{output}");
+    assert_eq!(
+        state(&address, "CASE-F04", "CASE-F04-P", "2019"),
         before,
         "{output}"
     );

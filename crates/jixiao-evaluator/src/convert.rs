@@ -248,6 +248,7 @@ fn budget_score(budget: BudgetScore) -> pb::BudgetExecution {
         light: budget_light,
         computed_score,
         reported_score,
+        reported_rate,
     } = budget;
     pb::BudgetExecution {
         executed: optional(executed, plain),
@@ -260,6 +261,7 @@ fn budget_score(budget: BudgetScore) -> pb::BudgetExecution {
         light: light(budget_light).into(),
         computed_score: optional(computed_score, two),
         reported_score: optional(reported_score, plain),
+        reported_rate: optional(reported_rate, plain),
     }
 }
 

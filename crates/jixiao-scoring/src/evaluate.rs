@@ -58,6 +58,9 @@ pub struct BudgetScore {
     /// The budget score as the table printed it (`evaluation.budget_score_reported`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reported_score: Option<Decimal>,
+    /// The execution rate as the table printed it, percent (`budget.execution_rate_reported`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reported_rate: Option<Decimal>,
 }
 
 /// One target row, explained.
@@ -364,8 +367,9 @@ fn evaluate_subject(
     let deduction_total = arith::sum(deductions.iter().map(|rule| rule.amount));
     let total = total_of(budget.score, indicator_total, deduction_total);
     context.budget_flags(&budget, indicator_total);
-    let (budget_reported, reported_total) = context.reported_figures();
+    let (budget_reported, reported_total, reported_rate) = context.reported_figures();
     budget.reported_score = budget_reported;
+    budget.reported_rate = reported_rate;
     let reported = reported::flags(
         &budget,
         &indicators,

@@ -87,6 +87,7 @@ impl<'a> Context<'a> {
             light: Light::None,
             computed_score: None,
             reported_score: None,
+            reported_rate: None,
         };
         if self.framework.budget.rule == BudgetScoring::None {
             // The framework judges the budget through its own rows (R14): no score, no flags.

@@ -12,8 +12,9 @@ const REPORTED_BUDGET_SCORE: &str = "evaluation.budget_score_reported";
 const REPORTED_TOTAL: &str = "evaluation.total_reported";
 
 impl Context<'_> {
-    /// The subject's own reported budget score and total for exactly the as-of period.
-    pub(super) fn reported_figures(&self) -> (Option<Decimal>, Option<Decimal>) {
+    /// The subject's own reported budget score, total and execution rate for exactly the as-of
+    /// period.
+    pub(super) fn reported_figures(&self) -> (Option<Decimal>, Option<Decimal>, Option<Decimal>) {
         let as_of = self.as_of;
         let root = self.scope[0];
         let figure = |metric: &str| {
@@ -22,7 +23,11 @@ impl Context<'_> {
                 .and_then(|figures| figures.iter().find(|figure| figure.period == as_of))
                 .map(|figure| figure.value)
         };
-        (figure(REPORTED_BUDGET_SCORE), figure(REPORTED_TOTAL))
+        (
+            figure(REPORTED_BUDGET_SCORE),
+            figure(REPORTED_TOTAL),
+            figure("budget.execution_rate_reported"),
+        )
     }
 }
 
