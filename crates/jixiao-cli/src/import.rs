@@ -81,6 +81,14 @@ impl std::fmt::Display for Unreadable {
     }
 }
 
+/// A float as a spreadsheet shows it: 15 significant digits, so that a sum's noise
+/// (142.26999999999998) goes while 142.27 and 10 stay as written.
+fn shown(value: f64) -> String {
+    format!("{value:.14e}")
+        .parse::<f64>()
+        .map_or_else(|_| value.to_string(), |rounded| rounded.to_string())
+}
+
 /// Reads every sheet of a workbook, or a CSV file as one sheet named after the file.
 ///
 /// # Errors
@@ -136,29 +144,76 @@ pub fn read_grids(path: &Path) -> anyhow::Result<Vec<Grid>> {
         let range = workbook
             .worksheet_range(&sheet)
             .map_err(|error| anyhow::anyhow!("{}: sheet {sheet}: {error}", path.display()))?;
+        // Merged regions and number formats, where the reader gives them (xlsx).
+        let (merges, styles) = match &mut workbook {
+            calamine::Sheets::Xlsx(xlsx) => (
+                xlsx.merge_cells_by_sheet_name(&sheet).unwrap_or_default(),
+                xlsx.worksheet_style(&sheet).ok(),
+            ),
+            _ => (Vec::new(), None),
+        };
         let origin = range
             .start()
             .map_or((0, 0), |(row, column)| (row as usize, column as usize));
-        let rows = range
+        let percent = |row: usize, column: usize| {
+            styles
+                .as_ref()
+                .and_then(|styles| {
+                    styles.get(((origin.0 + row) as u32, (origin.1 + column) as u32))
+                })
+                .and_then(|style| style.number_format.as_ref())
+                .is_some_and(|format| format.format_code.contains('%'))
+        };
+        let mut rows: Vec<Vec<String>> = range
             .rows()
-            .map(|cells| {
+            .enumerate()
+            .map(|(row, cells)| {
                 cells
                     .iter()
-                    .map(|cell| match cell {
+                    .enumerate()
+                    .map(|(column, cell)| match cell {
                         Data::Empty => String::new(),
                         Data::String(text) => text.clone(),
                         Data::Int(value) => value.to_string(),
-                        // 15 significant digits, what a spreadsheet shows: a sum's float noise
-                        // (142.26999999999998) goes, 142.27 and 10 stay as written.
-                        Data::Float(value) => format!("{value:.14e}")
-                            .parse::<f64>()
-                            .map_or_else(|_| value.to_string(), |rounded| rounded.to_string()),
+                        // A cell formatted as a percentage holds 0.862 for 86.2%.
+                        Data::Float(value) if percent(row, column) => {
+                            format!("{}%", shown(value * 100.0))
+                        }
+                        Data::Float(value) => shown(*value),
                         Data::Bool(value) => value.to_string(),
                         other => other.to_string(),
                     })
                     .collect()
             })
             .collect();
+        // A merged region's text is in its first cell: every cell of it reads that text (a
+        // 年度指标值 merged over two header rows). Figures are not copied: a weight merged over
+        // two rows must not count twice.
+        for region in merges {
+            let (top, left) = (region.start.0 as usize, region.start.1 as usize);
+            let Some(value) = top
+                .checked_sub(origin.0)
+                .zip(left.checked_sub(origin.1))
+                .and_then(|(row, column)| rows.get(row)?.get(column).cloned())
+            else {
+                continue;
+            };
+            if value.is_empty() || value.parse::<f64>().is_ok() {
+                continue;
+            }
+            for row in top..=region.end.0 as usize {
+                for column in left..=region.end.1 as usize {
+                    if let Some(cell) = row
+                        .checked_sub(origin.0)
+                        .zip(column.checked_sub(origin.1))
+                        .and_then(|(row, column)| rows.get_mut(row)?.get_mut(column))
+                        && cell.is_empty()
+                    {
+                        cell.clone_from(&value);
+                    }
+                }
+            }
+        }
         grids.push(Grid {
             sheet,
             origin,
@@ -1340,6 +1395,55 @@ mod tests {
         assert_eq!(grids[0].sheet, "表");
         let error = read_grids(&directory.path().join("missing.xlsx")).unwrap_err();
         assert!(error.to_string().contains("missing.xlsx"), "{error}");
+    }
+
+    /// A header over two rows (绩效指标 merged over 一级/二级/三级指标, 年度指标值 merged down),
+    /// an actual formatted as a percentage, and a sum with float noise.
+    #[test]
+    fn merged_headers_percent_cells_and_sums_read_as_shown() {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("two-row-header.xlsx");
+        let mut workbook = rust_xlsxwriter::Workbook::new();
+        let sheet = workbook.add_worksheet();
+        let plain = rust_xlsxwriter::Format::new();
+        let percent = rust_xlsxwriter::Format::new().set_num_format("0.00%");
+        sheet
+            .write_string(0, 0, "2022年度项目支出绩效自评表")
+            .unwrap();
+        sheet.write_string(1, 0, "项目名称").unwrap();
+        sheet.write_string(1, 1, "维修经费").unwrap();
+        sheet.merge_range(3, 0, 3, 2, "绩效指标", &plain).unwrap();
+        for (column, label) in ["年度指标值", "实际完成值", "分值", "得分"]
+            .iter()
+            .enumerate()
+        {
+            let column = column as u16 + 3;
+            sheet
+                .merge_range(3, column, 4, column, label, &plain)
+                .unwrap();
+        }
+        for (column, label) in ["一级指标", "二级指标", "三级指标"].iter().enumerate() {
+            sheet.write_string(4, column as u16, *label).unwrap();
+        }
+        sheet.write_string(5, 0, "满意度指标").unwrap();
+        sheet.write_string(5, 1, "服务对象满意度指标").unwrap();
+        sheet.write_string(5, 2, "满意度").unwrap();
+        sheet.write_string(5, 3, "≥90%").unwrap();
+        sheet
+            .write_number_with_format(5, 4, 0.95, &percent)
+            .unwrap();
+        sheet.write_number(5, 5, 0.1 + 0.2 + 9.7).unwrap();
+        workbook.save(&path).unwrap();
+
+        let grids = read_grids(&path).unwrap();
+        let found = find_tables(&grids[0]);
+        assert_eq!(found.len(), 1, "{:?}", grids[0].rows);
+        let (table, problems) = &found[0];
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(table.rows.len(), 1);
+        assert_eq!(table.rows[0].actual.text, "95%");
+        assert_eq!(table.rows[0].weight.text, "10");
+        assert_eq!(table.rows[0].target.text, "≥90%");
     }
 
     #[test]
