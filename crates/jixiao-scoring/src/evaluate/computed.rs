@@ -54,6 +54,7 @@ impl<'a> Context<'a> {
             target_text: describe(row),
             actual_text: String::new(),
             read_as: String::new(),
+            note: String::new(),
             formula: row.formula.to_string(),
             computed_score: None,
             reported_score: None,

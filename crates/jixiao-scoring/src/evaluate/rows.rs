@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::{Context, FlagCode, IndicatorScore, Light, Value, figure, percent, round2, show};
 use crate::arith;
 use crate::framework::{AtMostRule, EqualRule, OverAchievementRule};
-use crate::inputs::TargetRow;
+use crate::inputs::{RowActual, TargetRow};
 
 /// The band of a qualitative row (`SCORING.md` §3; the framework's `qualitative_achieved` and
 /// `qualitative_partly_achieved`). Stored and sent as the Chinese word.
@@ -123,10 +123,9 @@ impl<'a> Context<'a> {
         }
     }
 
-    /// The actual of a self-reported row as of the window: the reported actual of the latest
-    /// period (a quarter, or the year) that ends at or before the window's end, read as
-    /// written; with the text and what was read, for the explanation.
-    pub(super) fn reported(&mut self, row: &TargetRow) -> (Reported, String, String) {
+    /// A self-reported row's latest actual as of the window: of the latest period (a quarter,
+    /// or the year) that ends at or before the window's end; on the same end, the year's.
+    pub(super) fn latest_actual(&self, row: &TargetRow) -> Option<&'a RowActual> {
         let root = self.scope[0];
         let year = self.as_of.year_number();
         let window_end = self.window_end;
@@ -134,7 +133,7 @@ impl<'a> Context<'a> {
             Some(project) => self.inputs.project_row_actuals(project),
             None => self.inputs.row_actuals(root),
         };
-        let latest = actuals
+        actuals
             .iter()
             .filter(|actual| {
                 actual.indicator_code == row.indicator_code
@@ -148,7 +147,14 @@ impl<'a> Context<'a> {
                     actual.period.grain() == Grain::Year,
                     actual.sequence,
                 )
-            });
+            })
+    }
+
+    /// The actual of a self-reported row as of the window: the reported actual of the latest
+    /// period (a quarter, or the year) that ends at or before the window's end, read as
+    /// written; with the text and what was read, for the explanation.
+    pub(super) fn reported(&mut self, row: &TargetRow) -> (Reported, String, String) {
+        let latest = self.latest_actual(row);
         let Some(actual) = latest else {
             return (Reported::Missing, String::new(), String::new());
         };
@@ -359,6 +365,13 @@ impl<'a> Context<'a> {
             target_text: row.target_text.clone(),
             actual_text,
             read_as,
+            note: if row.metric_code.is_empty() {
+                self.latest_actual(row)
+                    .map(|actual| actual.note.clone())
+                    .unwrap_or_default()
+            } else {
+                String::new()
+            },
             formula: String::new(),
             computed_score: None,
             reported_score: row.reported_score,
