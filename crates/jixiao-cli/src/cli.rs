@@ -152,8 +152,8 @@ pub enum Command {
     },
     /// Reads the 自评表 of a spreadsheet (.xlsx, .xls, .ods, .csv) as published and pushes
     /// them to the ingestion service: department, project, target set with the texts, budget
-    /// figures, printed scores and actuals. Request ids come from the content: importing the
-    /// same file again stores nothing. Nothing is pushed while any cell is unreadable.
+    /// figures, printed scores and actuals. Importing the same file again stores nothing (and
+    /// says so); a retry never stores twice. Nothing is pushed while any cell is unreadable.
     Import {
         /// The spreadsheet.
         file: PathBuf,

@@ -686,8 +686,8 @@ fn row_code(row: &Row, index: usize) -> String {
         .unwrap_or_else(|| format!("R{:02}", index + 1))
 }
 
-/// A request id made from content: the same content gives the same id, so that importing the
-/// same file again stores nothing new.
+/// A request id made from a prefix (the step, and on push the import's run) and the content:
+/// within an import, the same content gives the same id.
 fn request_id(step: &str, content: &impl prost::Message) -> String {
     let digest = Sha256::digest(content.encode_to_vec());
     let hex: String = digest
@@ -959,8 +959,16 @@ pub async fn run(
     let mut client: IngestServiceClient<InterceptedService<Channel, BearerToken>> =
         IngestServiceClient::with_interceptor(channel, BearerToken::new(&endpoint.ingest_token)?);
     let total = plans.len();
+    // This import's part of every request id: a retry within it is safe, and a later import
+    // is judged on its content by the service.
+    let run = format!(
+        "{:x}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |since| since.as_nanos())
+    );
     for (index, plan) in plans.into_iter().enumerate() {
-        let stored = push(&mut client, plan).await.map_err(|error| {
+        let stored = push(&mut client, plan, &run).await.map_err(|error| {
             anyhow::anyhow!(
                 "table {} of {total}: {error}{}",
                 index + 1,
@@ -980,16 +988,20 @@ fn failed(step: &str, status: tonic::Status) -> anyhow::Error {
     anyhow::anyhow!("{step}: {:?}: {}", status.code(), status.message())
 }
 
-/// Pushes one table; says what the service holds now.
+/// Pushes one table; says what was stored and what was already there.
 ///
 /// The department and the project are created when missing and otherwise left as they are
 /// (a parent, a name, fund sources set upstream are kept; a project's years are widened to take
-/// the table's). Request ids are made from the content and the target set's current revision:
-/// importing a file again answers as the first time and stores nothing, while a file imported
-/// after another one's changes stores its content again.
+/// the table's). Each request carries an id made from its content and this import (`run`), so
+/// that a retry is answered without storing twice; importing the same file again stores nothing
+/// because the service finds every row, figure and actual equal to what it holds, and a file
+/// imported after another one's changes stores its own content again. (An id made from the
+/// content alone would replay the first answer of an earlier import and keep the other file's
+/// figures.)
 async fn push(
     client: &mut IngestServiceClient<InterceptedService<Channel, BearerToken>>,
     mut plan: Plan,
+    run: &str,
 ) -> anyhow::Result<String> {
     let department_code = plan.targets.department_code.clone();
     if !department_exists(client, &department_code).await? {
@@ -1039,48 +1051,62 @@ async fn push(
     } else {
         plan.targets.project_code.clone()
     };
-    let current = client
-        .get_targets(pb::GetTargetsRequest {
-            department_code: department_code.clone(),
-            year,
-            project_code: plan.targets.project_code.clone(),
-        })
-        .await
-        .ok()
-        .and_then(|answer| answer.into_inner().target_set)
-        .map_or(0, |set| set.revision);
-    let at = format!("r{current}");
-    plan.targets.request_id = request_id(&at, &plan.targets);
-    plan.points.request_id = request_id(&format!("{at}-points"), &plan.points);
-    plan.actuals.request_id = request_id(&format!("{at}-actuals"), &plan.actuals);
+    plan.targets.request_id = request_id(&format!("{run}-targets"), &plan.targets);
+    plan.points.request_id = request_id(&format!("{run}-points"), &plan.points);
+    plan.actuals.request_id = request_id(&format!("{run}-actuals"), &plan.actuals);
     let targets = client
         .set_targets(plan.targets)
         .await
         .map_err(|status| failed("targets", status))?
         .into_inner();
     let revision = targets.target_set.map_or(0, |set| set.revision);
-    let figures = plan.points.points.len();
-    if figures > 0 {
-        client
+    let mut stored = Vec::new();
+    let mut unchanged = Vec::new();
+    if targets.unchanged {
+        unchanged.push(format!("target set (revision {revision})"));
+    } else {
+        stored.push(format!("target set revision {revision}"));
+    }
+    if !plan.points.points.is_empty() {
+        let answer = client
             .push_metrics(plan.points)
             .await
-            .map_err(|status| failed("budget figures", status))?;
+            .map_err(|status| failed("budget figures", status))?
+            .into_inner();
+        if answer.stored > 0 {
+            stored.push(format!("{} figures", answer.stored));
+        }
+        if answer.unchanged > 0 {
+            unchanged.push(format!("{} figures", answer.unchanged));
+        }
     }
-    let actuals = plan.actuals.actuals.len();
-    if actuals > 0 {
-        client
+    if !plan.actuals.actuals.is_empty() {
+        let answer = client
             .report_actuals(plan.actuals)
             .await
-            .map_err(|status| failed("actuals", status))?;
-    }
-    Ok(format!(
-        "{subject}: target set at revision {revision}{}, {figures} figures and {actuals} actuals in place",
-        if revision == current {
-            " (unchanged)"
-        } else {
-            ""
+            .map_err(|status| failed("actuals", status))?
+            .into_inner();
+        if answer.stored > 0 {
+            stored.push(format!("{} actuals", answer.stored));
         }
-    ))
+        if answer.unchanged > 0 {
+            unchanged.push(format!("{} actuals", answer.unchanged));
+        }
+    }
+    Ok(if stored.is_empty() {
+        format!(
+            "{subject}: nothing new stored ({} already there)",
+            unchanged.join(", ")
+        )
+    } else if unchanged.is_empty() {
+        format!("{subject}: stored {}", stored.join(", "))
+    } else {
+        format!(
+            "{subject}: stored {}; {} already there",
+            stored.join(", "),
+            unchanged.join(", ")
+        )
+    })
 }
 
 /// Whether the ingestion service has the department.

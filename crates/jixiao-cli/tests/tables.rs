@@ -333,7 +333,7 @@ fn published_tables_import_score_export_and_import_back() {
         let (ok, output) = import(false);
         assert!(ok, "{id}: {output}");
         assert!(
-            output.contains("target set at revision 1"),
+            output.contains("stored target set revision 1"),
             "{id}: {output}"
         );
         let address = system.address("ingest").to_owned();
@@ -342,6 +342,7 @@ fn published_tables_import_score_export_and_import_back() {
         // The same file again stores nothing: no new revision of anything.
         let (ok, output) = import(false);
         assert!(ok, "{id}: {output}");
+        assert!(output.contains("nothing new stored"), "{id}: {output}");
         assert_eq!(state(&address, &department, &project, &year), first, "{id}");
 
         let (ok, output) = jixiao(&[
@@ -365,6 +366,49 @@ fn published_tables_import_score_export_and_import_back() {
         assert!(ok, "{id}: {output}");
         assert!(output.contains(&format!(": {expected}")), "{id}: {output}");
     }
+
+    // F01 imported as A, then with one actual changed (B: 49个 for ≥50个), then as A again:
+    // the last import counts, though A's requests were seen before.
+    let (rows, _) = layout(&case("F01"));
+    let mut changed = rows.clone();
+    changed[6][4] = "49".into();
+    let total_after = |rows: &[Vec<String>], name: &str| {
+        let path = files.path().join(name);
+        write_csv(rows, &path);
+        let (ok, output) = jixiao(&[
+            "import",
+            path.to_str().unwrap(),
+            "--department",
+            "CASE-F01",
+            "--project",
+            "CASE-F01-P",
+            "--ingest",
+            &ingest,
+        ]);
+        assert!(ok, "{output}");
+        let (ok, output) = jixiao(&[
+            "evaluate",
+            "2022",
+            "--department",
+            "CASE-F01",
+            "--evaluator",
+            &evaluator,
+        ]);
+        assert!(ok, "{output}");
+        let (ok, output) = jixiao(&[
+            "score",
+            "CASE-F01",
+            "2022",
+            "--project",
+            "CASE-F01-P",
+            "--evaluator",
+            &evaluator,
+        ]);
+        assert!(ok, "{output}");
+        output
+    };
+    assert!(total_after(&changed, "F01-b.csv").contains(": 89.84"));
+    assert!(total_after(&rows, "F01-a.csv").contains(": 90.00"));
 
     // F16 out again: the filled 自评表, read back cell by cell.
     let exported = files.path().join("F16-out.xlsx");
@@ -479,7 +523,7 @@ fn published_tables_import_score_export_and_import_back() {
         &ingest,
     ]);
     assert!(ok, "{output}");
-    assert!(output.contains("(unchanged)"), "{output}");
+    assert!(output.contains("nothing new stored"), "{output}");
     assert_eq!(
         state(&address, "CASE-F04", "CASE-F04-P", "2019"),
         before,

@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::{Evaluation, Flag, FlagCode, percent, show, total_of};
+use super::{Evaluation, Flag, FlagCode, MAX_FLAGS_PER_CODE, percent, show, total_of};
 use crate::arith;
 use crate::framework::Framework;
 
@@ -116,18 +116,53 @@ pub fn apply_adjustments(
     if !evaluation.grade.is_empty() {
         evaluation.grade = framework.grade(evaluation.total).to_owned();
     }
-    // Reported figures are compared with the scores as adjusted.
-    evaluation.flags.retain(|flag| {
-        flag.code != FlagCode::ReportedScoreMismatch && flag.code != FlagCode::ReportedTotalMismatch
-    });
-    let reported = super::reported::flags(
+    // The flags that compare scores are raised again on the scores as adjusted, at most
+    // MAX_FLAGS_PER_CODE of each listed as everywhere.
+    let again = [
+        FlagCode::ReportedScoreMismatch,
+        FlagCode::ReportedTotalMismatch,
+        FlagCode::OutputsAheadOfSpending,
+    ];
+    evaluation.flags.retain(|flag| !again.contains(&flag.code));
+    let mut raised = super::reported::flags(
         &evaluation.budget,
         &evaluation.indicators,
         evaluation.total,
         evaluation.reported_total,
         framework.flags.reported_score_tolerance,
     );
-    evaluation.flags.extend(reported);
+    raised.extend(super::budget::outputs_ahead(
+        framework,
+        evaluation.budget.score,
+        evaluation.indicator_total,
+    ));
+    let rows = raised
+        .iter()
+        .filter(|flag| flag.code == FlagCode::ReportedScoreMismatch)
+        .count();
+    if rows > MAX_FLAGS_PER_CODE {
+        let mut kept = 0;
+        raised.retain(|flag| {
+            if flag.code != FlagCode::ReportedScoreMismatch {
+                return true;
+            }
+            kept += 1;
+            kept <= MAX_FLAGS_PER_CODE
+        });
+        let more = rows - MAX_FLAGS_PER_CODE;
+        raised.push(Flag {
+            code: FlagCode::ReportedScoreMismatch,
+            subject: "flags".to_owned(),
+            message: format!(
+                "{more} more reported_score_mismatch flags of this evaluation are not listed"
+            ),
+            figures: vec![
+                ("not_listed".to_owned(), more.to_string()),
+                ("raised".to_owned(), rows.to_string()),
+            ],
+        });
+    }
+    evaluation.flags.extend(raised);
     evaluation.input_digest = digest
         .finalize()
         .iter()

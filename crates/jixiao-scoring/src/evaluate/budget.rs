@@ -5,9 +5,9 @@ use jixiao_domain::Grain;
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use super::rules::ValueRule;
-use super::{BudgetScore, Context, FlagCode, Light, money, percent, round2, show};
+use super::{BudgetScore, Context, Flag, FlagCode, Light, money, percent, round2, show};
 use crate::arith;
-use crate::framework::{BudgetDenominator, BudgetScoring, ValueBand};
+use crate::framework::{BudgetDenominator, BudgetScoring, Framework, ValueBand};
 
 const EXECUTED: &str = "budget.executed";
 const ADJUSTED: &str = "budget.adjusted";
@@ -264,36 +264,50 @@ impl<'a> Context<'a> {
                 );
             }
         }
-        let groups_total = self.framework.groups_total();
-        let budget_weight = self.framework.budget.weight;
-        if !groups_total.is_zero() && !budget_weight.is_zero() {
-            let outputs = arith::div(indicator_total, groups_total);
-            let spending = arith::div(budget.score, budget_weight);
-            if arith::sub(outputs, spending) > arith::mul(thresholds.outputs_ahead_margin, outputs)
-            {
-                let message = format!(
-                    "indicators earned {}% of their points while budget execution earned {}%: outputs are ahead of spending",
-                    percent(arith::mul(outputs, hundred)),
-                    percent(arith::mul(spending, hundred))
-                );
-                self.flag(
-                    FlagCode::OutputsAheadOfSpending,
-                    EXECUTED,
-                    message,
-                    vec![
-                        ("indicator_total", show(indicator_total)),
-                        ("budget_score", show(budget.score)),
-                        (
-                            "indicator_share_percent",
-                            percent(arith::mul(outputs, hundred)),
-                        ),
-                        (
-                            "budget_share_percent",
-                            percent(arith::mul(spending, hundred)),
-                        ),
-                    ],
-                );
-            }
+        if let Some(flag) = outputs_ahead(self.framework, budget.score, indicator_total) {
+            self.push_flag(flag);
         }
     }
+}
+
+/// `outputs_ahead_of_spending`: S / G − B / W > margin × S / G, with S the rows' total, G the
+/// groups' weights, B the budget score and W its weight. Raised again when adjustments change a
+/// score.
+pub(super) fn outputs_ahead(
+    framework: &Framework,
+    budget_score: Decimal,
+    indicator_total: Decimal,
+) -> Option<Flag> {
+    let hundred = Decimal::ONE_HUNDRED;
+    let groups_total = framework.groups_total();
+    let budget_weight = framework.budget.weight;
+    if groups_total.is_zero() || budget_weight.is_zero() {
+        return None;
+    }
+    let outputs = arith::div(indicator_total, groups_total);
+    let spending = arith::div(budget_score, budget_weight);
+    if arith::sub(outputs, spending) <= arith::mul(framework.flags.outputs_ahead_margin, outputs) {
+        return None;
+    }
+    Some(Flag {
+        code: FlagCode::OutputsAheadOfSpending,
+        subject: EXECUTED.to_owned(),
+        message: format!(
+            "indicators earned {}% of their points while budget execution earned {}%: outputs are ahead of spending",
+            percent(arith::mul(outputs, hundred)),
+            percent(arith::mul(spending, hundred))
+        ),
+        figures: vec![
+            ("indicator_total".to_owned(), show(indicator_total)),
+            ("budget_score".to_owned(), show(budget_score)),
+            (
+                "indicator_share_percent".to_owned(),
+                percent(arith::mul(outputs, hundred)),
+            ),
+            (
+                "budget_share_percent".to_owned(),
+                percent(arith::mul(spending, hundred)),
+            ),
+        ],
+    })
 }

@@ -1828,3 +1828,32 @@ fn a_proportional_computed_row_scores_by_its_direction() {
         );
     }
 }
+
+/// The flags that compare scores follow the adjusted scores: budget execution adjusted to its
+/// full weight is no longer behind the outputs.
+#[test]
+fn outputs_ahead_of_spending_is_judged_again_on_adjusted_scores() {
+    let mut given = Given::new();
+    given.targets("DEPT", full_marks_targets());
+    for (metric, value) in [
+        ("budget.adjusted", "100"),
+        ("budget.executed", "80"),
+        ("land.supervision.inspected", "480"),
+        ("land.supply.parcels", "70"),
+        ("land.transfer.revenue", "1500000"),
+        ("satisfaction.rate", "100"),
+    ] {
+        given.point("DEPT", metric, "2022", value);
+    }
+    let computed = given.evaluate("2022");
+    assert_eq!(flags(&computed, "outputs_ahead_of_spending"), 1);
+    let mut adjusted = computed.clone();
+    crate::apply_adjustments(
+        &mut adjusted,
+        &Framework::central_2020(),
+        &[adjustment(1, "budget", "8", "10")],
+    );
+    assert_eq!(adjusted.budget.score, d("10"));
+    assert_eq!(adjusted.total, d("100"));
+    assert_eq!(flags(&adjusted, "outputs_ahead_of_spending"), 0);
+}
