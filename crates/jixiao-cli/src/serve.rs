@@ -45,7 +45,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     ingest_overrides.extend(parse_settings(&args.ingest_settings)?);
     evaluator_overrides.extend(parse_settings(&args.evaluator_settings)?);
-    let ingest_config: IngestConfig = load(&Sources {
+    let mut ingest_config: IngestConfig = load(&Sources {
         file: args.config.as_deref(),
         file_table: Some("ingest"),
         env: &env,
@@ -59,6 +59,16 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         env_prefix: "JIXIAO_EVALUATOR_",
         overrides: evaluator_overrides,
     })?;
+    // One process, one set of frameworks: a directory given to either service is the other's
+    // too, unless each has its own.
+    match (
+        &ingest_config.frameworks_dir,
+        &evaluator_config.frameworks_dir,
+    ) {
+        (None, Some(directory)) => ingest_config.frameworks_dir = Some(directory.clone()),
+        (Some(directory), None) => evaluator_config.frameworks_dir = Some(directory.clone()),
+        _ => {}
+    }
     let ingest = IngestServer::build(ingest_config).await?;
     // Unless told otherwise, the evaluator reads from the ingestion service of this process,
     // wherever it was bound.

@@ -638,3 +638,71 @@ fn a_broken_workbook_is_refused_naming_each_cell_and_nothing_is_pushed() {
         "{output}"
     );
 }
+
+/// `jixiao serve` gives the evaluator's frameworks directory to its ingestion service too: a
+/// table imported for a bureau's own framework is accepted and scored under it.
+#[test]
+fn a_bureaus_framework_serves_both_services_of_one_process() {
+    let files = tempfile::tempdir().unwrap();
+    let frameworks = files.path().join("frameworks");
+    std::fs::create_dir(&frameworks).unwrap();
+    let anhui = include_str!("../../jixiao-scoring/frameworks/central-2020.toml")
+        .replace("name = \"central-2020\"", "name = \"anhui-2022\"");
+    std::fs::write(frameworks.join("anhui.toml"), anhui).unwrap();
+    let setting = format!("frameworks_dir={}", frameworks.display());
+    let mut system = Process::start(
+        JIXIAO,
+        &[
+            "serve",
+            "--ingest-set",
+            "listen=127.0.0.1:0",
+            "--evaluator-set",
+            "listen=127.0.0.1:0",
+            "--evaluator-set",
+            "schedule.catch_up_days=0",
+            "--evaluator-set",
+            &setting,
+        ],
+        &["ingest", "evaluator"],
+    );
+    let ingest = format!("http://{}", system.address("ingest"));
+    let evaluator = format!("http://{}", system.address("evaluator"));
+    let (rows, merges) = layout(&case("F04"));
+    let path = files.path().join("F04.xlsx");
+    write_xlsx(&rows, &merges, &path);
+    let (ok, output) = jixiao(&[
+        "import",
+        path.to_str().unwrap(),
+        "--department",
+        "HB-FOOD",
+        "--project",
+        "HB-FOOD-P",
+        "--framework",
+        "anhui-2022",
+        "--ingest",
+        &ingest,
+    ]);
+    assert!(ok, "{output}");
+    let (ok, output) = jixiao(&[
+        "evaluate",
+        "2019",
+        "--department",
+        "HB-FOOD",
+        "--evaluator",
+        &evaluator,
+    ]);
+    assert!(ok, "{output}");
+    let (ok, output) = jixiao(&[
+        "explain",
+        "HB-FOOD",
+        "2019",
+        "--project",
+        "HB-FOOD-P",
+        "--evaluator",
+        &evaluator,
+    ]);
+    assert!(ok, "{output}");
+    assert!(output.contains("framework anhui-2022"), "{output}");
+    assert!(output.contains("97.24"), "{output}");
+    assert!(system.terminate(Duration::from_secs(30)));
+}
