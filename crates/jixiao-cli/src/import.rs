@@ -534,6 +534,7 @@ fn read_table(
         Kind::Project
     };
     let table = Table {
+        has_weights: columns.weight.is_some(),
         kind,
         sheet: grid.sheet.clone(),
         year: year_of(&heading.title).or(heading.year),
@@ -544,10 +545,54 @@ fn read_table(
         rows,
         total,
     };
-    if columns.weight.is_some() {
-        problems.extend(check(&table));
-    }
     (table, problems, row)
+}
+
+/// How the 一级指标 of rows are checked before anything is pushed.
+#[derive(Debug)]
+pub enum Groups {
+    /// The common vocabulary (a table naming no framework).
+    Common,
+    /// A shipped framework's groups and aliases.
+    Framework(jixiao_domain::WeightPlan),
+    /// A framework this command does not know (a bureau's own, loaded by the services): the
+    /// ingestion service checks the labels.
+    Service,
+}
+
+/// The tables of a sheet read for `framework`: each with its unreadable cells and the rows left
+/// out because the framework computes them (a Hunan 部门整体 table prints 预算调整率 among its
+/// rows; hunan-department-2020 computes it from the budget figures).
+pub fn tables_of(grid: &Grid, framework: &str) -> Vec<(Table, Vec<Unreadable>, Vec<String>)> {
+    let shipped = jixiao_scoring::Frameworks::shipped();
+    let named = shipped.get(framework).map(|loaded| &loaded.framework);
+    let groups = match named {
+        Some(framework) => Groups::Framework(framework.weight_plan()),
+        None if framework.is_empty() => Groups::Common,
+        None => Groups::Service,
+    };
+    find_tables(grid)
+        .into_iter()
+        .map(|(mut table, mut problems)| {
+            let mut skipped = Vec::new();
+            if let Some(framework) = named {
+                table.rows.retain(|row| {
+                    let computed = framework
+                        .computed
+                        .iter()
+                        .any(|computed| fold(&computed.name) == fold(&row.name.text));
+                    if computed {
+                        skipped.push(row.name.text.clone());
+                    }
+                    !computed
+                });
+            }
+            if table.has_weights {
+                problems.extend(check(&table, &groups));
+            }
+            (table, problems, skipped)
+        })
+        .collect()
 }
 
 /// A figure cell: a plain decimal, with a trailing unit the column already says (万元, 分, %)
@@ -586,7 +631,7 @@ fn figure(cell: &Cell, label: &str, units: &[&str]) -> Result<String, Unreadable
 }
 
 /// Every cell of a table that cannot be read.
-pub fn check(table: &Table) -> Vec<Unreadable> {
+pub fn check(table: &Table, groups: &Groups) -> Vec<Unreadable> {
     let mut problems = Vec::new();
     let mut push = |result: Result<String, Unreadable>| {
         if let Err(problem) = result {
@@ -610,7 +655,16 @@ pub fn check(table: &Table) -> Vec<Unreadable> {
         if let Some(score) = &row.score {
             push(figure(score, "得分", &["分"]));
         }
-        if let Err(reason) = jixiao_domain::written::read_level1(&row.level1.text) {
+        let group = match groups {
+            Groups::Common => jixiao_domain::written::read_level1(&row.level1.text),
+            Groups::Framework(plan) => plan.read_level1(&row.level1.text).and_then(|level| {
+                plan.weight(level)
+                    .map(|_| level)
+                    .ok_or_else(|| format!("{} has no group {}", plan.framework, level.name_zh()))
+            }),
+            Groups::Service => Ok(jixiao_domain::Level1::Output),
+        };
+        if let Err(reason) = group {
             push(Err(Unreadable {
                 at: row.level1.at.clone(),
                 label: "一级指标".to_owned(),
@@ -905,7 +959,13 @@ pub async fn run(
     let mut problems = Vec::new();
     for grid in &grids {
         eprintln!("reading sheet {} ({} rows)", grid.sheet, grid.rows.len());
-        for (table, unreadable) in find_tables(grid) {
+        for (table, unreadable, skipped) in tables_of(grid, &options.framework) {
+            for name in skipped {
+                println!(
+                    "{}: row {name} left out: {} computes it from the figures",
+                    table.sheet, options.framework
+                );
+            }
             problems.extend(unreadable);
             tables.push(table);
         }
@@ -1265,9 +1325,9 @@ mod tests {
             ],
             &["总分", "", "", "", "", "", "９０", ""],
         ]);
-        let found = find_tables(&grid);
+        let found = tables_of(&grid, "");
         assert_eq!(found.len(), 1);
-        let (table, problems) = &found[0];
+        let (table, problems, _) = &found[0];
         assert_eq!(table.kind, Kind::Project);
         assert_eq!(table.year, Some(2022));
         assert_eq!(table.project_name, "长江禁捕补贴");
@@ -1300,7 +1360,7 @@ mod tests {
             ],
             &["其他指标", "数量指标", "行", "6", "6"],
         ]);
-        let (_, problems) = &find_tables(&grid)[0];
+        let (_, problems, _) = &tables_of(&grid, "")[0];
         assert_eq!(problems.len(), 1);
         assert!(
             problems[0].to_string().contains("Sheet1!A1: 一级指标"),
@@ -1319,7 +1379,7 @@ mod tests {
             ],
             &["其他指标", "数量指标", "行", "6", "6", "10"],
         ]);
-        let (_, problems) = &find_tables(&grid)[0];
+        let (_, problems, _) = &tables_of(&grid, "")[0];
         assert!(
             problems[0]
                 .to_string()
@@ -1376,16 +1436,71 @@ mod tests {
                 "10",
             ],
         ]);
-        let found = find_tables(&grid);
+        let found = tables_of(&grid, "");
         assert_eq!(found.len(), 2);
         assert_eq!(found[0].0.project_name, "初中公用经费");
         assert_eq!(found[0].0.rows.len(), 1);
         assert_eq!(found[0].0.rows[0].weight.text, "１０");
         assert!(found[0].1.is_empty(), "{:?}", found[0].1);
+        assert!(found[0].2.is_empty());
         assert_eq!(found[1].0.project_name, "维修经费");
         assert_eq!(found[1].0.budget.adjusted.as_ref().unwrap().text, "30");
         assert_eq!(found[1].0.rows[0].target.at.to_string(), "Sheet1!D15");
         assert!(found[1].1.is_empty(), "{:?}", found[1].1);
+    }
+
+    /// A Hunan 部门整体 table read for hunan-department-2020: the rows the framework computes are
+    /// left out, its aliases are read, and a group it does not have is named.
+    #[test]
+    fn a_framework_leaves_out_its_computed_rows_and_reads_its_groups() {
+        let grid = grid(&[
+            &["2020年度部门整体支出绩效自评表"],
+            &[
+                "一级指标",
+                "二级指标",
+                "三级指标",
+                "年度指标值",
+                "实际完成值",
+                "分值",
+            ],
+            &[
+                "投入",
+                "预算配置",
+                "财政供养人员控制率",
+                "≤100%",
+                "96%",
+                "5",
+            ],
+            &[
+                "过程",
+                "预算执行",
+                "支付进度",
+                "按进度支付",
+                "达成预期指标",
+                "31",
+            ],
+            &[
+                "部门绩效",
+                "履职成效",
+                "重点工作完成率",
+                "100%",
+                "100%",
+                "20",
+            ],
+            &["满意度指标", "满意度", "群众满意度", "≥90%", "95%", "10"],
+        ]);
+        let (table, problems, skipped) = &tables_of(&grid, "hunan-department-2020")[0];
+        assert_eq!(skipped, &["财政供养人员控制率"]);
+        assert_eq!(table.rows.len(), 3);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].to_string().starts_with("Sheet1!A6: 一级指标 \"满意度指标\" is not a level-1 group: hunan-department-2020 has no group 满意度"),
+            "{}",
+            problems[0]
+        );
+        // A bureau's own framework: its labels are the ingestion service's to judge.
+        let (_, problems, skipped) = &tables_of(&grid, "yueyang-2021")[0];
+        assert!(problems.is_empty() && skipped.is_empty(), "{problems:?}");
     }
 
     #[test]
@@ -1467,9 +1582,9 @@ mod tests {
         workbook.save(&path).unwrap();
 
         let grids = read_grids(&path).unwrap();
-        let found = find_tables(&grids[0]);
+        let found = tables_of(&grids[0], "");
         assert_eq!(found.len(), 1, "{:?}", grids[0].rows);
-        let (table, problems) = &found[0];
+        let (table, problems, _) = &found[0];
         assert!(problems.is_empty(), "{problems:?}");
         assert_eq!(table.rows.len(), 1);
         assert_eq!(table.rows[0].actual.text, "95%");

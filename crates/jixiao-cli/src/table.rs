@@ -115,6 +115,8 @@ impl Budget {
 /// A table as read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Table {
+    /// Whether its indicator header has a 分值 column.
+    pub has_weights: bool,
     /// What it scores.
     pub kind: Kind,
     /// The sheet it is on.
