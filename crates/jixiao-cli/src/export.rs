@@ -217,13 +217,24 @@ pub async fn run(
         .next()
         .and_then(|year| year.parse().ok())
         .unwrap_or_default();
-    let targets = target_set(ingest, &department, &project, year).await;
-    if targets.is_none() {
-        eprintln!(
-            "warning: the target set could not be read from {}; labels are written as read, not as the table wrote them",
-            ingest.ingest_url
-        );
-    }
+    let targets = match target_set(ingest, &department, &project, year).await {
+        None => {
+            eprintln!(
+                "warning: the target set could not be read from {}; labels are written as read, not as the table wrote them",
+                ingest.ingest_url
+            );
+            None
+        }
+        // The labels as written must be those of the revision the snapshot scored.
+        Some(set) if set.revision != snapshot.targets_revision => {
+            eprintln!(
+                "warning: the targets changed since snapshot {} (revision {} then, {} now); labels are written as read: evaluate again for a table of the current targets",
+                snapshot.snapshot_id, snapshot.targets_revision, set.revision
+            );
+            None
+        }
+        Some(set) => Some(set),
+    };
     let filled = fill(snapshot, targets.as_ref(), previous_executed);
     let output = output.unwrap_or_else(|| {
         let subject = if project.is_empty() {
