@@ -6,9 +6,10 @@ use jixiao::evaluator::v1 as pb;
 use jixiao::ingest::v1 as ingest_pb;
 use tonic::Code;
 
-use crate::field::{Case, budget_points, case, reported_total, row_code, written_actuals};
+use crate::field::{Case, budget_points, case, row_code};
 use crate::ingest_support::{TestIngest, test_config, violations};
 use crate::support::{TestEvaluator, evaluator_config};
+use crate::written::score_with;
 
 /// The case's rows as SetTargets under `framework`: weights the table does not print are the
 /// published scores (the case notes infer them so: the rows are met), and each row's published
@@ -23,49 +24,6 @@ fn targets_with_inferred_weights(case: &Case, framework: &str) -> ingest_pb::Set
         target.reported_score = row.published_score.clone().unwrap_or_default();
     }
     request
-}
-
-/// Enters a case with `request` as its targets, its budget, total and actuals, and scores its
-/// year; the snapshot of its subject.
-async fn score(
-    ingest: &mut TestIngest,
-    evaluator: &mut TestEvaluator,
-    case: &Case,
-    request: ingest_pb::SetTargetsRequest,
-) -> pb::Snapshot {
-    let subject = case.register(&mut ingest.client).await;
-    ingest
-        .client
-        .set_targets(request)
-        .await
-        .unwrap_or_else(|status| panic!("{}: {status:?}", case.id));
-    let mut points = budget_points(case);
-    points.extend(reported_total(case));
-    ingest.push("", "budget", points).await.unwrap();
-    ingest
-        .client
-        .report_actuals(ingest_pb::ReportActualsRequest {
-            request_id: format!("actuals-{}", case.id),
-            actuals: written_actuals(case),
-        })
-        .await
-        .unwrap_or_else(|status| panic!("{}: {status:?}", case.id));
-    let answer = evaluator
-        .client
-        .run_evaluation(pb::RunEvaluationRequest {
-            period: case.year().to_string(),
-            department_codes: vec![subject.department_code.clone()],
-            request_id: String::new(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    let summary = answer
-        .snapshots
-        .iter()
-        .find(|summary| summary.project_code == subject.project_code)
-        .unwrap_or_else(|| panic!("{}: no snapshot in {answer:?}", case.id));
-    evaluator.snapshot(&summary.snapshot_id).await
 }
 
 fn flagged(snapshot: &pb::Snapshot, code: &str) -> Vec<String> {
@@ -92,7 +50,7 @@ async fn the_hubei_tables_score_as_published_under_hubei_2020() {
     for id in ["F13", "F16"] {
         let case = case(id);
         let request = targets_with_inferred_weights(&case, "hubei-2020");
-        let snapshot = score(&mut ingest, &mut evaluator, &case, request).await;
+        let snapshot = score_with(&mut ingest, &mut evaluator, &case, request).await;
         assert_eq!(snapshot.framework_name, "hubei-2020", "{id}");
         let budget = snapshot.budget.as_ref().unwrap();
         assert_eq!(budget.weight, "20", "{id}");
@@ -487,7 +445,7 @@ async fn adjustments_with_the_published_figures_reproduce_a_published_total() {
     let subject = case.subject();
     let mut request = case.set_targets();
     request.framework = "central-2020".to_owned();
-    let snapshot = score(&mut ingest, &mut evaluator, &case, request).await;
+    let snapshot = score_with(&mut ingest, &mut evaluator, &case, request).await;
     assert_eq!(snapshot.total, "97.24");
     let mut points = budget_points(&case);
     points.push(ingest_pb::MetricPoint {
@@ -596,7 +554,7 @@ async fn a_bureaus_framework_file_is_loaded_beside_the_shipped_ones() {
     let f01 = case("F01");
     let mut request = f01.set_targets();
     request.framework = "anhui-2022".to_owned();
-    let snapshot = score(&mut ingest, &mut evaluator, &f01, request.clone()).await;
+    let snapshot = score_with(&mut ingest, &mut evaluator, &f01, request.clone()).await;
     assert_eq!(snapshot.framework_name, "anhui-2022");
     assert_eq!(snapshot.total, "90.00");
 

@@ -5,7 +5,7 @@
 use jixiao::evaluator::v1 as pb;
 use jixiao::ingest::v1 as ingest_pb;
 
-use crate::field::{budget_points, case, reported_total, written_actuals, written_targets};
+use crate::field::{Case, budget_points, case, reported_total, written_actuals, written_targets};
 use crate::ingest_support::TestIngest;
 use crate::support::{TestEvaluator, evaluator_config};
 
@@ -17,18 +17,31 @@ async fn score_case(
     id: &str,
 ) -> pb::Snapshot {
     let case = case(id);
+    let targets = case.set_targets();
+    score_with(ingest, evaluator, &case, targets).await
+}
+
+/// Enters a case with `targets` as its target set, its budget figures, printed total and
+/// actuals as written, and scores its year; the snapshot of its subject.
+pub(crate) async fn score_with(
+    ingest: &mut TestIngest,
+    evaluator: &mut TestEvaluator,
+    case: &Case,
+    targets: ingest_pb::SetTargetsRequest,
+) -> pb::Snapshot {
+    let id = &case.id;
     let subject = case.register(&mut ingest.client).await;
     ingest
         .client
-        .set_targets(case.set_targets())
+        .set_targets(targets)
         .await
         .unwrap_or_else(|status| panic!("{id}: {status:?}"));
-    let mut budget = budget_points(&case);
-    budget.extend(reported_total(&case));
+    let mut budget = budget_points(case);
+    budget.extend(reported_total(case));
     if !budget.is_empty() {
         ingest.push("", "budget", budget).await.unwrap();
     }
-    let actuals = written_actuals(&case);
+    let actuals = written_actuals(case);
     if !actuals.is_empty() {
         ingest
             .client

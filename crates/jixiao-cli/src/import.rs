@@ -630,6 +630,65 @@ fn figure(cell: &Cell, label: &str, units: &[&str]) -> Result<String, Unreadable
         })
 }
 
+/// A figure of a table's heading: its cell, its label, the metric it is pushed as, the unit
+/// it is pushed in, and the units a cell may end with.
+struct FigureCell<'a> {
+    cell: Option<&'a Cell>,
+    label: &'static str,
+    metric: &'static str,
+    unit: &'static str,
+    units: &'static [&'static str],
+}
+
+/// The budget block's figures and 总分, the one list both the check and the push go by.
+fn figure_cells(table: &Table) -> [FigureCell<'_>; 6] {
+    let budget = &table.budget;
+    [
+        FigureCell {
+            cell: budget.initial.as_ref(),
+            label: "年初预算数",
+            metric: "budget.initial",
+            unit: "万元",
+            units: &["万元"],
+        },
+        FigureCell {
+            cell: budget.adjusted.as_ref(),
+            label: "全年预算数",
+            metric: "budget.adjusted",
+            unit: "万元",
+            units: &["万元"],
+        },
+        FigureCell {
+            cell: budget.executed.as_ref(),
+            label: "全年执行数",
+            metric: "budget.executed",
+            unit: "万元",
+            units: &["万元"],
+        },
+        FigureCell {
+            cell: budget.rate.as_ref(),
+            label: "执行率",
+            metric: "budget.execution_rate_reported",
+            unit: "%",
+            units: &["%"],
+        },
+        FigureCell {
+            cell: budget.score.as_ref(),
+            label: "得分",
+            metric: "evaluation.budget_score_reported",
+            unit: "%",
+            units: &["分"],
+        },
+        FigureCell {
+            cell: table.total.as_ref(),
+            label: "总分",
+            metric: "evaluation.total_reported",
+            unit: "%",
+            units: &["分"],
+        },
+    ]
+}
+
 /// Every cell of a table that cannot be read.
 pub fn check(table: &Table, groups: &Groups) -> Vec<Unreadable> {
     let mut problems = Vec::new();
@@ -638,16 +697,9 @@ pub fn check(table: &Table, groups: &Groups) -> Vec<Unreadable> {
             problems.push(problem);
         }
     };
-    for (cell, label, units) in [
-        (&table.budget.initial, "年初预算数", &["万元"][..]),
-        (&table.budget.adjusted, "全年预算数", &["万元"][..]),
-        (&table.budget.executed, "全年执行数", &["万元"][..]),
-        (&table.budget.rate, "执行率", &["%"][..]),
-        (&table.budget.score, "得分", &["分"][..]),
-        (&table.total, "总分", &["分"][..]),
-    ] {
-        if let Some(cell) = cell {
-            push(figure(cell, label, units));
+    for figure_cell in figure_cells(table) {
+        if let Some(cell) = figure_cell.cell {
+            push(figure(cell, figure_cell.label, figure_cell.units));
         }
     }
     for row in &table.rows {
@@ -837,43 +889,11 @@ pub fn plan(table: &Table, options: &ImportOptions, index: usize) -> anyhow::Res
         note: String::new(),
     };
     let mut points = Vec::new();
-    for (cell, metric, unit, units) in [
-        (
-            &table.budget.initial,
-            "budget.initial",
-            "万元",
-            &["万元"][..],
-        ),
-        (
-            &table.budget.adjusted,
-            "budget.adjusted",
-            "万元",
-            &["万元"][..],
-        ),
-        (
-            &table.budget.executed,
-            "budget.executed",
-            "万元",
-            &["万元"][..],
-        ),
-        (
-            &table.budget.rate,
-            "budget.execution_rate_reported",
-            "%",
-            &["%"][..],
-        ),
-        (
-            &table.budget.score,
-            "evaluation.budget_score_reported",
-            "%",
-            &["分"][..],
-        ),
-        (&table.total, "evaluation.total_reported", "%", &["分"][..]),
-    ] {
-        if let Some(cell) = cell
-            && let Ok(value) = figure(cell, metric, units)
+    for figure_cell in figure_cells(table) {
+        if let Some(cell) = figure_cell.cell
+            && let Ok(value) = figure(cell, figure_cell.label, figure_cell.units)
         {
-            points.push(point(metric, value, unit));
+            points.push(point(figure_cell.metric, value, figure_cell.unit));
         }
     }
     let mut points = pb::PushMetricsRequest {
@@ -1027,18 +1047,21 @@ pub async fn run(
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |since| since.as_nanos())
     );
+    let mut known = std::collections::HashSet::new();
     for (index, plan) in plans.into_iter().enumerate() {
-        let stored = push(&mut client, plan, &run).await.map_err(|error| {
-            anyhow::anyhow!(
-                "table {} of {total}: {error}{}",
-                index + 1,
-                if index == 0 {
-                    String::new()
-                } else {
-                    format!(" (the {index} tables before it are stored)")
-                }
-            )
-        })?;
+        let stored = push(&mut client, plan, &run, &mut known)
+            .await
+            .map_err(|error| {
+                anyhow::anyhow!(
+                    "table {} of {total}: {error}{}",
+                    index + 1,
+                    if index == 0 {
+                        String::new()
+                    } else {
+                        format!(" (the {index} tables before it are stored)")
+                    }
+                )
+            })?;
         eprintln!("[{}/{total}] {stored}", index + 1);
     }
     Ok(())
@@ -1062,13 +1085,18 @@ async fn push(
     client: &mut IngestServiceClient<InterceptedService<Channel, BearerToken>>,
     mut plan: Plan,
     run: &str,
+    known: &mut std::collections::HashSet<String>,
 ) -> anyhow::Result<String> {
     let department_code = plan.targets.department_code.clone();
-    if !department_exists(client, &department_code).await? {
-        client
-            .upsert_department(plan.department)
-            .await
-            .map_err(|status| failed("department", status))?;
+    // The departments this import found or created: tables of one department ask once.
+    if !known.contains(&department_code) {
+        if !department_exists(client, &department_code).await? {
+            client
+                .upsert_department(plan.department)
+                .await
+                .map_err(|status| failed("department", status))?;
+        }
+        known.insert(department_code.clone());
     }
     let year = plan.targets.year;
     if let Some(mut request) = plan.project.take() {

@@ -215,6 +215,48 @@ fn state(ingest: &str, department: &str, project: &str, year: &str) -> (String, 
     )
 }
 
+/// `jixiao serve` on free ports with `extra` arguments: the process and both services' URLs.
+fn serve(extra: &[&str]) -> (Process, String, String) {
+    let mut args = vec![
+        "serve",
+        "--ingest-set",
+        "listen=127.0.0.1:0",
+        "--evaluator-set",
+        "listen=127.0.0.1:0",
+        "--evaluator-set",
+        "schedule.catch_up_days=0",
+    ];
+    args.extend_from_slice(extra);
+    let system = Process::start(JIXIAO, &args, &["ingest", "evaluator"]);
+    let ingest = format!("http://{}", system.address("ingest"));
+    let evaluator = format!("http://{}", system.address("evaluator"));
+    (system, ingest, evaluator)
+}
+
+/// Evaluates a department's year and prints its project's score (`jixiao score`).
+fn evaluate_and_score(evaluator: &str, department: &str, year: &str, project: &str) -> String {
+    let (ok, output) = jixiao(&[
+        "evaluate",
+        year,
+        "--department",
+        department,
+        "--evaluator",
+        evaluator,
+    ]);
+    assert!(ok, "{output}");
+    let (ok, output) = jixiao(&[
+        "score",
+        department,
+        year,
+        "--project",
+        project,
+        "--evaluator",
+        evaluator,
+    ]);
+    assert!(ok, "{output}");
+    output
+}
+
 fn jixiao(args: &[&str]) -> (bool, String) {
     run(JIXIAO, args)
 }
@@ -251,21 +293,7 @@ for paragraph in docx.Document(sys.argv[1]).paragraphs:
 
 #[test]
 fn published_tables_import_score_export_and_import_back() {
-    let mut system = Process::start(
-        JIXIAO,
-        &[
-            "serve",
-            "--ingest-set",
-            "listen=127.0.0.1:0",
-            "--evaluator-set",
-            "listen=127.0.0.1:0",
-            "--evaluator-set",
-            "schedule.catch_up_days=0",
-        ],
-        &["ingest", "evaluator"],
-    );
-    let ingest = format!("http://{}", system.address("ingest"));
-    let evaluator = format!("http://{}", system.address("evaluator"));
+    let (mut system, ingest, evaluator) = serve(&[]);
     let files = tempfile::tempdir().unwrap();
 
     // Each case whose table the previous issues score, laid out as published: central-2020
@@ -345,25 +373,7 @@ fn published_tables_import_score_export_and_import_back() {
         assert!(output.contains("nothing new stored"), "{id}: {output}");
         assert_eq!(state(&address, &department, &project, &year), first, "{id}");
 
-        let (ok, output) = jixiao(&[
-            "evaluate",
-            &year,
-            "--department",
-            &department,
-            "--evaluator",
-            &evaluator,
-        ]);
-        assert!(ok, "{id}: {output}");
-        let (ok, output) = jixiao(&[
-            "score",
-            &department,
-            &year,
-            "--project",
-            &project,
-            "--evaluator",
-            &evaluator,
-        ]);
-        assert!(ok, "{id}: {output}");
+        let output = evaluate_and_score(&evaluator, &department, &year, &project);
         assert!(output.contains(&format!(": {expected}")), "{id}: {output}");
     }
 
@@ -386,26 +396,7 @@ fn published_tables_import_score_export_and_import_back() {
             &ingest,
         ]);
         assert!(ok, "{output}");
-        let (ok, output) = jixiao(&[
-            "evaluate",
-            "2022",
-            "--department",
-            "CASE-F01",
-            "--evaluator",
-            &evaluator,
-        ]);
-        assert!(ok, "{output}");
-        let (ok, output) = jixiao(&[
-            "score",
-            "CASE-F01",
-            "2022",
-            "--project",
-            "CASE-F01-P",
-            "--evaluator",
-            &evaluator,
-        ]);
-        assert!(ok, "{output}");
-        output
+        evaluate_and_score(&evaluator, "CASE-F01", "2022", "CASE-F01-P")
     };
     assert!(total_after(&changed, "F01-b.csv").contains(": 89.84"));
     assert!(total_after(&rows, "F01-a.csv").contains(": 90.00"));
@@ -650,23 +641,7 @@ fn a_bureaus_framework_serves_both_services_of_one_process() {
         .replace("name = \"central-2020\"", "name = \"anhui-2022\"");
     std::fs::write(frameworks.join("anhui.toml"), anhui).unwrap();
     let setting = format!("frameworks_dir={}", frameworks.display());
-    let mut system = Process::start(
-        JIXIAO,
-        &[
-            "serve",
-            "--ingest-set",
-            "listen=127.0.0.1:0",
-            "--evaluator-set",
-            "listen=127.0.0.1:0",
-            "--evaluator-set",
-            "schedule.catch_up_days=0",
-            "--evaluator-set",
-            &setting,
-        ],
-        &["ingest", "evaluator"],
-    );
-    let ingest = format!("http://{}", system.address("ingest"));
-    let evaluator = format!("http://{}", system.address("evaluator"));
+    let (mut system, ingest, evaluator) = serve(&["--evaluator-set", &setting]);
     let (rows, merges) = layout(&case("F04"));
     let path = files.path().join("F04.xlsx");
     write_xlsx(&rows, &merges, &path);

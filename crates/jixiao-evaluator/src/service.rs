@@ -83,6 +83,25 @@ fn evaluable_period(field: &str, text: &str, violations: &mut Vec<Violation>) ->
     }
 }
 
+/// Checks a subject (a department, and optionally one of its projects) and an evaluable period
+/// as a request names them; the period, unless it is invalid.
+fn subject_period(
+    department_code: &str,
+    project_code: &str,
+    period: &str,
+    violations: &mut Vec<Violation>,
+) -> Option<Period> {
+    if let Err(reason) = validate_code(department_code) {
+        violations.push(Violation::new("department_code", reason));
+    }
+    if !project_code.is_empty()
+        && let Err(reason) = validate_code(project_code)
+    {
+        violations.push(Violation::new("project_code", reason));
+    }
+    evaluable_period("period", period, violations)
+}
+
 fn page(page_size: i32, page_token: &str, violations: &mut Vec<Violation>) -> (u32, Option<i64>) {
     let size = match page_size {
         0 => DEFAULT_PAGE_SIZE,
@@ -151,31 +170,21 @@ impl EvaluatorApi {
             })?;
         let evaluation = &stored.evaluation;
         let code = new.indicator_code.as_str();
-        let (computed, weight) = if code == jixiao_scoring::BUDGET_ROW {
-            let budget = &evaluation.budget;
-            (budget.computed_score.unwrap_or(budget.score), budget.weight)
-        } else {
-            let row = evaluation
+        let (computed, weight, _) = evaluation.adjustable(code).ok_or_else(|| {
+            let codes: Vec<&str> = evaluation
                 .indicators
                 .iter()
-                .find(|row| row.indicator_code == code)
-                .ok_or_else(|| {
-                    let codes: Vec<&str> = evaluation
-                        .indicators
-                        .iter()
-                        .map(|row| row.indicator_code.as_str())
-                        .collect();
-                    invalid(&[Violation::new(
-                        "indicator_code",
-                        format!(
-                            "{code:?} is not a row of snapshot {} ({}; or \"budget\")",
-                            latest.id,
-                            codes.join(", ")
-                        ),
-                    )])
-                })?;
-            (row.computed_score.unwrap_or(row.score), row.weight)
-        };
+                .map(|row| row.indicator_code.as_str())
+                .collect();
+            invalid(&[Violation::new(
+                "indicator_code",
+                format!(
+                    "{code:?} is not a row of snapshot {} ({}; or \"budget\")",
+                    latest.id,
+                    codes.join(", ")
+                ),
+            )])
+        })?;
         if new.adjusted_score > weight {
             return Err(invalid(&[Violation::new(
                 "score",
@@ -339,15 +348,7 @@ impl EvaluatorService for EvaluatorApi {
             project_code,
         } = request.into_inner();
         let mut violations = Vec::new();
-        if let Err(reason) = validate_code(&department_code) {
-            violations.push(Violation::new("department_code", reason));
-        }
-        if !project_code.is_empty()
-            && let Err(reason) = validate_code(&project_code)
-        {
-            violations.push(Violation::new("project_code", reason));
-        }
-        let parsed = evaluable_period("period", &period, &mut violations);
+        let parsed = subject_period(&department_code, &project_code, &period, &mut violations);
         let Some(parsed) = parsed.filter(|_| violations.is_empty()) else {
             return Err(invalid(&violations));
         };
@@ -563,15 +564,7 @@ impl EvaluatorService for EvaluatorApi {
             request_id,
         } = request;
         let mut violations = Vec::new();
-        if let Err(reason) = validate_code(&department_code) {
-            violations.push(Violation::new("department_code", reason));
-        }
-        if !project_code.is_empty()
-            && let Err(reason) = validate_code(&project_code)
-        {
-            violations.push(Violation::new("project_code", reason));
-        }
-        let parsed = evaluable_period("period", &period, &mut violations);
+        let parsed = subject_period(&department_code, &project_code, &period, &mut violations);
         if indicator_code.trim().is_empty() {
             violations.push(Violation::new(
                 "indicator_code",
@@ -662,15 +655,7 @@ impl EvaluatorService for EvaluatorApi {
             period,
         } = request.into_inner();
         let mut violations = Vec::new();
-        if let Err(reason) = validate_code(&department_code) {
-            violations.push(Violation::new("department_code", reason));
-        }
-        if !project_code.is_empty()
-            && let Err(reason) = validate_code(&project_code)
-        {
-            violations.push(Violation::new("project_code", reason));
-        }
-        let parsed = evaluable_period("period", &period, &mut violations);
+        let parsed = subject_period(&department_code, &project_code, &period, &mut violations);
         let Some(parsed) = parsed.filter(|_| violations.is_empty()) else {
             return Err(invalid(&violations));
         };

@@ -64,6 +64,32 @@ pub struct AdjustmentOutcome {
     pub status: AdjustmentStatus,
 }
 
+impl Evaluation {
+    /// What an adjustment of `code` (a row's indicator code, or [`BUDGET_ROW`]) replaces: the
+    /// computed score (also where an adjustment is applied), the weight and the row's name;
+    /// `None` when the evaluation has no such row.
+    pub fn adjustable(&self, code: &str) -> Option<(Decimal, Decimal, &str)> {
+        if code == BUDGET_ROW {
+            let budget = &self.budget;
+            return Some((
+                budget.computed_score.unwrap_or(budget.score),
+                budget.weight,
+                "预算执行率",
+            ));
+        }
+        self.indicators
+            .iter()
+            .find(|row| row.indicator_code == code)
+            .map(|row| {
+                (
+                    row.computed_score.unwrap_or(row.score),
+                    row.weight,
+                    row.name.as_str(),
+                )
+            })
+    }
+}
+
 /// Applies a subject's adjustments to its computed evaluation: the latest adjustment of each
 /// row is applied when the row's computed score equals the one it was made on (flag
 /// `manual_adjustment` with both scores and the reason) and listed stale otherwise (flag
@@ -173,23 +199,11 @@ pub fn apply_adjustments(
 /// Applies one adjustment; `false` when it is stale.
 fn apply(evaluation: &mut Evaluation, adjustment: &Adjustment) -> bool {
     let code = adjustment.indicator_code.as_str();
-    let (computed, weight, name) = if code == BUDGET_ROW {
-        let budget = &evaluation.budget;
-        (
-            budget.computed_score.unwrap_or(budget.score),
-            budget.weight,
-            "预算执行率".to_owned(),
-        )
-    } else if let Some(row) = evaluation
-        .indicators
-        .iter()
-        .find(|row| row.indicator_code == code)
-    {
-        (
-            row.computed_score.unwrap_or(row.score),
-            row.weight,
-            row.name.clone(),
-        )
+    let row = evaluation
+        .adjustable(code)
+        .map(|(computed, weight, name)| (computed, weight, name.to_owned()));
+    let (computed, weight, name) = if let Some(row) = row {
+        row
     } else {
         evaluation.flags.push(Flag {
             code: FlagCode::AdjustmentStale,

@@ -2,7 +2,7 @@
 //! rule, and the flags that compare budget figures (`SCORING.md` §3, TABLES.md §4–5).
 
 use jixiao_domain::Grain;
-use rust_decimal::{Decimal, RoundingStrategy};
+use rust_decimal::Decimal;
 
 use super::rules::ValueRule;
 use super::{BudgetScore, Context, Flag, FlagCode, Light, money, percent, round2, show};
@@ -12,7 +12,7 @@ use crate::framework::{BudgetDenominator, BudgetScoring, Framework, ValueBand};
 const EXECUTED: &str = "budget.executed";
 const ADJUSTED: &str = "budget.adjusted";
 const INITIAL: &str = "budget.initial";
-const REPORTED_RATE: &str = "budget.execution_rate_reported";
+pub(super) const REPORTED_RATE: &str = "budget.execution_rate_reported";
 /// The fund-source lines of each budget column (`jixiao_domain::catalog::FUND_LINES`).
 const EXECUTED_LINES: [&str; 5] = [
     "budget.executed.current_appropriation",
@@ -180,41 +180,31 @@ impl<'a> Context<'a> {
             && !adjusted.is_zero()
         {
             let computed = arith::mul(arith::div(executed, adjusted), hundred);
-            let as_of = self.as_of;
-            let root = self.scope[0];
-            let reported = self
-                .figures
-                .get(&(root, REPORTED_RATE))
-                .and_then(|figures| figures.iter().find(|figure| figure.period == as_of))
-                .map(|figure| figure.value);
-            if let Some(reported) = reported {
-                // Compared at the precision it was written with (TABLES.md §5): 89.7% printed
-                // against a computed 89.715% is right; 31.00% against 31.08% is a slip.
-                let at_precision = computed.round_dp_with_strategy(
-                    reported.scale(),
-                    RoundingStrategy::MidpointAwayFromZero,
+            let (_, _, reported) = self.reported_figures();
+            // Compared at the precision it was written with (TABLES.md §5): 89.7% printed
+            // against a computed 89.715% is right; 31.00% against 31.08% is a slip.
+            if let Some(reported) = reported
+                && let Some(difference) =
+                    super::reported::differs(reported, computed, thresholds.reported_rate_tolerance)
+            {
+                let message = format!(
+                    "the reported execution rate {}% differs from the computed 100 × E / A = {}% by {} percentage points",
+                    show(reported),
+                    percent(computed),
+                    percent(difference)
                 );
-                let difference = arith::sub(reported, at_precision).abs();
-                if difference > thresholds.reported_rate_tolerance {
-                    let message = format!(
-                        "the reported execution rate {}% differs from the computed 100 × E / A = {}% by {} percentage points",
-                        show(reported),
-                        percent(computed),
-                        percent(difference)
-                    );
-                    self.flag(
-                        FlagCode::ReportedRateMismatch,
-                        REPORTED_RATE,
-                        message,
-                        vec![
-                            ("reported_percent", show(reported)),
-                            ("computed_percent", percent(computed)),
-                            ("difference_points", percent(difference)),
-                            ("executed", show(executed)),
-                            ("adjusted", show(adjusted)),
-                        ],
-                    );
-                }
+                self.flag(
+                    FlagCode::ReportedRateMismatch,
+                    REPORTED_RATE,
+                    message,
+                    vec![
+                        ("reported_percent", show(reported)),
+                        ("computed_percent", percent(computed)),
+                        ("difference_points", percent(difference)),
+                        ("executed", show(executed)),
+                        ("adjusted", show(adjusted)),
+                    ],
+                );
             }
             if self.as_of.grain() == Grain::Year {
                 let unspent = arith::sub(Decimal::ONE, arith::div(executed, adjusted));

@@ -26,7 +26,7 @@ impl Context<'_> {
         (
             figure(REPORTED_BUDGET_SCORE),
             figure(REPORTED_TOTAL),
-            figure("budget.execution_rate_reported"),
+            figure(super::budget::REPORTED_RATE),
         )
     }
 }
@@ -90,7 +90,7 @@ pub(super) fn flags(
 }
 
 /// The difference when it exceeds the tolerance at the reported figure's precision.
-fn differs(reported: Decimal, computed: Decimal, tolerance: Decimal) -> Option<Decimal> {
+pub(super) fn differs(reported: Decimal, computed: Decimal, tolerance: Decimal) -> Option<Decimal> {
     let at_precision =
         computed.round_dp_with_strategy(reported.scale(), RoundingStrategy::MidpointAwayFromZero);
     let difference = arith::sub(reported, at_precision).abs();

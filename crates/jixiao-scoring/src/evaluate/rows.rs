@@ -75,7 +75,8 @@ impl<'a> Context<'a> {
             return;
         }
         let rows_total = arith::sum(sums.iter().map(|(_, sum, _)| *sum));
-        let reserved = self.framework.weight_plan().reserved;
+        let plan = self.framework.weight_plan();
+        let reserved = plan.reserved;
         let total = arith::add(rows_total, reserved);
         if self.framework.group_weights == GroupWeightRule::TotalOnly
             && total == Decimal::ONE_HUNDRED
@@ -95,7 +96,7 @@ impl<'a> Context<'a> {
                 "the target set weighs its groups {}; with the {} points of {} they make 100, so the set's own weights count",
                 each.join(", "),
                 show(reserved),
-                self.framework.weight_plan().reserved_by
+                plan.reserved_by
             );
             let mut figures: Vec<(&str, String)> = sums
                 .iter()
