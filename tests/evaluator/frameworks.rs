@@ -41,7 +41,7 @@ fn two(text: &str) -> String {
 
 /// R10: the Hubei 20/80 tables score as published under hubei-2020 — budget 20 × rate, each row
 /// its weight, total 100 — with no reported score or total differing; F14, whose groups make
-/// 120 with the budget's 20, is refused naming the sums.
+/// 120 with the budget's 20, is stored and judged but not graded, naming the sums.
 #[tokio::test]
 async fn the_hubei_tables_score_as_published_under_hubei_2020() {
     let temp = tempfile::tempdir().unwrap();
@@ -82,22 +82,16 @@ async fn the_hubei_tables_score_as_published_under_hubei_2020() {
     }
 
     let f14 = case("F14");
-    f14.register(&mut ingest.client).await;
-    let status = ingest
-        .client
-        .set_targets(targets_with_inferred_weights(&f14, "hubei-2020"))
-        .await
-        .unwrap_err();
-    assert_eq!(status.code(), Code::InvalidArgument);
-    let found = violations(&status);
+    // Its rows weigh 100 and hubei-2020's budget 20: stored, judged row by row, not graded
+    // (TABLES.md §0: weights that do not add up are never a reason to refuse a table).
+    let request = targets_with_inferred_weights(&f14, "hubei-2020");
+    let snapshot = score_with(&mut ingest, &mut evaluator, &f14, request).await;
+    assert_eq!(snapshot.grade, "", "not graded");
+    let incomplete = flagged(&snapshot, "weights_incomplete");
+    assert_eq!(incomplete.len(), 1, "{incomplete:?}");
     assert!(
-        found
-            .iter()
-            .any(|(field, description)| field == "targets.weight"
-                && description
-                    .contains("100 in all, and with budget execution's 20 they make 120")
-                && description.contains("hubei-2020")),
-        "{found:?}"
+        incomplete[0].contains("120 in all, not 100"),
+        "{incomplete:?}"
     );
     evaluator.stop().await;
 }
@@ -281,58 +275,60 @@ async fn the_hunan_department_table_scores_its_computed_rows_and_adjustments_car
         assert!(!row(&snapshot, code).formula.is_empty());
     }
     assert_eq!(row(&snapshot, "staff_control_rate").actual, "95.83");
-    // 资金结余 reads 有结余 as a statement without a verdict: 0 until a reviewer judges it, and
-    // the table's printed 2 differs.
+    // 资金结余 reads 有结余 as a statement without a verdict: the rules cannot judge it, so the
+    // table's printed 2 counts until a reviewer adjusts it (TABLES.md §0).
     let balance = row(&snapshot, "R06");
     assert_eq!(balance.name, "资金结余");
-    assert_eq!(balance.score, "0.00");
+    assert_eq!(balance.score, "2.00");
     assert_eq!(balance.reported_score, "2");
-    let mismatches = flagged(&snapshot, "reported_score_mismatch");
-    assert_eq!(mismatches.len(), 1, "{mismatches:?}");
-    assert_eq!(snapshot.total, "97.00");
+    assert!(balance.review_reason.contains("without a verdict"));
+    assert_eq!(flagged(&snapshot, "score_as_printed").len(), 1);
+    assert!(flagged(&snapshot, "reported_score_mismatch").is_empty());
+    assert_eq!(snapshot.total, "99.00");
 
-    // The reviewer enters the unit's judgement: 2 of 3, with the reason.
+    // A reviewer judges otherwise: 3 of 3, with the reason.
     let answer = evaluator
         .client
         .adjust_score(adjust(
             department,
             "R06",
-            "2",
-            "有结余，未超过上年结转：按评分表计2分",
+            "3",
+            "结余未超过上年结转：按评分表计3分",
             "adj-1",
         ))
         .await
         .unwrap()
         .into_inner();
     let adjustment = answer.adjustment.unwrap();
-    assert_eq!(adjustment.computed_score, "0.00");
-    assert_eq!(adjustment.adjusted_score, "2.00");
+    assert_eq!(adjustment.computed_score, "2.00");
+    assert_eq!(adjustment.adjusted_score, "3.00");
     assert_eq!(adjustment.status, "applied");
     let adjusted_summary = answer.snapshot.unwrap();
     assert_ne!(adjusted_summary.snapshot_id, computed_id);
-    assert_eq!(adjusted_summary.total, "99.00");
+    assert_eq!(adjusted_summary.total, "100.00");
     assert_eq!(adjusted_summary.trigger, pb::RunTrigger::Adjustment as i32);
     let adjusted = evaluator.snapshot(&adjusted_summary.snapshot_id).await;
-    assert_eq!(row(&adjusted, "R06").score, "2.00");
-    assert_eq!(row(&adjusted, "R06").computed_score, "0.00");
+    assert_eq!(row(&adjusted, "R06").score, "3.00");
+    assert_eq!(row(&adjusted, "R06").computed_score, "2.00");
     let manual = flagged(&adjusted, "manual_adjustment");
     assert_eq!(manual.len(), 1);
     assert!(
-        manual[0].contains("the rules give 0.00, a reviewer set 2.00"),
+        manual[0].contains("the rules give 2.00, a reviewer set 3.00"),
         "{manual:?}"
     );
-    assert!(manual[0].contains("按评分表计2分"), "{manual:?}");
-    assert!(flagged(&adjusted, "reported_score_mismatch").is_empty());
+    assert!(manual[0].contains("按评分表计3分"), "{manual:?}");
+    // The reviewer's 3 now differs from the printed 2.
+    assert_eq!(flagged(&adjusted, "reported_score_mismatch").len(), 1);
     // The computed snapshot stays as it was.
-    assert_eq!(evaluator.snapshot(&computed_id).await.total, "97.00");
+    assert_eq!(evaluator.snapshot(&computed_id).await.total, "99.00");
     // A retry with the same request id records nothing new.
     let again = evaluator
         .client
         .adjust_score(adjust(
             department,
             "R06",
-            "2",
-            "有结余，未超过上年结转：按评分表计2分",
+            "3",
+            "结余未超过上年结转：按评分表计3分",
             "adj-1",
         ))
         .await
@@ -372,7 +368,7 @@ async fn the_hunan_department_table_scores_its_computed_rows_and_adjustments_car
     let moved = evaluator.snapshot(&moved_id).await;
     assert_eq!(row(&moved, "budget_adjustment_rate").score, "1.00");
     assert_eq!(row(&moved, "budget_adjustment_rate").computed_score, "");
-    assert_eq!(row(&moved, "R06").score, "2.00");
+    assert_eq!(row(&moved, "R06").score, "3.00");
     let stale = flagged(&moved, "adjustment_stale");
     assert_eq!(stale.len(), 1, "{stale:?}");
     assert!(
@@ -427,7 +423,7 @@ async fn the_hunan_department_table_scores_its_computed_rows_and_adjustments_car
     assert_eq!(listed.len(), 2, "{output}");
     assert_eq!(listed[0]["indicatorCode"], "R06");
     assert_eq!(listed[0]["status"], "applied");
-    assert_eq!(listed[0]["reason"], "有结余，未超过上年结转：按评分表计2分");
+    assert_eq!(listed[0]["reason"], "结余未超过上年结转：按评分表计3分");
     assert!(listed[0]["adjustedAt"].as_str().is_some(), "{output}");
     assert_eq!(listed[1]["status"], "stale");
     evaluator.stop().await;

@@ -160,66 +160,47 @@ async fn set_targets_stores_revisions_with_canonical_targets() {
 }
 
 #[tokio::test]
-async fn set_targets_refuses_weights_that_do_not_sum_to_the_groups() {
+async fn weights_that_do_not_add_up_are_stored_for_the_evaluator_to_judge() {
+    // TABLES.md §0: a set whose weights make 95 (or whose groups differ from a `fixed`
+    // framework's) is stored as written; the evaluator flags it weights_incomplete or
+    // target_weights_mismatch and does not grade it.
     let mut ingest = TestIngest::start().await;
     ingest.upsert("BY-LAND", "白云区土地中心", "").await;
     let mut targets = land_center_targets();
     targets[0].weight = "25".into();
     targets.pop();
-    let status = ingest
-        .client
-        .set_targets(request("BY-LAND", 2022, targets, ""))
-        .await
-        .unwrap_err();
-    // central-2020 checks the total only: each group's sum and the expected total are named.
-    assert_violation(&status, "targets.weight", "产出 (output) sum to 55");
-    assert_violation(&status, "targets.weight", "满意度 (satisfaction) sum to 0");
-    assert_violation(
-        &status,
-        "targets.weight",
-        "with budget execution's 10 they make 95, but a target set must make 100",
-    );
-    let status = ingest
-        .client
-        .get_targets(pb::GetTargetsRequest {
-            department_code: "BY-LAND".into(),
-            year: 2022,
-            ..Default::default()
-        })
-        .await
-        .unwrap_err();
-    assert_eq!(status.code(), Code::NotFound, "nothing was stored");
-}
-
-#[tokio::test]
-async fn groups_may_differ_from_their_weights_when_the_total_adds_up_unless_fixed() {
-    let mut ingest = TestIngest::start().await;
-    ingest.upsert("BY-LAND", "白云区土地中心", "").await;
-    // 产出 40, 效益 40, 满意度 10: not 50/30/10, but 90 with the budget's 10 make 100.
-    let mut targets = land_center_targets();
-    targets[0].weight = "10".into();
-    targets[3].weight = "40".into();
-    ingest
+    let stored = ingest
         .client
         .set_targets(request("BY-LAND", 2022, targets.clone(), ""))
         .await
+        .unwrap()
+        .into_inner()
+        .target_set
         .unwrap();
-    // With group_weights.rule = "fixed", each group must sum to its own weight.
+    assert_eq!(stored.targets.len(), targets.len());
     let temp = tempfile::tempdir().unwrap();
     let mut config = crate::support::test_config(temp.path());
     config.group_weights.rule = jixiao_domain::target::GroupWeightRule::Fixed;
     let mut fixed = TestIngest::start_with(config).await;
     fixed.upsert("BY-LAND", "白云区土地中心", "").await;
-    let status = fixed
+    fixed
         .client
         .set_targets(request("BY-LAND", 2022, targets, ""))
         .await
-        .unwrap_err();
-    assert_violation(
-        &status,
-        "targets.weight",
-        "产出 (output) sum to 40, but the framework gives that group 50",
-    );
+        .unwrap();
+    // A row without a weight is stored with weight_missing.
+    let mut unweighted = land_center_targets();
+    unweighted[0].weight = String::new();
+    let stored = ingest
+        .client
+        .set_targets(request("BY-LAND", 2023, unweighted, ""))
+        .await
+        .unwrap()
+        .into_inner()
+        .target_set
+        .unwrap();
+    assert!(stored.targets[0].weight_missing);
+    assert_eq!(stored.targets[0].weight, "0");
 }
 
 #[tokio::test]
@@ -238,7 +219,7 @@ async fn set_targets_refuses_unknown_departments_metrics_and_bad_rows() {
     targets[1].comparator = "!=".into();
     targets[2].unit = "万元".into();
     targets[3].target_value = "1,5".into();
-    targets[4].level1 = "其他".into();
+    targets[4].weight = "101".into();
     let status = ingest
         .client
         .set_targets(request("BY-LAND", 2022, targets, ""))
@@ -248,14 +229,14 @@ async fn set_targets_refuses_unknown_departments_metrics_and_bad_rows() {
     assert_violation(&status, "targets[1].comparator", "is not a comparator");
     assert_violation(&status, "targets[2].unit", "measures money");
     assert_violation(&status, "targets[3].target_value", "not a plain decimal");
-    assert_violation(&status, "targets[4].level1", "is not a level-1 group");
+    assert_violation(&status, "targets[4].weight", "more than 100");
 
-    let status = ingest
+    // A set without rows is a subject scored on its budget alone (missing_targets).
+    ingest
         .client
         .set_targets(request("BY-LAND", 2022, Vec::new(), ""))
         .await
-        .unwrap_err();
-    assert_violation(&status, "targets", "at least one target");
+        .unwrap();
     let status = ingest
         .client
         .set_targets(request("BY-LAND", 1999, land_center_targets(), ""))

@@ -58,9 +58,11 @@ impl Grid {
     }
 }
 
-/// A cell that could not be read, and why.
+/// A cell read otherwise than its column asks (a 分值 that is not a number, a header without
+/// 分值), and what was done with it. A note never stops an import: a table's words are never
+/// bad input (TABLES.md §0); the row is stored as written and the note printed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Unreadable {
+pub struct Note {
     /// Where.
     pub at: CellRef,
     /// What the cell is (分值, 实际完成值 …).
@@ -71,7 +73,7 @@ pub struct Unreadable {
     pub reason: String,
 }
 
-impl std::fmt::Display for Unreadable {
+impl std::fmt::Display for Note {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
@@ -226,7 +228,8 @@ pub fn read_grids(path: &Path) -> anyhow::Result<Vec<Grid>> {
 /// The columns of an indicator header.
 #[derive(Debug, Clone, Copy)]
 struct Columns {
-    level1: usize,
+    /// 一级指标; `None` for a flat table (TABLES.md §7).
+    level1: Option<usize>,
     level2: Option<usize>,
     name: usize,
     target: usize,
@@ -236,21 +239,66 @@ struct Columns {
     deviation: Option<usize>,
     reported: Option<usize>,
     code: Option<usize>,
+    /// 指标性质 (≥, ≤, =, 定性) in a column of its own (the Yunnan form).
+    nature: Option<usize>,
+    /// 度量单位 in a column of its own (the Yunnan form).
+    measure_unit: Option<usize>,
 }
 
+/// The column of the first of `wanted` that the row holds: labels are tried in the order
+/// given, so that `三级指标` wins over the `绩效指标` block label merged down the left of the
+/// national form (TABLES.md §7).
 fn find_column(grid: &Grid, row: usize, wanted: &[&str]) -> Option<usize> {
-    (0..grid.width(row)).find(|&column| is_label(grid.text(row, column), wanted))
+    wanted.iter().find_map(|label| {
+        (0..grid.width(row)).find(|&column| is_label(grid.text(row, column), &[label]))
+    })
+}
+
+/// The first column of the row whose label `matches` (a header found by meaning, not by a
+/// list of spellings: 年度指标值, 年初指标值, 预期指标值 … all name the target).
+fn find_column_by(grid: &Grid, row: usize, matches: fn(&str) -> bool) -> Option<usize> {
+    (0..grid.width(row)).find(|&column| matches(&fold(grid.text(row, column))))
+}
+
+/// Whether a header names the target column: a 指标值 or 目标值 that is not a completion, a
+/// projection or a score (年度指标值, 年初指标值, 预期指标值, 目标值, 指标值).
+fn is_target_header(label: &str) -> bool {
+    (label.contains("指标值") || label.contains("目标值"))
+        && !label.contains("完成")
+        && !label.contains("预计")
+        && !label.contains("实际")
+}
+
+/// Whether a header names the actual column: a completion or an actual that is not a
+/// projection (实际完成值, 全年完成值, 实际完成指标值, 年终完成值, 1-6月完成值, 实际值).
+fn is_actual_header(label: &str) -> bool {
+    (label.contains("完成值")
+        || label.contains("实际值")
+        || label.contains("实际完成")
+        || label.contains("完成情况")
+        || label.contains("完成指标值"))
+        && !label.contains("预计")
+        && !label.contains("目标")
+        && !label.contains("可能性")
 }
 
 /// The indicator header of `row`, when it is one: 一级指标, a name and a target and an actual
 /// column. A header without 分值 is still a header: the missing column is reported.
 fn header(grid: &Grid, row: usize) -> Option<Columns> {
+    let name = find_column(grid, row, labels::NAME)?;
+    let target = find_column(grid, row, labels::TARGET)
+        .or_else(|| find_column_by(grid, row, is_target_header))?;
+    let actual = find_column(grid, row, labels::ACTUAL)
+        .filter(|column| *column != target)
+        .or_else(|| find_column_by(grid, row, is_actual_header))?;
     Some(Columns {
-        level1: find_column(grid, row, labels::LEVEL1)?,
+        level1: find_column(grid, row, labels::LEVEL1).filter(|column| *column != name),
         level2: find_column(grid, row, labels::LEVEL2),
-        name: find_column(grid, row, labels::NAME)?,
-        target: find_column(grid, row, labels::TARGET)?,
-        actual: find_column(grid, row, labels::ACTUAL)?,
+        name,
+        target,
+        actual,
+        nature: find_column(grid, row, labels::NATURE),
+        measure_unit: find_column(grid, row, labels::MEASURE_UNIT),
         weight: find_column(grid, row, labels::WEIGHT),
         score: find_column(grid, row, labels::SCORE),
         deviation: (0..grid.width(row)).find(|&column| {
@@ -261,13 +309,25 @@ fn header(grid: &Grid, row: usize) -> Option<Columns> {
     })
 }
 
-/// The text right of a label on the same row (项目名称 | 某项目).
+/// The text right of a label on the same row (项目名称 | 某项目), up to the next label: a blank
+/// cell never names anything after its label (主管部门 | (blank) | 实施单位 | 某单位).
 fn value_right_of(grid: &Grid, row: usize, column: usize) -> String {
+    let label = grid.text(row, column);
     (column + 1..grid.width(row))
         .map(|next| grid.text(row, next))
+        // A merged label reads the same in every cell it covers.
+        .filter(|text| *text != label)
+        .take_while(|text| !is_heading_label(text))
         .find(|text| !text.is_empty())
         .unwrap_or_default()
         .to_owned()
+}
+
+/// Whether a cell is one of the heading's labels (项目名称, 主管部门, 实施单位 …).
+fn is_heading_label(text: &str) -> bool {
+    [labels::PROJECT, labels::UNIT, labels::SUPERVISOR]
+        .iter()
+        .any(|wanted| is_label(text, wanted))
 }
 
 /// The year of a title (`2022年度项目支出绩效自评表`).
@@ -288,12 +348,13 @@ fn year_of(text: &str) -> Option<i32> {
 
 /// Finds the tables of a sheet: each indicator header starts one, with what was read above it
 /// since the previous table (title, names, budget block) as its heading.
-pub fn find_tables(grid: &Grid) -> Vec<(Table, Vec<Unreadable>)> {
+pub fn find_tables(grid: &Grid) -> Vec<(Table, Vec<Note>)> {
     let mut tables = Vec::new();
     let mut heading = Heading::default();
     let mut row = 0;
     while row < grid.rows.len() {
-        if let Some(columns) = header(grid, row) {
+        // A header over two rows (绩效指标 over 一级指标 | 二级指标 | 三级指标): the lower one.
+        if let Some(columns) = header(grid, row).filter(|_| header(grid, row + 1).is_none()) {
             let (table, problems, next) =
                 read_table(grid, row, columns, std::mem::take(&mut heading));
             tables.push((table, problems));
@@ -302,6 +363,11 @@ pub fn find_tables(grid: &Grid) -> Vec<(Table, Vec<Unreadable>)> {
         }
         heading.read(grid, row);
         row += 1;
+    }
+    // A form without indicator rows (a transfer payment's 区域绩效自评表, a summary form): a
+    // subject scored on its budget alone (TABLES.md §7).
+    if !heading.budget.is_empty() {
+        tables.push((heading.into_table(grid), Vec::new()));
     }
     tables
 }
@@ -316,6 +382,10 @@ struct Heading {
     budget_total_labelled: bool,
     project_name: String,
     unit_name: String,
+    /// 主管部门: names the subject when no 实施单位 does.
+    supervisor: String,
+    /// The money block's unit: 万元 unless its label says 元.
+    money_unit: &'static str,
     budget: Budget,
     /// Columns of the budget block's header, once seen.
     budget_columns: Option<BudgetColumns>,
@@ -331,6 +401,31 @@ struct BudgetColumns {
 }
 
 impl Heading {
+    /// A table of this heading alone: its names and budget block, no indicator rows.
+    fn into_table(self, grid: &Grid) -> Table {
+        Table {
+            has_weights: false,
+            kind: if self.project_name.is_empty() {
+                Kind::Department
+            } else {
+                Kind::Project
+            },
+            sheet: grid.sheet.clone(),
+            year: year_of(&self.title).or(self.year),
+            title: self.title,
+            project_name: self.project_name,
+            unit_name: if self.unit_name.is_empty() {
+                self.supervisor
+            } else {
+                self.unit_name
+            },
+            money_unit: self.money_unit,
+            budget: self.budget,
+            rows: Vec::new(),
+            total: None,
+        }
+    }
+
     fn read(&mut self, grid: &Grid, row: usize) {
         let width = grid.width(row);
         let filled: Vec<usize> = (0..width)
@@ -339,7 +434,20 @@ impl Heading {
         if filled.is_empty() {
             return;
         }
-        if filled.len() == 1 && self.budget_columns.is_none() {
+        for &column in &filled {
+            let written = jixiao_domain::written::normalize(grid.text(row, column));
+            // The money block's unit is its label's: 项目资金（元） is in 元 (TABLES.md §7).
+            if written.contains("(元)") {
+                self.money_unit = "元";
+            } else if written.contains("(万元)") {
+                self.money_unit = "万元";
+            }
+        }
+        // A title merged across the sheet reads the same in every cell it covers.
+        let lone = filled
+            .iter()
+            .all(|&column| grid.text(row, column) == grid.text(row, filled[0]));
+        if lone && self.budget_columns.is_none() {
             let text = grid.text(row, filled[0]);
             // The title: the row that says 自评表, else the first lone text (附件2 gives way).
             if self.title.is_empty() || (text.contains("自评表") && !self.title.contains("自评表"))
@@ -360,6 +468,8 @@ impl Heading {
             let text = grid.text(row, column);
             if is_label(text, labels::PROJECT) {
                 self.project_name = value_right_of(grid, row, column);
+            } else if is_label(text, labels::SUPERVISOR) && self.supervisor.is_empty() {
+                self.supervisor = value_right_of(grid, row, column);
             } else if is_label(text, labels::UNIT) && self.unit_name.is_empty() {
                 self.unit_name = value_right_of(grid, row, column);
             }
@@ -407,17 +517,18 @@ fn read_table(
     header_row: usize,
     columns: Columns,
     heading: Heading,
-) -> (Table, Vec<Unreadable>, usize) {
+) -> (Table, Vec<Note>, usize) {
     let mut problems = Vec::new();
     if columns.weight.is_none() {
-        problems.push(Unreadable {
-            at: grid.cell(header_row, columns.level1).at,
-            label: "一级指标".to_owned(),
-            text: grid.text(header_row, columns.level1).to_owned(),
-            reason: "starts an indicator header without a 分值 column: the weights cannot be read"
+        problems.push(Note {
+            at: grid.cell(header_row, columns.name).at,
+            label: "三级指标".to_owned(),
+            text: grid.text(header_row, columns.name).to_owned(),
+            reason: "starts an indicator header without a 分值 column: the rows are stored without weights, judged, and the subject is not graded (weights_incomplete)"
                 .to_owned(),
         });
     }
+    let name_label = grid.text(header_row, columns.name).to_owned();
     let mut rows = Vec::new();
     let mut total = None;
     let (mut level1, mut level2) = (None::<Cell>, None::<Cell>);
@@ -457,11 +568,19 @@ fn read_table(
         if is_label(first, labels::PROJECT) || (filled_cells == 1 && first.contains("自评表")) {
             break;
         }
-        let name = grid.cell(row, columns.name);
-        let cell_l1 = grid.cell(row, columns.level1);
-        if !cell_l1.text.is_empty() {
-            level1 = Some(cell_l1);
-            level2 = None;
+        let mut name = grid.cell(row, columns.name);
+        let name_at = name.at.clone();
+        // The second row of a header over two rows (预期指标值 over 年初 | 调整后).
+        if name.text == name_label {
+            row += 1;
+            continue;
+        }
+        if let Some(column) = columns.level1 {
+            let cell_l1 = grid.cell(row, column);
+            if !cell_l1.text.is_empty() {
+                level1 = Some(cell_l1);
+                level2 = None;
+            }
         }
         if let Some(column) = columns.level2 {
             let cell = grid.cell(row, column);
@@ -480,23 +599,26 @@ fn read_table(
             .flatten()
             .map(|column| grid.cell(row, column))
             .find(|cell| !cell.text.is_empty());
-            if let Some(cell) = filled {
-                problems.push(Unreadable {
-                    at: name.at.clone(),
-                    label: "三级指标".to_owned(),
-                    text: String::new(),
-                    reason: format!(
-                        "is empty, but the row has figures ({} {:?}): name the indicator",
-                        cell.at, cell.text
-                    ),
-                });
-            }
-            row += 1;
-            continue;
+            let Some(cell) = filled else {
+                row += 1;
+                continue;
+            };
+            // Stored all the same (TABLES.md §0), named after where it is.
+            name.text = format!("第{}行", name.at.row + 1);
+            problems.push(Note {
+                at: name.at.clone(),
+                label: "三级指标".to_owned(),
+                text: String::new(),
+                reason: format!(
+                    "is empty, but the row has figures ({} {:?}): stored as {:?}",
+                    cell.at, cell.text, name.text
+                ),
+            });
         }
-        let level1 = level1
-            .clone()
-            .unwrap_or_else(|| grid.cell(row, columns.level1));
+        let level1 = level1.clone().unwrap_or_else(|| Cell {
+            text: String::new(),
+            at: name.at.clone(),
+        });
         let level2 = level2.clone().unwrap_or_else(|| {
             columns.level2.map_or_else(
                 || grid.cell(row, columns.name),
@@ -512,10 +634,13 @@ fn read_table(
             level1,
             level2,
             name,
-            target: grid.cell(row, columns.target),
+            target: target_cell(grid, row, &columns),
             actual: grid.cell(row, columns.actual),
             weight: columns.weight.map_or_else(
-                || grid.cell(row, columns.name),
+                || Cell {
+                    text: String::new(),
+                    at: name_at.clone(),
+                },
                 |column| grid.cell(row, column),
             ),
             // A table jixiao filled keeps the printed 得分 under 报送得分.
@@ -540,12 +665,42 @@ fn read_table(
         year: year_of(&heading.title).or(heading.year),
         title: heading.title,
         project_name: heading.project_name,
-        unit_name: heading.unit_name,
+        unit_name: if heading.unit_name.is_empty() {
+            heading.supervisor
+        } else {
+            heading.unit_name
+        },
+        money_unit: heading.money_unit,
         budget: heading.budget,
         rows,
         total,
     };
     (table, problems, row)
+}
+
+/// The target of a row: its 年度指标值, or, in the Yunnan form, 指标性质 | 指标值 | 度量单位
+/// read together as one target (`≥` `95` `%` is `≥95%`; 定性 leaves the value's words).
+fn target_cell(grid: &Grid, row: usize, columns: &Columns) -> Cell {
+    let mut cell = grid.cell(row, columns.target);
+    if cell.text.is_empty() {
+        return cell;
+    }
+    let nature = columns
+        .nature
+        .map(|column| grid.text(row, column).to_owned())
+        .unwrap_or_default();
+    let unit = columns
+        .measure_unit
+        .map(|column| grid.text(row, column).to_owned())
+        .unwrap_or_default();
+    let qualitative = nature.contains("定性");
+    if !qualitative && !nature.is_empty() && !cell.text.starts_with(nature.as_str()) {
+        cell.text = format!("{nature}{}", cell.text);
+    }
+    if !qualitative && !unit.is_empty() && !cell.text.ends_with(unit.as_str()) {
+        cell.text.push_str(&unit);
+    }
+    cell
 }
 
 /// How the 一级指标 of rows are checked before anything is pushed.
@@ -563,7 +718,7 @@ pub enum Groups {
 /// The tables of a sheet read for `framework`: each with its unreadable cells and the rows left
 /// out because the framework computes them (a Hunan 部门整体 table prints 预算调整率 among its
 /// rows; hunan-department-2020 computes it from the budget figures).
-pub fn tables_of(grid: &Grid, framework: &str) -> Vec<(Table, Vec<Unreadable>, Vec<String>)> {
+pub fn tables_of(grid: &Grid, framework: &str) -> Vec<(Table, Vec<Note>, Vec<String>)> {
     let shipped = jixiao_scoring::Frameworks::shipped();
     let named = shipped.get(framework).map(|loaded| &loaded.framework);
     let groups = match named {
@@ -587,9 +742,7 @@ pub fn tables_of(grid: &Grid, framework: &str) -> Vec<(Table, Vec<Unreadable>, V
                     !computed
                 });
             }
-            if table.has_weights {
-                problems.extend(check(&table, &groups));
-            }
+            problems.extend(check(&table, &groups));
             (table, problems, skipped)
         })
         .collect()
@@ -597,7 +750,7 @@ pub fn tables_of(grid: &Grid, framework: &str) -> Vec<(Table, Vec<Unreadable>, V
 
 /// A figure cell: a plain decimal, with a trailing unit the column already says (万元, 分, %)
 /// dropped. Thousands separators are refused: `12,5` could be either.
-fn figure(cell: &Cell, label: &str, units: &[&str]) -> Result<String, Unreadable> {
+fn figure(cell: &Cell, label: &str, units: &[&str]) -> Result<String, Note> {
     let mut text = jixiao_domain::written::normalize(&cell.text);
     for unit in units {
         if let Some(stripped) = text.strip_suffix(unit) {
@@ -621,12 +774,13 @@ fn figure(cell: &Cell, label: &str, units: &[&str]) -> Result<String, Unreadable
         text = text.replacen(',', "", groups.len() - 1);
     }
     jixiao_domain::parse_plain_decimal(&text)
-        .map(|value| value.normalize().to_string())
-        .map_err(|error| Unreadable {
+        // Kept at the precision written: a printed 31.00% is compared at two decimals.
+        .map(|value| value.to_string())
+        .map_err(|error| Note {
             at: cell.at.clone(),
             label: label.to_owned(),
             text: cell.text.clone(),
-            reason: format!("is not a number: {error}"),
+            reason: format!("is not a number ({error}): stored without it"),
         })
 }
 
@@ -643,27 +797,37 @@ struct FigureCell<'a> {
 /// The budget block's figures and 总分, the one list both the check and the push go by.
 fn figure_cells(table: &Table) -> [FigureCell<'_>; 6] {
     let budget = &table.budget;
+    let money: &'static str = if table.money_unit.is_empty() {
+        "万元"
+    } else {
+        table.money_unit
+    };
+    let money_units: &'static [&'static str] = if money == "元" {
+        &["元"]
+    } else {
+        &["万元"]
+    };
     [
         FigureCell {
             cell: budget.initial.as_ref(),
             label: "年初预算数",
             metric: "budget.initial",
-            unit: "万元",
-            units: &["万元"],
+            unit: money,
+            units: money_units,
         },
         FigureCell {
             cell: budget.adjusted.as_ref(),
             label: "全年预算数",
             metric: "budget.adjusted",
-            unit: "万元",
-            units: &["万元"],
+            unit: money,
+            units: money_units,
         },
         FigureCell {
             cell: budget.executed.as_ref(),
             label: "全年执行数",
             metric: "budget.executed",
-            unit: "万元",
-            units: &["万元"],
+            unit: money,
+            units: money_units,
         },
         FigureCell {
             cell: budget.rate.as_ref(),
@@ -689,68 +853,71 @@ fn figure_cells(table: &Table) -> [FigureCell<'_>; 6] {
     ]
 }
 
-/// Every cell of a table that cannot be read.
-pub fn check(table: &Table, groups: &Groups) -> Vec<Unreadable> {
-    let mut problems = Vec::new();
-    let mut push = |result: Result<String, Unreadable>| {
-        if let Err(problem) = result {
-            problems.push(problem);
-        }
-    };
+/// What a table's cells say beyond what is stored as written: figures that are not numbers
+/// (stored without them, said), groups the framework does not have, targets and actuals the
+/// rules cannot judge (for a reviewer, with the reason). None of them stops the import
+/// (TABLES.md §0).
+pub fn check(table: &Table, groups: &Groups) -> Vec<Note> {
+    let mut notes = Vec::new();
     for figure_cell in figure_cells(table) {
         if let Some(cell) = figure_cell.cell {
-            push(figure(cell, figure_cell.label, figure_cell.units));
+            notes.extend(figure(cell, figure_cell.label, figure_cell.units).err());
         }
     }
+    let note = |cell: &Cell, label: &str, reason: String| Note {
+        at: cell.at.clone(),
+        label: label.to_owned(),
+        text: cell.text.clone(),
+        reason,
+    };
     for row in &table.rows {
-        push(figure(&row.weight, "分值", &["分"]));
+        if !row.weight.text.is_empty() {
+            notes.extend(figure(&row.weight, "分值", &["分"]).err());
+        }
         if let Some(score) = &row.score {
-            push(figure(score, "得分", &["分"]));
+            notes.extend(figure(score, "得分", &["分"]).err());
         }
         let group = match groups {
-            Groups::Common => jixiao_domain::written::read_level1(&row.level1.text),
+            Groups::Common => jixiao_domain::written::read_level1(&row.level1.text).map(|_| ()),
             Groups::Framework(plan) => plan.read_level1(&row.level1.text).and_then(|level| {
                 plan.weight(level)
-                    .map(|_| level)
+                    .map(|_| ())
                     .ok_or_else(|| format!("{} has no group {}", plan.framework, level.name_zh()))
             }),
-            Groups::Service => Ok(jixiao_domain::Level1::Output),
+            Groups::Service => Ok(()),
         };
-        if let Err(reason) = group {
-            push(Err(Unreadable {
-                at: row.level1.at.clone(),
-                label: "一级指标".to_owned(),
-                text: row.level1.text.clone(),
-                reason: format!("is not a level-1 group: {reason}"),
-            }));
-        }
-        if !row.target.text.is_empty()
-            && let Err(reason) = jixiao_domain::written::read_target(
-                &row.target.text,
-                None,
-                &jixiao_domain::written::read_level2(&row.level2.text),
-            )
+        if let Err(reason) = group
+            && !row.level1.text.is_empty()
         {
-            push(Err(Unreadable {
-                at: row.target.at.clone(),
-                label: "年度指标值".to_owned(),
-                text: row.target.text.clone(),
-                reason,
-            }));
+            notes.push(note(
+                &row.level1,
+                "一级指标",
+                format!("is kept as written and scored by the framework's default row rules (group_not_in_framework): {reason}"),
+            ));
+        }
+        let level2 = jixiao_domain::written::read_level2(&row.level2.text);
+        if !row.target.text.is_empty()
+            && let jixiao_domain::written::TargetReading::NotJudged { reason } =
+                jixiao_domain::written::read_target(&row.target.text, None, &level2)
+        {
+            notes.push(note(
+                &row.target,
+                "年度指标值",
+                format!("is stored for a reviewer: {reason}"),
+            ));
         }
         if !row.actual.text.is_empty()
-            && let Err(reason) =
+            && let jixiao_domain::written::ActualReading::NotRead { reason } =
                 jixiao_domain::written::read_actual(&row.actual.text, &row.target.text)
         {
-            push(Err(Unreadable {
-                at: row.actual.at.clone(),
-                label: "实际完成值".to_owned(),
-                text: row.actual.text.clone(),
-                reason,
-            }));
+            notes.push(note(
+                &row.actual,
+                "实际完成值",
+                format!("is stored for a reviewer: {reason}"),
+            ));
         }
     }
-    problems
+    notes
 }
 
 /// What `jixiao import` is told besides the file.
@@ -1013,14 +1180,9 @@ pub async fn run(
     for (table, plan) in tables.iter().zip(&plans) {
         print_plan(table, plan);
     }
+    // Notes never stop an import: every row is stored as written (TABLES.md §0).
     for problem in &problems {
-        println!("unreadable {problem}");
-    }
-    if !problems.is_empty() {
-        anyhow::bail!(
-            "{} unreadable cells: nothing was pushed; correct them and import again",
-            problems.len()
-        );
+        println!("note {problem}");
     }
     if options.dry_run {
         println!("dry run: nothing was pushed");
@@ -1365,15 +1527,13 @@ mod tests {
         assert_eq!(table.rows[1].level1.text, "产出指标");
         assert_eq!(table.total.as_ref().unwrap().text, "９０");
         let problems: Vec<String> = problems.iter().map(ToString::to_string).collect();
-        assert_eq!(problems.len(), 2, "{problems:?}");
+        // Noted, never refused: the row is stored without its weight; 约90 reads as 90.
+        assert_eq!(problems.len(), 1, "{problems:?}");
         assert!(
             problems[0].starts_with("Sheet1!F9: 分值 \"十\" is not a number"),
             "{problems:?}"
         );
-        assert!(
-            problems[1].starts_with("Sheet1!E9: 实际完成值 \"约90\""),
-            "{problems:?}"
-        );
+        assert!(problems[0].ends_with("stored without it"), "{problems:?}");
     }
 
     #[test]
@@ -1388,14 +1548,16 @@ mod tests {
             ],
             &["其他指标", "数量指标", "行", "6", "6"],
         ]);
-        let (_, problems, _) = &tables_of(&grid, "")[0];
-        assert_eq!(problems.len(), 1);
+        let (table, problems, _) = &tables_of(&grid, "")[0];
+        assert_eq!(problems.len(), 2, "{problems:?}");
         assert!(
-            problems[0].to_string().contains("Sheet1!A1: 一级指标"),
+            problems[0].to_string().contains("Sheet1!C1: 三级指标"),
             "{}",
             problems[0]
         );
-        assert!(problems[0].reason.contains("分值"));
+        assert!(problems[0].reason.contains("weights_incomplete"));
+        assert!(problems[1].reason.contains("group_not_in_framework"));
+        assert_eq!(table.rows.len(), 1, "stored all the same");
         let grid = self::grid(&[
             &[
                 "一级指标",
@@ -1522,7 +1684,7 @@ mod tests {
         assert_eq!(table.rows.len(), 3);
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert!(
-            problems[0].to_string().starts_with("Sheet1!A6: 一级指标 \"满意度指标\" is not a level-1 group: hunan-department-2020 has no group 满意度"),
+            problems[0].to_string().starts_with("Sheet1!A6: 一级指标 \"满意度指标\" is kept as written and scored by the framework's default row rules (group_not_in_framework): hunan-department-2020 has no group 满意度"),
             "{}",
             problems[0]
         );
@@ -1543,13 +1705,15 @@ mod tests {
         };
         assert_eq!(
             figure(&cell("1,560.00"), "全年预算数", &["万元"]).unwrap(),
-            "1560"
+            "1560.00",
+            "kept at the precision written"
         );
         assert_eq!(
             figure(&cell("１，２３４万元"), "全年预算数", &["万元"]).unwrap(),
             "1234"
         );
-        assert_eq!(figure(&cell("86.20%"), "执行率", &["%"]).unwrap(), "86.2");
+        // The precision written is kept: a printed 86.20% is compared at two decimals.
+        assert_eq!(figure(&cell("86.20%"), "执行率", &["%"]).unwrap(), "86.20");
         for refused in ["12,5", "1,23,456", "1e3", "NaN", "约50"] {
             assert!(
                 figure(&cell(refused), "分值", &["分"]).is_err(),

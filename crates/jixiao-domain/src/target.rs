@@ -1,6 +1,6 @@
 //! Yearly targets (绩效目标): indicator rows, their groups and the weight-sum rule.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::fmt;
 use std::str::FromStr;
 
@@ -12,7 +12,7 @@ use crate::decimal::parse_plain_decimal;
 use crate::department::{MAX_NAME_CHARS, validate_code, validate_text};
 use crate::unit::{MetricKind, Unit};
 use crate::violation::Violation;
-use crate::written::TargetReading;
+use crate::written::{ActualReading, TargetReading};
 
 /// Most indicator rows in one target set.
 pub const MAX_TARGETS: usize = 500;
@@ -42,11 +42,15 @@ pub enum Level1 {
     Management,
     /// 效果 (部门绩效).
     Effect,
+    /// A group the common vocabulary does not know (制度指标, 规划, 资金管理情况), or none (a flat
+    /// table): kept as written in the row's `level1_text`, scored by the framework's default row
+    /// rules and flagged `group_not_in_framework` (TABLES.md §0, §3 Weights).
+    Other,
 }
 
 impl Level1 {
     /// Every group, in report order.
-    pub const ALL: [Level1; 8] = [
+    pub const ALL: [Level1; 9] = [
         Level1::Decision,
         Level1::Input,
         Level1::Process,
@@ -55,6 +59,7 @@ impl Level1 {
         Level1::Outcome,
         Level1::Effect,
         Level1::Satisfaction,
+        Level1::Other,
     ];
 
     /// The groups of central-2020 (财预〔2020〕10号), in report order.
@@ -72,6 +77,7 @@ impl Level1 {
             Level1::Decision => "decision",
             Level1::Management => "management",
             Level1::Effect => "effect",
+            Level1::Other => "other",
         }
     }
 
@@ -86,6 +92,7 @@ impl Level1 {
             Level1::Decision => "决策",
             Level1::Management => "管理",
             Level1::Effect => "效果",
+            Level1::Other => "其他",
         }
     }
 }
@@ -101,6 +108,9 @@ impl FromStr for Level1 {
 
     /// A label as published: a code, a Chinese name or an alias ([`crate::written::read_level1`]).
     fn from_str(text: &str) -> Result<Self, Self::Err> {
+        if matches!(text.trim(), "other" | "其他") {
+            return Ok(Level1::Other);
+        }
         crate::written::read_level1(text)
     }
 }
@@ -164,6 +174,13 @@ pub enum Comparator {
     /// `range`: full weight inside [target, high]; below, as `>=` the low end; above, as `<=`
     /// the high end (TABLES.md §3, `90%-100%`).
     Range,
+    /// `deadline`: the target is a date (`9月前`, `2023年12月前`), held as `YYYYMMDD`; an actual
+    /// date not later meets it (TABLES.md §3).
+    Deadline,
+    /// `review`: the rules cannot judge the target as written (two measures, an impossible
+    /// date, a garbled text); the row keeps the unit's printed 得分 until a reviewer adjusts it
+    /// (TABLES.md §0). The reason is the row's `review_reason`.
+    Review,
 }
 
 impl Comparator {
@@ -175,6 +192,8 @@ impl Comparator {
             Comparator::Equal => "=",
             Comparator::Qualitative => "qualitative",
             Comparator::Range => "range",
+            Comparator::Deadline => "deadline",
+            Comparator::Review => "review",
         }
     }
 }
@@ -195,6 +214,8 @@ impl FromStr for Comparator {
         match written.as_str() {
             "qualitative" | "定性" => return Ok(Comparator::Qualitative),
             "range" => return Ok(Comparator::Range),
+            "deadline" => return Ok(Comparator::Deadline),
+            "review" => return Ok(Comparator::Review),
             _ => {}
         }
         crate::written::COMPARATOR_PREFIXES
@@ -342,7 +363,8 @@ impl WeightPlan {
             .map_or_else(|| trimmed.parse(), Ok)
     }
 
-    fn describe(&self) -> String {
+    /// The groups and their weights, for messages (`central-2020: 产出 50, 效益 30, 满意度 10`).
+    pub fn describe(&self) -> String {
         let groups = self
             .groups
             .iter()
@@ -439,6 +461,22 @@ pub struct Target {
     /// The row's 得分 as the table printed it (TABLES.md §5), in points.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reported_score: Option<Decimal>,
+    /// Why the rules cannot judge the target as written (comparator `review`), for a reviewer
+    /// (TABLES.md §0); empty for a row the rules judge.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub review_reason: String,
+    /// How the target text was read beyond its plain form (a number among words, several
+    /// numbers read as words), for the explanation.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub read_note: String,
+    /// The reading a text OCR may have garbled looks intended to have (`1O0%` → `100%`),
+    /// flagged `text_suspect`, never applied.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub suspect: String,
+    /// Whether the table printed no 分值 for the row: its weight is 0 and the subject is not
+    /// graded (`weights_incomplete`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub weight_missing: bool,
 }
 
 impl Target {
@@ -448,7 +486,7 @@ impl Target {
     }
 }
 
-/// What one row's target fields say, once read.
+/// What one row's target fields say, once read./// What one row's target fields say, once read.
 struct ReadTarget {
     comparator: Comparator,
     inferred: bool,
@@ -456,19 +494,109 @@ struct ReadTarget {
     unit: &'static Unit,
     unit_word: String,
     high: Option<Decimal>,
+    review_reason: String,
 }
 
-/// Reads a row's comparator, value and unit: from its `target_text` when given, else field by
-/// field. `kind` is the metric's kind for a bound row, `None` for a self-reported one.
+impl ReadTarget {
+    fn qualitative(inferred: bool) -> Self {
+        Self {
+            comparator: Comparator::Qualitative,
+            inferred,
+            value: Decimal::ONE_HUNDRED,
+            unit: MetricKind::Percent.canonical_unit(),
+            unit_word: String::new(),
+            high: None,
+            review_reason: String::new(),
+        }
+    }
+}
+
+/// The unit of a row's target: the metric's kind decides for a metric-bound row (an API
+/// contract: a unit of another kind is refused); a self-reported row takes any word, known
+/// units converted and others kept as written (TABLES.md §0).
+fn unit_for(
+    input: &TargetInput,
+    kind: Option<MetricKind>,
+    word: &str,
+    field_error: &mut dyn FnMut(&str, String),
+) -> Option<(&'static Unit, String)> {
+    let (name, word) = if word.is_empty() {
+        let given = crate::written::units::fold_unit(&crate::written::normalize(&input.unit));
+        (given.clone(), given)
+    } else {
+        (word.to_owned(), word.to_owned())
+    };
+    match (kind, name.is_empty()) {
+        (Some(kind), true) => Some((kind.canonical_unit(), String::new())),
+        (Some(kind), false) => Unit::for_kind(kind, &name)
+            .map(|unit| (unit, word))
+            .map_err(|error| field_error("unit", error.to_string()))
+            .ok(),
+        (None, true) => Some((MetricKind::Count.canonical_unit(), String::new())),
+        (None, false) => Some(
+            Unit::named(&name)
+                .map(|unit| (unit, word.clone()))
+                .unwrap_or((MetricKind::AsWritten.canonical_unit(), word)),
+        ),
+    }
+}
+
+/// A row sent field by field (comparator, target value, unit), without a target text.
+fn read_fields(
+    input: &TargetInput,
+    kind: Option<MetricKind>,
+    explicit: Option<Comparator>,
+    field_error: &mut dyn FnMut(&str, String),
+) -> Option<ReadTarget> {
+    let Some(comparator) = explicit else {
+        field_error(
+            "comparator",
+            "is empty; give a comparator (>=, <=, =, qualitative) or the target as written in target_text".to_owned(),
+        );
+        return None;
+    };
+    let qualitative = comparator == Comparator::Qualitative;
+    let value_text = match (qualitative, input.target_value.trim()) {
+        (true, "") => "100",
+        (_, value) => value,
+    };
+    let value = match parse_plain_decimal(value_text) {
+        Ok(value) if value < Decimal::ZERO => {
+            field_error("target_value", "must not be negative".to_owned());
+            return None;
+        }
+        Ok(value) => value,
+        Err(error) => {
+            field_error("target_value", error.to_string());
+            return None;
+        }
+    };
+    let (unit, unit_word) = if qualitative && input.unit.trim().is_empty() {
+        (MetricKind::Percent.canonical_unit(), String::new())
+    } else {
+        unit_for(input, kind, "", field_error)?
+    };
+    Some(ReadTarget {
+        comparator,
+        inferred: false,
+        value,
+        unit,
+        unit_word,
+        high: None,
+        review_reason: String::new(),
+    })
+}
+
+/// Reads a row's target: its text as written when it has one (never refused for its words,
+/// TABLES.md §0), else its fields. `year` is the set's, for a deadline without a year.
 fn read_row_target(
     input: &TargetInput,
     kind: Option<MetricKind>,
     level2: &str,
+    year: i32,
     field_error: &mut dyn FnMut(&str, String),
 ) -> Option<ReadTarget> {
-    let direction = crate::written::read_direction(&input.direction)
-        .map_err(|reason| field_error("direction", reason))
-        .ok()?;
+    let direction = crate::written::read_direction(&input.direction);
     let explicit = if input.comparator.trim().is_empty() {
         None
     } else {
@@ -480,104 +608,38 @@ fn read_row_target(
                 .ok()?,
         )
     };
-    let percent = || MetricKind::Percent.canonical_unit();
-    // A unit: the one written, else the unit field, else (bare number) the metric's own.
-    let unit_for = |word: &str,
-                    field_error: &mut dyn FnMut(&str, String)|
-     -> Option<(&'static Unit, String)> {
-        let (name, word) = if word.is_empty() {
-            (input.unit.trim(), input.unit.trim().to_owned())
-        } else {
-            (word, word.to_owned())
-        };
-        match (kind, name.is_empty()) {
-            (Some(kind), true) => Some((kind.canonical_unit(), String::new())),
-            (Some(kind), false) => Unit::for_kind(kind, name)
-                .map(|unit| (unit, word))
-                .map_err(|error| field_error("unit", error.to_string()))
-                .ok(),
-            (None, true) => Some((MetricKind::Count.canonical_unit(), String::new())),
-            (None, false) => Unit::named(name)
-                .map(|unit| (unit, word))
-                .ok_or_else(|| {
-                    field_error(
-                        "unit",
-                        format!("{name:?} is not a unit jixiao knows (for example 个, 人次, 万元, 亩, 米, %, 天)"),
-                    )
-                })
-                .ok(),
-        }
-    };
     if input.target_text.trim().is_empty()
         && explicit.is_none()
         && input.target_value.trim().is_empty()
     {
-        // Nothing written (a row whose table prints no target, F05): qualitative, so that
-        // the row is kept and, without an actual, scores 0 with missing_actual.
-        return Some(ReadTarget {
-            comparator: Comparator::Qualitative,
-            inferred: true,
-            value: Decimal::ONE_HUNDRED,
-            unit: percent(),
-            unit_word: String::new(),
-            high: None,
-        });
+        return Some(ReadTarget::qualitative(true));
     }
     if input.target_text.trim().is_empty() {
-        let comparator = match explicit {
-            Some(comparator) => comparator,
-            None => {
-                field_error(
-                    "comparator",
-                    "is empty; give a comparator (>=, <=, =, qualitative) or the target as written in target_text".to_owned(),
-                );
-                return None;
-            }
-        };
-        let qualitative = comparator == Comparator::Qualitative;
-        let value_text = match (qualitative, input.target_value.trim()) {
-            (true, "") => "100",
-            (_, value) => value,
-        };
-        let value = match parse_plain_decimal(value_text) {
-            Ok(value) if value < Decimal::ZERO => {
-                field_error("target_value", "must not be negative".to_owned());
-                return None;
-            }
-            Ok(value) => value,
-            Err(error) => {
-                field_error("target_value", error.to_string());
-                return None;
-            }
-        };
-        let (unit, unit_word) = if qualitative && input.unit.trim().is_empty() {
-            (percent(), String::new())
-        } else {
-            unit_for("", field_error)?
-        };
-        return Some(ReadTarget {
-            comparator,
-            inferred: false,
-            value,
-            unit,
-            unit_word,
-            high: None,
-        });
+        return read_fields(input, kind, explicit, field_error);
     }
-    let reading = crate::written::read_target(&input.target_text, direction, level2)
-        .map_err(|reason| field_error("target_text", reason))
-        .ok()?;
+    let reading = crate::written::read_target(&input.target_text, direction, level2);
     match reading {
-        TargetReading::Qualitative => Some(ReadTarget {
-            comparator: Comparator::Qualitative,
-            inferred: explicit.is_none(),
-            value: Decimal::ONE_HUNDRED,
-            unit: percent(),
+        TargetReading::Qualitative => Some(ReadTarget::qualitative(explicit.is_none())),
+        TargetReading::NotJudged { reason } => Some(ReadTarget {
+            comparator: Comparator::Review,
+            inferred: false,
+            value: Decimal::ZERO,
+            unit: MetricKind::AsWritten.canonical_unit(),
             unit_word: String::new(),
             high: None,
+            review_reason: reason,
+        }),
+        TargetReading::Deadline(date) => Some(ReadTarget {
+            comparator: Comparator::Deadline,
+            inferred: false,
+            value: date.ordinal(year, 31),
+            unit: MetricKind::Date.canonical_unit(),
+            unit_word: date.to_string(),
+            high: None,
+            review_reason: String::new(),
         }),
         TargetReading::Range { low, high } => {
-            let (unit, unit_word) = unit_for(&low.unit_word, field_error)?;
+            let (unit, unit_word) = unit_for(input, kind, &low.unit_word, field_error)?;
             Some(ReadTarget {
                 comparator: Comparator::Range,
                 inferred: false,
@@ -585,6 +647,7 @@ fn read_row_target(
                 unit,
                 unit_word,
                 high: Some(high.value),
+                review_reason: String::new(),
             })
         }
         TargetReading::Quantity {
@@ -606,7 +669,7 @@ fn read_row_target(
                 }
                 _ => comparator,
             };
-            let (unit, unit_word) = unit_for(&quantity.unit_word, field_error)?;
+            let (unit, unit_word) = unit_for(input, kind, &quantity.unit_word, field_error)?;
             Some(ReadTarget {
                 comparator,
                 inferred: inferred && explicit.is_none(),
@@ -614,32 +677,128 @@ fn read_row_target(
                 unit,
                 unit_word,
                 high: None,
+                review_reason: String::new(),
             })
         }
     }
 }
 
-/// Validates a target set against the catalog and the group weights. On failure, every
-/// violation is returned, each naming `targets[i].field` (the text and what was expected).
+/// A row's weight (分值): empty is a missing weight (0, the subject not graded); otherwise a
+/// plain decimal in points, 0 to 100.
+fn read_weight(text: &str, field_error: &mut dyn FnMut(&str, String)) -> Option<(Decimal, bool)> {
+    if text.trim().is_empty() {
+        return Some((Decimal::ZERO, true));
+    }
+    match parse_plain_decimal(text) {
+        Ok(weight) if weight < Decimal::ZERO => {
+            field_error("weight", "must not be negative".to_owned());
+            None
+        }
+        Ok(weight) if weight > Decimal::ONE_HUNDRED => {
+            field_error(
+                "weight",
+                format!(
+                    "{text} is more than 100: a row's weight is its share, in points, of the 100-point total"
+                ),
+            );
+            None
+        }
+        Ok(weight) => Some((weight, false)),
+        Err(error) => {
+            field_error("weight", error.to_string());
+            None
+        }
+    }
+}
+
+/// A row's printed 得分: empty, or a plain decimal of a 100-point table.
+fn read_reported_score(
+    text: &str,
+    field_error: &mut dyn FnMut(&str, String),
+) -> Option<Option<Decimal>> {
+    match text.trim() {
+        "" => Some(None),
+        text => match parse_plain_decimal(text) {
+            Ok(score) if score >= Decimal::ZERO && score <= Decimal::ONE_HUNDRED => {
+                Some(Some(score))
+            }
+            Ok(_) => {
+                field_error(
+                    "reported_score",
+                    format!("{text} is not a score of a 100-point table (0 to 100)"),
+                );
+                None
+            }
+            Err(error) => {
+                field_error("reported_score", error.to_string());
+                None
+            }
+        },
+    }
+}
+
+/// The catalog metric a row names, if any; an unknown code is refused (the API names metrics
+/// by code: a wrong one is a broken request, not a word of a table).
+fn metric_of<'c>(
+    input: &TargetInput,
+    catalog: &'c Catalog,
+    field_error: &mut dyn FnMut(&str, String),
+) -> Result<Option<&'c crate::catalog::MetricDef>, ()> {
+    if input.metric_code.trim().is_empty() {
+        return Ok(None);
+    }
+    match catalog.get(&input.metric_code) {
+        Some(metric) => Ok(Some(metric)),
+        None => {
+            field_error(
+                "metric_code",
+                format!(
+                    "unknown metric {:?}; see ListMetricDefinitions, or leave it empty for a row whose actual is reported for the row itself",
+                    input.metric_code
+                ),
+            );
+            Err(())
+        }
+    }
+}
+
+/// The level-1 group of a label: the framework's aliases, then the common vocabulary; any
+/// other label (or none, a flat table) is [`Level1::Other`], kept as written (TABLES.md §0).
+fn group_of(label: &str, plan: &WeightPlan) -> Level1 {
+    if label.trim().is_empty() {
+        return Level1::Other;
+    }
+    plan.read_level1(label).unwrap_or(Level1::Other)
+}
+
+/// Validates a target set of the year `year` against the catalog and the framework's groups
+/// (`plan`, for its aliases). Reading is total (TABLES.md §0): no row is refused for its words
+/// (labels, units, comparators, dates), nor a set for its weights or for having no rows; the
+/// evaluator judges what the rules can and flags the rest (`weights_incomplete`,
+/// `group_not_in_framework`, `awaiting_review`).
+///
+/// # Errors
+///
+/// Every violation of what is broken as data: more than [`MAX_TARGETS`] rows, codes that are
+/// not codes or appear twice, an empty name, texts over [`MAX_TEXT_CHARS`], an unknown metric,
+/// a weight or printed score that is not a plain decimal in range, a field-by-field target
+/// without a comparator or value, a unit of another kind than a bound metric's.
 pub fn validate_targets(
     inputs: &[TargetInput],
     catalog: &Catalog,
     plan: &WeightPlan,
+    year: i32,
 ) -> Result<Vec<Target>, Vec<Violation>> {
-    let mut violations = Vec::new();
-    if inputs.is_empty() {
-        violations.push(Violation::new("targets", "at least one target is required"));
-    }
     if inputs.len() > MAX_TARGETS {
-        violations.push(Violation::new(
+        return Err(vec![Violation::new(
             "targets",
             format!(
                 "has {} rows; at most {MAX_TARGETS} are accepted",
                 inputs.len()
             ),
-        ));
-        return Err(violations);
+        )]);
     }
+    let mut violations = Vec::new();
     let mut targets = Vec::with_capacity(inputs.len());
     let mut seen_codes = HashSet::new();
     for (index, input) in inputs.iter().enumerate() {
@@ -654,175 +813,9 @@ pub fn validate_targets(
                 format!("{:?} appears twice in the set", input.indicator_code),
             );
         }
-        if let Err(reason) = validate_text(&input.name, true, MAX_NAME_CHARS) {
-            field_error("name", reason);
+        if let Some(target) = validate_row(input, catalog, plan, year, &mut field_error) {
+            targets.push(target);
         }
-        for (field, text) in [
-            ("target_text", &input.target_text),
-            ("level2", &input.level2),
-        ] {
-            if let Err(reason) = validate_text(text, false, MAX_TEXT_CHARS) {
-                field_error(field, reason);
-            }
-        }
-        let level1 = plan
-            .read_level1(&input.level1)
-            .map_err(|reason| field_error("level1", reason))
-            .ok();
-        if let Some(level) = level1
-            && plan.weight(level).is_none()
-        {
-            field_error(
-                "level1",
-                format!(
-                    "group {} ({}) is not a group of this framework ({})",
-                    level.name_zh(),
-                    level.code(),
-                    plan.describe()
-                ),
-            );
-        }
-        let level2 = crate::written::read_level2(&input.level2);
-        let metric = if input.metric_code.trim().is_empty() {
-            None
-        } else {
-            match catalog.get(&input.metric_code) {
-                Some(metric) => Some(metric),
-                None => {
-                    field_error(
-                        "metric_code",
-                        format!(
-                            "unknown metric {:?}; see ListMetricDefinitions, or leave it empty for a row whose actual is reported for the row itself",
-                            input.metric_code
-                        ),
-                    );
-                    None
-                }
-            }
-        };
-        let unknown_metric = !input.metric_code.trim().is_empty() && metric.is_none();
-        let read = if unknown_metric {
-            None
-        } else {
-            read_row_target(
-                input,
-                metric.map(|metric| metric.kind),
-                &level2,
-                &mut field_error,
-            )
-        };
-        if let (Some(metric), Some(read)) = (metric, &read)
-            && read.comparator == Comparator::Qualitative
-            && metric.kind != MetricKind::Percent
-        {
-            field_error(
-                "metric_code",
-                format!(
-                    "a qualitative row needs a percent metric (its actual is an attainment percentage), but {} is {}",
-                    metric.code, metric.kind
-                ),
-            );
-        }
-        let weight = match parse_plain_decimal(&input.weight) {
-            Ok(weight) if weight < Decimal::ZERO => {
-                field_error("weight", "must not be negative".to_owned());
-                None
-            }
-            Ok(weight) if weight > Decimal::ONE_HUNDRED => {
-                field_error(
-                    "weight",
-                    format!(
-                        "{} is more than 100: a row's weight is its share, in points, of the 100-point total",
-                        input.weight
-                    ),
-                );
-                None
-            }
-            Ok(weight) => Some(weight),
-            Err(error) => {
-                field_error("weight", error.to_string());
-                None
-            }
-        };
-        let reported_score = match input.reported_score.trim() {
-            "" => None,
-            text => match parse_plain_decimal(text) {
-                Ok(score) if score >= Decimal::ZERO && score <= Decimal::ONE_HUNDRED => Some(score),
-                Ok(_) => {
-                    field_error(
-                        "reported_score",
-                        format!("{text} is not a score of a 100-point table (0 to 100)"),
-                    );
-                    None
-                }
-                Err(error) => {
-                    field_error("reported_score", error.to_string());
-                    None
-                }
-            },
-        };
-        let value_field = if input.target_text.trim().is_empty() {
-            "target_value"
-        } else {
-            "target_text"
-        };
-        let mut canonical = None;
-        let mut high = None;
-        if let Some(read) = &read {
-            let written = if input.target_text.is_empty() {
-                read.value.to_string()
-            } else {
-                input.target_text.clone()
-            };
-            canonical = read.unit.to_canonical(read.value);
-            if canonical.is_none() {
-                field_error(value_field, crate::not_held_exactly(&written, read.unit));
-            }
-            if let Some(value) = read.high {
-                match read.unit.to_canonical(value) {
-                    Some(value_canonical) => high = Some((value, value_canonical)),
-                    None => field_error(value_field, crate::not_held_exactly(&written, read.unit)),
-                }
-            }
-        }
-        if let (Some(level1), Some(metric_ok), Some(weight), Some(read), Some(target_canonical)) =
-            (level1, Some(!unknown_metric), weight, read, canonical)
-            && metric_ok
-        {
-            let level1_text = input.level1.trim();
-            let level2_text = input.level2.trim();
-            targets.push(Target {
-                indicator_code: input.indicator_code.clone(),
-                name: input.name.clone(),
-                level1,
-                level2: level2.clone(),
-                metric_code: input.metric_code.trim().to_owned(),
-                comparator: read.comparator,
-                target_value: read.value,
-                unit: read.unit.code.to_owned(),
-                target_canonical,
-                weight,
-                target_text: input.target_text.trim().to_owned(),
-                level1_text: if level1_text == level1.name_zh() || level1_text == level1.code() {
-                    String::new()
-                } else {
-                    level1_text.to_owned()
-                },
-                level2_text: if level2_text == level2 {
-                    String::new()
-                } else {
-                    level2_text.to_owned()
-                },
-                comparator_inferred: read.inferred,
-                target_high: high,
-                kind: metric.is_none().then_some(read.unit.kind),
-                unit_word: read.unit_word,
-                reported_score,
-            });
-        }
-    }
-    if violations.is_empty() {
-        check_group_weights(&targets, plan, &mut violations);
     }
     if violations.is_empty() {
         Ok(targets)
@@ -831,66 +824,184 @@ pub fn validate_targets(
     }
 }
 
-/// The weight rule of TABLES.md §3: `fixed`, each group's rows sum to its weight; `total_only`,
-/// every row's weight with the budget's adds up to 100.
-fn check_group_weights(targets: &[Target], plan: &WeightPlan, violations: &mut Vec<Violation>) {
-    let mut sums: BTreeMap<Level1, Decimal> = plan
-        .groups
-        .iter()
-        .filter(|(_, weight)| !weight.is_zero())
-        .map(|(level, _)| (*level, Decimal::ZERO))
-        .collect();
-    for target in targets {
-        *sums.entry(target.level1).or_default() += target.weight;
+/// One row of [`validate_targets`], its code already checked.
+fn validate_row(
+    input: &TargetInput,
+    catalog: &Catalog,
+    plan: &WeightPlan,
+    year: i32,
+    field_error: &mut dyn FnMut(&str, String),
+) -> Option<Target> {
+    let mut valid = true;
+    if let Err(reason) = validate_text(&input.name, true, MAX_NAME_CHARS) {
+        field_error("name", reason);
+        valid = false;
     }
-    match plan.rule {
-        GroupWeightRule::Fixed => {
-            for (level, sum) in sums {
-                let expected = plan.weight(level).unwrap_or_default();
-                if sum != expected {
-                    violations.push(Violation::new(
-                        "targets.weight",
-                        format!(
-                            "the weights of group {} ({}) sum to {}, but the framework gives that group {}",
-                            level.name_zh(),
-                            level.code(),
-                            sum.normalize(),
-                            expected.normalize()
-                        ),
-                    ));
-                }
-            }
-        }
-        GroupWeightRule::TotalOnly => {
-            let rows: Decimal = sums.values().copied().sum();
-            let total = rows + plan.reserved;
-            if total != Decimal::ONE_HUNDRED {
-                let each = sums
-                    .iter()
-                    .map(|(level, sum)| {
-                        format!(
-                            "group {} ({}) sum to {}",
-                            level.name_zh(),
-                            level.code(),
-                            sum.normalize()
-                        )
-                    })
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                violations.push(Violation::new(
-                    "targets.weight",
-                    format!(
-                        "the weights of {each}: {} in all, and with {}'s {} they make {}, but a target set must make 100 (its groups may differ from {} as long as they add up)",
-                        rows.normalize(),
-                        plan.reserved_by,
-                        plan.reserved.normalize(),
-                        total.normalize(),
-                        plan.describe()
-                    ),
-                ));
-            }
+    for (field, text) in [
+        ("target_text", &input.target_text),
+        ("level1", &input.level1),
+        ("level2", &input.level2),
+    ] {
+        if let Err(reason) = validate_text(text, false, MAX_TEXT_CHARS) {
+            field_error(field, reason);
+            valid = false;
         }
     }
+    let level1 = group_of(&input.level1, plan);
+    let level2 = crate::written::read_level2(&input.level2);
+    let metric = metric_of(input, catalog, field_error).ok()?;
+    let read = read_row_target(
+        input,
+        metric.map(|metric| metric.kind),
+        &level2,
+        year,
+        field_error,
+    );
+    if let (Some(metric), Some(read)) = (metric, &read) {
+        let wrong = match read.comparator {
+            Comparator::Qualitative => metric.kind != MetricKind::Percent,
+            Comparator::Deadline | Comparator::Review => true,
+            _ => false,
+        };
+        if wrong {
+            field_error(
+                "metric_code",
+                format!(
+                    "a row bound to the metric {} ({}) needs a figure it can compare; its target reads as {}",
+                    metric.code, metric.kind, read.comparator
+                ),
+            );
+            valid = false;
+        }
+    }
+    let weight = read_weight(&input.weight, field_error);
+    let reported_score = read_reported_score(&input.reported_score, field_error);
+    let read = read?;
+    let written = if input.target_text.is_empty() {
+        read.value.to_string()
+    } else {
+        input.target_text.clone()
+    };
+    let value_field = if input.target_text.trim().is_empty() {
+        "target_value"
+    } else {
+        "target_text"
+    };
+    let canonical = read.unit.to_canonical(read.value);
+    if canonical.is_none() {
+        field_error(value_field, crate::not_held_exactly(&written, read.unit));
+    }
+    let high = match read.high {
+        Some(value) => match read.unit.to_canonical(value) {
+            Some(value_canonical) => Some(Some((value, value_canonical))),
+            None => {
+                field_error(value_field, crate::not_held_exactly(&written, read.unit));
+                None
+            }
+        },
+        None => Some(None),
+    };
+    let ((weight, weight_missing), reported_score, target_canonical, high) =
+        (weight?, reported_score?, canonical?, high?);
+    if !valid {
+        return None;
+    }
+    let level1_text = input.level1.trim();
+    let level2_text = input.level2.trim();
+    let text_reading = (!input.target_text.trim().is_empty()).then(|| {
+        crate::written::read_target(
+            &input.target_text,
+            crate::written::read_direction(&input.direction),
+            &level2,
+        )
+    });
+    Some(Target {
+        indicator_code: input.indicator_code.clone(),
+        name: input.name.clone(),
+        level1,
+        level2: level2.clone(),
+        metric_code: input.metric_code.trim().to_owned(),
+        comparator: read.comparator,
+        target_value: read.value,
+        unit: read.unit.code.to_owned(),
+        target_canonical,
+        weight,
+        target_text: input.target_text.trim().to_owned(),
+        level1_text: if level1_text == level1.name_zh() || level1_text == level1.code() {
+            String::new()
+        } else {
+            level1_text.to_owned()
+        },
+        level2_text: if level2_text == level2 {
+            String::new()
+        } else {
+            level2_text.to_owned()
+        },
+        comparator_inferred: read.inferred,
+        target_high: high,
+        kind: metric.is_none().then_some(read.unit.kind),
+        unit_word: read.unit_word,
+        reported_score,
+        review_reason: read.review_reason,
+        read_note: text_reading
+            .map(|reading| crate::written::target_note(&input.target_text, &reading))
+            .unwrap_or_default(),
+        suspect: crate::written::suspect_reading(&input.target_text).unwrap_or_default(),
+        weight_missing,
+    })
+}
+
+/// Reads `text` as the actual of the self-reported row `target` (TABLES.md §3), with a short
+/// account of what was read (`50 个`, `the bound ≥ 95%`, `达成`, or why the rules cannot judge
+/// it). Never fails: an actual is stored as written whatever its words (TABLES.md §0).
+pub fn read_row_actual(text: &str, target: &Target) -> (ActualReading, String) {
+    let reading = crate::written::read_actual(text, &target.target_text);
+    let target_word = if target.unit_word.is_empty() {
+        target.unit.clone()
+    } else {
+        target.unit_word.clone()
+    };
+    let figure = |quantity: &crate::written::Quantity| {
+        let shown = if quantity.unit_word.is_empty() {
+            target.unit_word.clone()
+        } else {
+            quantity.unit_word.clone()
+        };
+        match target.comparator {
+            Comparator::Qualitative => format!("{} {shown}", quantity.value),
+            _ => match crate::written::actual_value(&reading, &target_word) {
+                Ok(_) => format!("{} {shown}", quantity.value),
+                Err(reason) => format!("not judged: {reason}"),
+            },
+        }
+    };
+    let read_as = match &reading {
+        ActualReading::Quantity(quantity) => figure(quantity),
+        ActualReading::QuantityInWords(quantity) => {
+            format!("{} (the number among its words)", figure(quantity))
+        }
+        ActualReading::Bound {
+            comparator,
+            quantity,
+        } => format!(
+            "the bound {comparator} {} (actual_is_bound)",
+            figure(quantity)
+        ),
+        ActualReading::Date(date) => format!("the date {date}"),
+        ActualReading::Nothing => "无: 0".to_owned(),
+        ActualReading::Verdict {
+            verdict,
+            attainment: Some(attainment),
+        } => format!("{verdict} {attainment}%"),
+        ActualReading::Verdict {
+            verdict,
+            attainment: None,
+        } => format!("{verdict}, the framework's default attainment"),
+        ActualReading::SameAsTarget => "the target's own words: 达成".to_owned(),
+        ActualReading::Statement => "a statement without a verdict: for a reviewer".to_owned(),
+        ActualReading::NotRead { reason } => format!("not judged: {reason}"),
+    };
+    (reading, read_as)
 }
 
 #[cfg(test)]
@@ -939,6 +1050,7 @@ mod tests {
             &inputs,
             &Catalog::starter(),
             &GroupWeights::default().plan(),
+            2022,
         )
         .unwrap();
         assert_eq!(targets.len(), 4);
@@ -947,29 +1059,71 @@ mod tests {
     }
 
     #[test]
-    fn names_each_group_whose_weights_do_not_sum() {
+    fn weights_that_do_not_add_up_groups_it_does_not_know_and_no_rows_are_stored() {
+        // TABLES.md §0: the evaluator flags them (weights_incomplete, group_not_in_framework).
+        let mut unnamed = row("X1", "", "");
+        unnamed.metric_code = String::new();
+        unnamed.target_text = "≥12种".into();
         let inputs = vec![
             row("O1", "产出", "40"),
-            row("E1", "效益", "30"),
-            satisfaction_row(),
+            row("E1", "制度指标", "30"),
+            row("I1", "投入", "5"),
+            unnamed,
         ];
-        let violations = validate_targets(
+        let targets = validate_targets(
             &inputs,
             &Catalog::starter(),
             &GroupWeights::default().plan(),
+            2022,
         )
-        .unwrap_err();
-        assert_eq!(violations.len(), 1);
-        assert!(
-            violations[0].description.contains("sum to 40"),
-            "{}",
-            violations[0]
+        .unwrap();
+        assert_eq!(targets[1].level1, Level1::Other);
+        assert_eq!(targets[1].level1_text, "制度指标");
+        assert_eq!(targets[2].level1, Level1::Input);
+        assert_eq!(targets[3].level1, Level1::Other);
+        assert!(targets[3].weight_missing);
+        assert_eq!(targets[3].unit, "as_written");
+        assert_eq!(targets[3].unit_word, "种");
+        assert_eq!(targets[3].kind, Some(MetricKind::AsWritten));
+        let none = validate_targets(
+            &[],
+            &Catalog::starter(),
+            &GroupWeights::default().plan(),
+            2022,
         );
-        assert!(
-            violations[0].description.contains("产出"),
-            "{}",
-            violations[0]
-        );
+        assert_eq!(none, Ok(Vec::new()));
+    }
+
+    #[test]
+    fn deadlines_and_texts_the_rules_cannot_judge_are_stored_with_their_reading() {
+        let text = |code: &str, target: &str| TargetInput {
+            indicator_code: code.into(),
+            name: format!("指标 {code}"),
+            level1: "产出".into(),
+            level2: "时效".into(),
+            target_text: target.into(),
+            weight: "10".into(),
+            ..TargetInput::default()
+        };
+        let targets = validate_targets(
+            &[
+                text("T1", "9月前"),
+                text("T2", "2022年13月"),
+                text("T3", "达到预计值 2100"),
+                text("T4", "295%"),
+            ],
+            &Catalog::starter(),
+            &GroupWeights::default().plan(),
+            2023,
+        )
+        .unwrap();
+        assert_eq!(targets[0].comparator, Comparator::Deadline);
+        assert_eq!(targets[0].target_canonical, Decimal::from(20230931));
+        assert_eq!(targets[1].comparator, Comparator::Review);
+        assert!(targets[1].review_reason.contains("month 13"));
+        assert_eq!(targets[2].comparator, Comparator::AtLeast);
+        assert!(targets[2].read_note.contains("2100"));
+        assert_eq!(targets[3].suspect, "≥95%");
     }
 
     #[test]
@@ -982,6 +1136,7 @@ mod tests {
             &[bad_unit, bad_weight, satisfaction_row()],
             &Catalog::starter(),
             &GroupWeights::default().plan(),
+            2022,
         )
         .unwrap_err();
         let fields: Vec<&str> = violations.iter().map(|v| v.field.as_str()).collect();
@@ -1013,6 +1168,7 @@ mod tests {
             &[row("O1", "产出", "50"), qualitative, satisfaction_row()],
             &Catalog::starter(),
             &GroupWeights::default().plan(),
+            2022,
         )
         .unwrap();
         assert_eq!(targets[1].target_canonical, Decimal::from(100));

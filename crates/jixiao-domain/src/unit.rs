@@ -35,11 +35,18 @@ pub enum MetricKind {
     DurationHours,
     /// A duration in working days, canonical 工作日 (kept apart from calendar days).
     WorkingDays,
+    /// A unit jixiao does not convert (`种`, `元/户`, `人·次`), kept as written: a target in it
+    /// compares with actuals in the same word, or in the same denominator for a composite unit
+    /// (TABLES.md §0, §3; `written::units`). Its canonical unit `as_written` is the word itself.
+    AsWritten,
+    /// A calendar date (a deadline such as `9月前`, an actual such as `2023年10月`), held as
+    /// `YYYYMMDD` so that it orders like the date; never converted, never scaled by t.
+    Date,
 }
 
 impl MetricKind {
     /// Every kind.
-    pub const ALL: [MetricKind; 12] = [
+    pub const ALL: [MetricKind; 14] = [
         MetricKind::Money,
         MetricKind::LandArea,
         MetricKind::FloorArea,
@@ -52,6 +59,8 @@ impl MetricKind {
         MetricKind::ForeignMoney,
         MetricKind::DurationHours,
         MetricKind::WorkingDays,
+        MetricKind::AsWritten,
+        MetricKind::Date,
     ];
 
     /// The code used in the API and in configuration.
@@ -69,12 +78,16 @@ impl MetricKind {
             MetricKind::ForeignMoney => "foreign_money",
             MetricKind::DurationHours => "duration_hours",
             MetricKind::WorkingDays => "working_days",
+            MetricKind::AsWritten => "as_written",
+            MetricKind::Date => "date",
         }
     }
 
     /// Whether a year's figure of this kind accumulates over the year, so that the target of an
     /// in-year window is the annual target × t (`SCORING.md` §3; TABLES.md §3): counts, money,
-    /// areas, lengths, masses and volumes do; percentages and durations do not.
+    /// areas, lengths, masses and volumes do; percentages and durations do not. Nor do units
+    /// kept as written (a `元/户` is a rate, a `种` may be either: the target is not guessed at)
+    /// and dates.
     pub fn accumulates(&self) -> bool {
         !matches!(
             self,
@@ -82,6 +95,8 @@ impl MetricKind {
                 | MetricKind::DurationDays
                 | MetricKind::DurationHours
                 | MetricKind::WorkingDays
+                | MetricKind::AsWritten
+                | MetricKind::Date
         )
     }
 
@@ -114,7 +129,7 @@ impl FromStr for MetricKind {
             .find(|kind| kind.as_str() == text)
             .ok_or_else(|| {
                 format!(
-                    "unknown metric kind {text:?}; expected one of money, land_area, floor_area, count, percent, duration_days, length, mass, volume, foreign_money, duration_hours, working_days"
+                    "unknown metric kind {text:?}; expected one of money, land_area, floor_area, count, percent, duration_days, length, mass, volume, foreign_money, duration_hours, working_days, as_written, date"
                 )
             })
     }
@@ -198,6 +213,8 @@ static UNITS: &[Unit] = &[
         MetricKind::WorkingDays,
         (1, 0),
     ),
+    unit("as_written", &[], MetricKind::AsWritten, (1, 0)),
+    unit("date", &[], MetricKind::Date, (1, 0)),
 ];
 
 /// The words a count is written with (TABLES.md §3); counts of different words are one kind,
@@ -296,6 +313,8 @@ impl Unit {
     pub fn name_zh(&self) -> &'static str {
         match self.code {
             "count" => "个",
+            // The word is the row's own (`种`, `元/户`), kept beside the figure.
+            "as_written" | "date" => "",
             _ => self
                 .aliases
                 .iter()

@@ -1,8 +1,10 @@
 //! Tables as written (TABLES.md §3): the labels, target texts (年度指标值) and actual texts
 //! (实际完成值) of published 自评表, read into what jixiao scores, the text kept beside.
 //!
-//! Every vocabulary here is data: the tables below are the whole of what is understood, each
-//! entry is tested, and what none of them reads is refused naming what was expected.
+//! Reading is total (TABLES.md §0): a text is never refused for its words. Numbers and dates
+//! are found by position (`scan`), a unit is whatever follows a number (`units`), and the
+//! vocabularies below (comparators, verdicts, labels) are data, each entry tested. What the rules
+//! cannot judge reads as `NotJudged`/`NotRead` with the reason, for a reviewer.
 //!
 //! A small hand-written reader rather than a parser library: the grammar is a handful of
 //! words around one number, and what matters is the vocabulary, which is this crate's own.
@@ -13,8 +15,13 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::decimal::parse_plain_decimal;
-use crate::target::{Comparator, Level1, Target};
+use crate::target::{Comparator, Level1};
 use crate::unit::{MetricKind, Unit};
+
+pub mod scan;
+pub mod units;
+
+pub use scan::WrittenDate;
 
 /// The level-1 labels as published, by group (TABLES.md §3 Labels). A label is matched after
 /// [`normalize`], with or without the suffix 指标 and a trailing `(50分)`.
@@ -260,27 +267,28 @@ pub fn read_level2(label: &str) -> String {
         .map(|(name, _)| (*name).to_owned())
         .unwrap_or_else(|| label.trim().to_owned())
 }
-
-/// A number with its unit as read: the value as written, and the unit (its kind and the word
-/// written, which a count keeps: 人次, 宗).
+/// A number with its unit as read: the value as written, and the unit (a known unit, or the
+/// word as written: TABLES.md §0, a unit is the text after the number, whatever it is).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Quantity {
-    /// The value as written, in `unit`.
+    /// The value as written, in `unit_word`.
     pub value: Decimal,
-    /// The unit, or `None` for a bare number (`100`).
+    /// The unit when jixiao converts it; `None` for a bare number or a unit kept as written.
     pub unit: Option<&'static Unit>,
-    /// The unit as written (`人次`, `%`), empty for a bare number.
+    /// The unit as written, folded ([`units::fold_unit`]): `人次`, `%`, `种`, `元/户`; empty for
+    /// a bare number.
     pub unit_word: String,
 }
 
 impl Quantity {
-    /// The kind it measures; a bare number counts.
+    /// The kind it measures: a known unit's, [`MetricKind::AsWritten`] for any other word, and
+    /// a count for a bare number.
     pub fn kind(&self) -> MetricKind {
-        self.unit.map_or(MetricKind::Count, |unit| unit.kind)
+        units::kind_of(&self.unit_word).unwrap_or(MetricKind::Count)
     }
 
     /// The value in the canonical unit of its kind, exactly (`None` when a decimal cannot hold
-    /// it exactly, see [`Unit::to_canonical`]).
+    /// it exactly, see [`Unit::to_canonical`]); a unit kept as written is its own canonical.
     pub fn canonical(&self) -> Option<Decimal> {
         match self.unit {
             Some(unit) => unit.to_canonical(self.value),
@@ -295,10 +303,12 @@ impl fmt::Display for Quantity {
     }
 }
 
-/// A target text as read (年度指标值).
+/// A target text as read (年度指标值). Reading never fails (TABLES.md §0): what the rules
+/// cannot judge is [`TargetReading::NotJudged`] with the reason, for a reviewer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TargetReading {
-    /// `[comparator] number [unit] [suffix]`.
+    /// One number with its comparator and unit, wherever the words put them (`≥50个`,
+    /// `达到预计值 2100`, `完成率达到95%`, `50个以上`).
     Quantity {
         /// How the actual is compared.
         comparator: Comparator,
@@ -316,101 +326,445 @@ pub enum TargetReading {
         /// The high end.
         high: Quantity,
     },
-    /// Words without a number (效果明显, 合规, a deadline): a qualitative row.
+    /// A deadline (`9月前`, `2023年12月前`, `年底前`, `2021年12月完成`): met by an actual date
+    /// that is not later; a month without a year takes the table's year.
+    Deadline(WrittenDate),
+    /// Words (效果明显, 合规, 按期), or a sentence with several numbers that is not a range
+    /// (its verdict decides; the explanation says the numbers were read as words).
     Qualitative,
+    /// What the rules cannot judge, and why: an impossible date (`2022年13月`), two measures
+    /// (`≥50%且≤80万元`), a figure that is not one (`12,5`), a text OCR may have garbled
+    /// (`1O0%`), two comparators that disagree. The row goes to a reviewer (TABLES.md §0).
+    NotJudged {
+        /// Why, in a sentence naming the text.
+        reason: String,
+    },
 }
 
-/// A number read from the start of `text`: ASCII digits with at most one `.`, and `,` between
-/// groups of three digits (`1,000`); a `,` anywhere else (`12,5`) ends nothing and is refused.
-/// Returns the decimal and the rest.
-fn leading_number(text: &str) -> Option<Result<(Decimal, &str), String>> {
-    let bytes = text.as_bytes();
-    if !bytes.first().is_some_and(u8::is_ascii_digit) {
-        return None;
+/// Comparator words found among the words before a number (`达到预计值 2100`, `完成率达到95%`,
+/// `确保`, `力争`), besides the spellings of [`COMPARATOR_PREFIXES`]. The one nearest the
+/// number counts.
+pub const COMPARATOR_WORDS: &[(&str, Comparator)] = &[
+    ("达到", Comparator::AtLeast),
+    ("确保", Comparator::AtLeast),
+    ("力争", Comparator::AtLeast),
+    ("高于", Comparator::AtLeast),
+    ("大于", Comparator::AtLeast),
+    ("多于", Comparator::AtLeast),
+    ("超过", Comparator::AtLeast),
+    (">", Comparator::AtLeast),
+    ("低于", Comparator::AtMost),
+    ("小于", Comparator::AtMost),
+    ("少于", Comparator::AtMost),
+    ("<", Comparator::AtMost),
+];
+
+/// Characters that end a unit word after a number: punctuation, brackets and the start of
+/// another clause.
+const UNIT_STOPS: &[char] = &[
+    '-', '～', '~', '至', '—', '–', ',', ';', '.', '、', '(', ')', ':', '，', '；', '。', '：',
+    '（', '）', '【', '】', '[', ']', '"', '\'', '“', '”', '!', '?', '\n',
+];
+
+/// Words that may follow a known unit without being part of it (`50个以上的`, `98%完成`,
+/// `20个左右`): a known unit followed by one of them ends there. Any other word after a known
+/// unit makes one unit with it (`台一`, `人次/年`), kept as written.
+pub const UNIT_TRAILERS: &[&str] = &["完成", "的", "左右", "及", "达", "以", "为", "和", "或"];
+
+/// Longest a unit kept as written may be, in characters: longer text after a number is words.
+pub const MAX_UNIT_CHARS: usize = 8;
+
+/// The folded text, its numbers outside dates, and its dates.
+struct Scanned {
+    text: String,
+    free: Vec<scan::NumberAt>,
+    dates: Vec<scan::DateAt>,
+}
+
+fn scanned(text: &str) -> Scanned {
+    let dates = scan::dates(text);
+    let free = scan::numbers(text)
+        .into_iter()
+        .filter(|number| {
+            !dates.iter().any(|date| {
+                date.span.start <= number.span.start && number.span.end <= date.span.end
+            })
+        })
+        .collect();
+    Scanned {
+        text: text.to_owned(),
+        free,
+        dates,
     }
-    let mut end = 0;
-    let mut digits = String::new();
-    let mut seen_point = false;
-    while end < bytes.len() {
-        let byte = bytes[end];
-        if byte.is_ascii_digit() {
-            digits.push(byte as char);
-            end += 1;
-        } else if byte == b'.' && !seen_point && bytes.get(end + 1).is_some_and(u8::is_ascii_digit)
-        {
-            seen_point = true;
-            digits.push('.');
-            end += 1;
-        } else if byte == b',' && !seen_point {
-            // A thousands separator: exactly three digits follow, then no digit.
-            let group = &bytes[end + 1..];
-            let three = group.len() >= 3 && group[..3].iter().all(u8::is_ascii_digit);
-            let then = group.get(3).is_none_or(|next| !next.is_ascii_digit());
-            if three && then {
-                end += 1;
-            } else {
-                return Some(Err(format!(
-                    "{text:?} has a ',' that is not a thousands separator (write 12.5, not 12,5)"
-                )));
-            }
-        } else {
-            break;
+}
+
+/// The unit right after a number, and what follows it: a known unit (the longest alias that
+/// starts `after`, `%完成` is `%`), else the word up to punctuation, a comparator suffix or a
+/// digit when it is short (`种`, `元/人*月`, `万`), else no unit.
+fn unit_after(after: &str) -> (String, &str) {
+    let word_end = after
+        .char_indices()
+        .find(|(_, character)| UNIT_STOPS.contains(character) || character.is_ascii_digit())
+        .map_or(after.len(), |(index, _)| index);
+    let mut candidate = &after[..word_end];
+    for (suffix, _) in COMPARATOR_SUFFIXES {
+        if let Some(position) = candidate.find(suffix) {
+            candidate = &candidate[..position];
         }
     }
-    Some(
-        parse_plain_decimal(&digits)
-            .map(|value| (value, &text[end..]))
-            .map_err(|error| error.to_string()),
-    )
+    for (suffix, _) in COMPARATOR_PREFIXES.iter().chain(COMPARATOR_WORDS) {
+        if let Some(position) = candidate.find(suffix)
+            && position > 0
+        {
+            candidate = &candidate[..position];
+        }
+    }
+    let folded = units::fold_unit(candidate);
+    if Unit::named(&folded).is_some() {
+        return (folded, &after[candidate.len()..]);
+    }
+    // The longest known unit that starts the word (`%完成`, `个以上的`).
+    let known = candidate
+        .char_indices()
+        .map(|(index, character)| index + character.len_utf8())
+        .rev()
+        .find(|end| {
+            let rest = &candidate[*end..];
+            Unit::named(&candidate[..*end]).is_some_and(|unit| unit.kind == MetricKind::Percent)
+                && !rest.starts_with(['/', '*', '·', '×', '•'])
+                || Unit::named(&candidate[..*end]).is_some()
+                    && UNIT_TRAILERS.iter().any(|word| rest.starts_with(word))
+        });
+    if let Some(end) = known {
+        return (candidate[..end].to_owned(), &after[end..]);
+    }
+    if !candidate.is_empty() && candidate.chars().count() <= MAX_UNIT_CHARS {
+        return (folded, &after[candidate.len()..]);
+    }
+    (String::new(), after)
 }
 
-/// Reads `rest` as a unit word (or nothing): `Ok(None)` for nothing.
-fn unit_of(rest: &str) -> Result<Option<&'static Unit>, String> {
-    if rest.is_empty() {
-        return Ok(None);
+/// The quantity of the number `number` of `text`, with what follows its unit.
+fn quantity_at<'t>(text: &'t str, number: &scan::NumberAt) -> Result<(Quantity, &'t str), String> {
+    let value = number.value.clone()?;
+    let (mut unit_word, rest) = unit_after(&text[number.span.end..]);
+    let before = &text[..number.span.start];
+    if unit_word.is_empty() && (before.ends_with('￥') || before.ends_with('¥')) {
+        unit_word = "元".to_owned();
     }
-    Unit::named(rest).map(Some).ok_or_else(|| {
-        format!("{rest:?} is not a unit jixiao knows (for example 个, 人次, 万元, 亩, 米, %, 天)")
+    Ok((
+        Quantity {
+            value,
+            unit: Unit::named(&unit_word),
+            unit_word,
+        },
+        rest,
+    ))
+}
+
+/// The comparator written in `words` (before the number): the spelling nearest the number.
+fn comparator_before(words: &str) -> Option<(Comparator, usize)> {
+    COMPARATOR_PREFIXES
+        .iter()
+        .chain(COMPARATOR_WORDS)
+        .filter_map(|(word, comparator)| {
+            words
+                .rfind(word)
+                .map(|position| (position + word.len(), word.len(), *comparator))
+        })
+        .max_by_key(|(end, length, _)| (*end, *length))
+        .map(|(end, _, comparator)| (comparator, end))
+}
+
+/// The comparator written after the unit (`以上`, `以内`).
+fn comparator_after(words: &str) -> Option<Comparator> {
+    COMPARATOR_SUFFIXES
+        .iter()
+        .find(|(word, _)| words.starts_with(word) || words.ends_with(word))
+        .map(|(_, comparator)| *comparator)
+}
+
+/// The measures of a text: numbers with a known unit that stand as a target of their own, with
+/// a comparator right before them or right after another such number (`≥50%且≤80万元`,
+/// `≥1.5公顷10亩`). Two or more make a row the rules cannot judge by one target.
+fn measures(scanned: &Scanned) -> Vec<String> {
+    let text = &scanned.text;
+    let mut found: Vec<String> = Vec::new();
+    let mut previous: Option<(usize, String)> = None;
+    for number in &scanned.free {
+        let Ok((quantity, _)) = quantity_at(text, number) else {
+            previous = None;
+            continue;
+        };
+        let shown = format!("{}{}", quantity.value, quantity.unit_word);
+        let before = &text[..number.span.start];
+        let compared = COMPARATOR_PREFIXES
+            .iter()
+            .chain(COMPARATOR_WORDS)
+            .any(|(word, _)| before.ends_with(word));
+        let adjacent = previous
+            .as_ref()
+            .filter(|(end, _)| *end == number.span.start);
+        if quantity.unit.is_some() {
+            if let Some((_, earlier)) = adjacent
+                && !found.contains(earlier)
+            {
+                found.push(earlier.clone());
+            }
+            if compared || adjacent.is_some() {
+                found.push(shown.clone());
+            }
+        }
+        previous = quantity
+            .unit
+            .is_some()
+            .then(|| (number.span.end + quantity.unit_word.len(), shown));
+    }
+    found
+}
+
+/// Words after a number that make it points of a scoring rubric (`≥90% 5分; 80-90% 4分`), not
+/// a measure; `分钟` (minutes) and `分之` (a fraction) are not points.
+pub const POINT_WORDS: &[&str] = &["分"];
+
+/// Whether a text with several numbers is a scoring rubric printed in the target column: a
+/// number followed by points (TABLES.md §7 item 5). Its bands are read as words.
+fn is_rubric(scanned: &Scanned) -> bool {
+    scanned.free.iter().any(|number| {
+        let after = &scanned.text[number.span.end..];
+        POINT_WORDS.iter().any(|word| {
+            after.starts_with(word)
+                && !after[word.len()..].starts_with('钟')
+                && !after[word.len()..].starts_with('之')
+        })
     })
 }
 
-/// Reads `number [unit]` exactly, nothing else around it.
-fn quantity(text: &str) -> Option<Result<Quantity, String>> {
-    let (value, rest) = match leading_number(text)? {
-        Ok(read) => read,
-        Err(reason) => return Some(Err(reason)),
+/// Reads a range `low - high` of two numbers, when `scanned` is one.
+fn range_of(scanned: &Scanned) -> Option<TargetReading> {
+    let [first, second] = scanned.free.as_slice() else {
+        return None;
     };
-    Some(unit_of(rest).map(|unit| Quantity {
-        value,
-        unit,
-        unit_word: rest.to_owned(),
-    }))
+    let text = &scanned.text;
+    if first.span.start != 0 {
+        return None;
+    }
+    let (mut low, between) = quantity_at(text, first).ok()?;
+    let between = &between[..between.len() - (text.len() - second.span.start)];
+    if !RANGE_SEPARATORS.contains(&between) {
+        return None;
+    }
+    let (high, rest) = match quantity_at(text, second) {
+        Ok(read) => read,
+        Err(reason) => return Some(TargetReading::NotJudged { reason }),
+    };
+    if !rest.is_empty() {
+        return None;
+    }
+    // `90-100%`: the low end takes the high end's unit.
+    if low.unit_word.is_empty() {
+        low.unit = high.unit;
+        low.unit_word.clone_from(&high.unit_word);
+    }
+    let reason = if low.unit_word != high.unit_word {
+        format!("{text:?} is a range whose ends are in different units")
+    } else if low.value > high.value {
+        format!("{text:?} is a range whose low end is above its high end")
+    } else {
+        return Some(TargetReading::Range { low, high });
+    };
+    Some(TargetReading::NotJudged { reason })
 }
 
-/// Whether `text` holds words (letters of any script) and no digit: words without a number.
-fn only_words(text: &str) -> bool {
-    text.chars().any(char::is_alphabetic)
-        && !text.chars().any(|character| character.is_ascii_digit())
+/// A reading of `text` with its digits as OCR likely garbled them, when it looks garbled:
+/// `O`, `o`, `l`, `I` beside digits (`1O0%` → `100%`), or a leading `2` where `≥` belongs
+/// (`295%` → `≥95%`). The text is never corrected silently: a row with such a text is read as
+/// written and flagged `text_suspect` with this reading (TABLES.md §0, issue of reading).
+pub fn suspect_reading(text: &str) -> Option<String> {
+    let text = normalize(text);
+    let characters: Vec<char> = text.chars().collect();
+    let lookalike = |character: char| matches!(character, 'O' | 'o' | 'l' | 'I');
+    // Runs of digits and look-alike letters: a run holding both, not part of a longer word
+    // (`100Ohm`), has its letters read as the digits they resemble.
+    let mut read = characters.clone();
+    let mut garbled = false;
+    let mut start = 0;
+    while start < characters.len() {
+        let in_run = |character: char| character.is_ascii_digit() || lookalike(character);
+        if !in_run(characters[start]) {
+            start += 1;
+            continue;
+        }
+        let end = (start..characters.len())
+            .find(|&index| !in_run(characters[index]))
+            .unwrap_or(characters.len());
+        let run = &characters[start..end];
+        let word_before = start > 0 && characters[start - 1].is_ascii_alphabetic();
+        let word_after = characters
+            .get(end)
+            .is_some_and(|next| next.is_ascii_alphabetic());
+        if run.iter().any(char::is_ascii_digit)
+            && run.iter().any(|character| lookalike(*character))
+            && !word_before
+            && !word_after
+        {
+            garbled = true;
+            for (offset, character) in run.iter().enumerate() {
+                read[start + offset] = match character {
+                    'O' | 'o' => '0',
+                    'l' | 'I' => '1',
+                    other => *other,
+                };
+            }
+        }
+        start = end;
+    }
+    if garbled {
+        return Some(read.into_iter().collect());
+    }
+    // `295%` where `≥95%` was printed: a percentage from 200 to 300 whose rest is one.
+    let digits: String = text.chars().take_while(char::is_ascii_digit).collect();
+    let rest = &text[digits.len()..];
+    if digits.len() >= 3 && digits.starts_with('2') && rest.starts_with('%') {
+        let value: u32 = digits[1..].parse().ok()?;
+        if value <= 100 {
+            return Some(format!("≥{}{rest}", &digits[1..]));
+        }
+    }
+    None
 }
 
-/// Whether what follows a number reads as a sentence (a rule or a description such as
-/// `%计5分;每超1个百分点扣0.5分`, `年12月完成`) rather than a misspelt unit (`公尺`,
-/// `furlongs`): it has Chinese words, and punctuation or more than four characters.
-fn is_sentence(rest: &str) -> bool {
-    let chinese = rest
-        .chars()
-        .any(|character| character.is_alphabetic() && !character.is_ascii());
-    chinese
-        && (rest.chars().count() > 4
-            || rest.chars().any(|character| {
-                character.is_ascii_digit()
-                    || matches!(character, ';' | ',' | '、' | '.' | '(' | ')' | '+' | ':')
-            })
-            || DEADLINE_WORDS.iter().any(|word| rest.contains(word)))
+/// Whether `text` holds letters beside digits as OCR writes `0` and `1` (see
+/// [`suspect_reading`]), as opposed to a leading `2` that reads as a figure.
+fn garbled(text: &str) -> Option<String> {
+    let read = suspect_reading(text)?;
+    (read.chars().filter(char::is_ascii_digit).count()
+        > text.chars().filter(char::is_ascii_digit).count())
+    .then_some(read)
 }
 
-/// Words that make a number a date rather than a figure (12月底前, 12月31日前完成).
-const DEADLINE_WORDS: &[&str] = &["前", "底", "日", "完成", "截止"];
+/// Reads a target as written (年度指标值) on a row of level-2 `level2` (normalised, see
+/// [`read_level2`]) with the direction `direction` (正向/反向), if the table gives one.
+///
+/// Never fails (TABLES.md §0): a text the rules cannot judge reads as
+/// [`TargetReading::NotJudged`] with the reason.
+pub fn read_target(text: &str, direction: Option<Comparator>, level2: &str) -> TargetReading {
+    let mut rest = normalize(text);
+    let mut direction = direction;
+    // 正向/反向 written before the comparator (F11: 正向 大于等于 1次).
+    for (word, comparator) in DIRECTIONS {
+        if let Some(after) = rest.strip_prefix(word) {
+            direction = Some(*comparator);
+            rest = after.to_owned();
+            break;
+        }
+    }
+    if rest.is_empty() {
+        return TargetReading::NotJudged {
+            reason: "the target is empty".to_owned(),
+        };
+    }
+    if let Some(read) = garbled(&rest) {
+        return TargetReading::NotJudged {
+            reason: format!(
+                "{rest:?} has letters among its digits, as OCR writes 0 and 1; it may read {read:?} (not corrected)"
+            ),
+        };
+    }
+    let scanned = scanned(&rest);
+    if let Some(reason) = scanned
+        .dates
+        .iter()
+        .find_map(|date| date.date.clone().err())
+    {
+        return TargetReading::NotJudged { reason };
+    }
+    match scanned.free.len() {
+        0 => match scanned.dates.as_slice() {
+            [date] => date
+                .date
+                .clone()
+                .map_or(TargetReading::Qualitative, TargetReading::Deadline),
+            _ => TargetReading::Qualitative,
+        },
+        1 => one_number(&scanned, direction, level2),
+        _ => {
+            if let Some(range) = range_of(&scanned) {
+                return range;
+            }
+            let measures = measures(&scanned);
+            if measures.len() >= 2 && !is_rubric(&scanned) {
+                return TargetReading::NotJudged {
+                    reason: format!(
+                        "{rest:?} holds {} measures ({}); the rules judge a row by one",
+                        measures.len(),
+                        measures.join(", ")
+                    ),
+                };
+            }
+            TargetReading::Qualitative
+        }
+    }
+}
+
+/// A target with one number outside dates: its comparator from the words before it or after
+/// its unit, else inferred.
+fn one_number(scanned: &Scanned, direction: Option<Comparator>, level2: &str) -> TargetReading {
+    let text = &scanned.text;
+    let number = &scanned.free[0];
+    let (quantity, after) = match quantity_at(text, number) {
+        Ok(read) => read,
+        Err(reason) => return TargetReading::NotJudged { reason },
+    };
+    let before = comparator_before(&text[..number.span.start]).map(|(comparator, _)| comparator);
+    let after = comparator_after(after);
+    let comparator = match (before, after) {
+        (Some(before), Some(after)) if before != after => {
+            return TargetReading::NotJudged {
+                reason: format!("{text:?} has two comparators that disagree ({before}, {after})"),
+            };
+        }
+        (Some(written), _) | (None, Some(written)) => Some(written),
+        (None, None) => None,
+    };
+    TargetReading::Quantity {
+        comparator: comparator.unwrap_or_else(|| inferred_comparator(direction, level2)),
+        inferred: comparator.is_none(),
+        quantity,
+    }
+}
+
+/// How a target was read beyond its plain form, for the explanation: a number found among
+/// words, several numbers read as words. Empty for a plain target (`≥50个`, `50个以上`).
+pub fn target_note(text: &str, reading: &TargetReading) -> String {
+    let mut folded = normalize(text);
+    for (word, _) in DIRECTIONS {
+        if let Some(after) = folded.strip_prefix(word) {
+            folded = after.to_owned();
+        }
+    }
+    let scanned = scanned(&folded);
+    match reading {
+        TargetReading::Quantity { quantity, .. } => {
+            let before = scanned
+                .free
+                .first()
+                .map_or("", |number| &folded[..number.span.start]);
+            let plain =
+                before.is_empty() || COMPARATOR_PREFIXES.iter().any(|(word, _)| *word == before);
+            if plain {
+                String::new()
+            } else {
+                format!("the number {quantity} read among the words of {folded:?}")
+            }
+        }
+        TargetReading::Qualitative if !scanned.free.is_empty() => format!(
+            "{folded:?} holds {} numbers and is not a range: read as words, its verdict decides",
+            scanned.free.len()
+        ),
+        _ => String::new(),
+    }
+}
 
 /// The comparator a row without one gets (TABLES.md §3): its direction when the table gives
 /// one (正向 `>=`, 反向 `<=`), else `<=` for a level-2 of 成本 (成本, 经济成本指标 …) and `>=`
@@ -423,128 +777,24 @@ pub fn inferred_comparator(direction: Option<Comparator>, level2: &str) -> Compa
     })
 }
 
-/// Reads a 指标性质 (正向, 反向), written in its own column or before the target.
-pub fn read_direction(text: &str) -> Result<Option<Comparator>, String> {
+/// Reads a 指标性质 (正向, 反向), written in its own column or before the target; any other
+/// word is no direction (`None`), as a column of another meaning may stand there.
+pub fn read_direction(text: &str) -> Option<Comparator> {
     let text = normalize(text);
-    if text.is_empty() {
-        return Ok(None);
-    }
     DIRECTIONS
         .iter()
         .find(|(word, _)| *word == text)
-        .map(|(_, comparator)| Some(*comparator))
-        .ok_or_else(|| format!("{text:?} is not a direction; expected 正向 or 反向"))
+        .map(|(_, comparator)| *comparator)
 }
 
-/// Reads a target as written (年度指标值) on a row of level-2 `level2` (normalised, see
-/// [`read_level2`]) with the direction `direction` (正向/反向), if the table gives one.
-///
-/// # Errors
-///
-/// The text and what was expected, for a figure that is not one (`12,5`, `50abc`, a unit
-/// jixiao does not know, a range whose ends differ in unit).
-pub fn read_target(
-    text: &str,
-    direction: Option<Comparator>,
-    level2: &str,
-) -> Result<TargetReading, String> {
-    let mut rest = normalize(text);
-    let mut direction = direction;
-    // 正向/反向 written before the comparator (F11: 正向 大于等于 1次).
-    for (word, comparator) in DIRECTIONS {
-        if let Some(after) = rest.strip_prefix(word) {
-            direction = Some(*comparator);
-            rest = after.to_owned();
-            break;
-        }
-    }
-    if rest.is_empty() {
-        return Err("is empty; expected a target such as ≥50个, ≤90万元, 100%, 90%-100% or words such as 效果明显".to_owned());
-    }
-    let mut comparator = None;
-    for (word, found) in COMPARATOR_PREFIXES {
-        if let Some(after) = rest.strip_prefix(word) {
-            comparator = Some(*found);
-            rest = after.to_owned();
-            break;
-        }
-    }
-    for (word, found) in COMPARATOR_SUFFIXES {
-        if let Some(before) = rest.strip_suffix(word) {
-            if comparator.is_some_and(|written| written != *found) {
-                return Err(format!(
-                    "{text:?} has two comparators that disagree; expected one"
-                ));
-            }
-            comparator = Some(*found);
-            rest = before.to_owned();
-            break;
-        }
-    }
-    if comparator.is_none() {
-        for separator in RANGE_SEPARATORS {
-            let Some((low, high)) = rest.split_once(separator) else {
-                continue;
-            };
-            let (Some(low), Some(high)) = (quantity(low), quantity(high)) else {
-                continue;
-            };
-            let (Ok(mut low), Ok(high)) = (low, high) else {
-                // Not two figures (2022年1月-12月): a date span, qualitative.
-                return if is_sentence(&rest) || !rest.is_ascii() {
-                    Ok(TargetReading::Qualitative)
-                } else {
-                    Err(format!(
-                        "{text:?} is not a range of two figures in one unit, as in 90%-100%"
-                    ))
-                };
-            };
-            // `90-100%`: the low end takes the high end's unit.
-            if low.unit.is_none() {
-                low.unit = high.unit;
-                low.unit_word = high.unit_word.clone();
-            }
-            if low.unit != high.unit {
-                return Err(format!(
-                    "{text:?} is a range whose ends are in different units; expected one unit, as in 90%-100%"
-                ));
-            }
-            if low.value > high.value {
-                return Err(format!(
-                    "{text:?} is a range whose low end is above its high end"
-                ));
-            }
-            return Ok(TargetReading::Range { low, high });
-        }
-    }
-    match quantity(&rest) {
-        Some(Ok(quantity)) => Ok(TargetReading::Quantity {
-            comparator: comparator.unwrap_or_else(|| inferred_comparator(direction, level2)),
-            inferred: comparator.is_none(),
-            quantity,
-        }),
-        // A number inside a sentence (a deadline such as 2021年12月完成, a scoring rule such
-        // as <=100% 计5分;每超1个百分点扣0.5分): qualitative, the text kept.
-        Some(Err(reason)) => match leading_number(&rest) {
-            Some(Ok((_, after))) if is_sentence(after) => Ok(TargetReading::Qualitative),
-            _ => Err(reason),
-        },
-        // Words (效果明显, 合规, 在项目计划完成时间内完成, 控制在预算范围内, 不低于上年), or
-        // a sentence that starts with one (春节前下达50%,6月底前全部下达).
-        None if only_words(&rest) || rest.chars().next().is_some_and(char::is_alphabetic) => {
-            Ok(TargetReading::Qualitative)
-        }
-        None => Err(format!(
-            "{text:?} is not a target; expected [comparator] number [unit] (≥50个, ≤90万元, 100%), a range (90%-100%) or words (效果明显)"
-        )),
-    }
-}
-
-/// An actual as read (实际完成值).
+/// An actual as read (实际完成值). Reading never fails (TABLES.md §0).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ActualReading {
     /// A number with an optional unit.
     Quantity(Quantity),
+    /// One number among words (`约50`, `共计14种`): the number counts, and the explanation
+    /// says where it was found.
+    QuantityInWords(Quantity),
     /// A copy of a bound (`≥95%`): the bound's value counts, flagged `actual_is_bound`.
     Bound {
         /// The comparator copied with it.
@@ -552,6 +802,8 @@ pub enum ActualReading {
         /// The bound.
         quantity: Quantity,
     },
+    /// A date (`7月`, `2023年10月`, `10月底`), for a deadline.
+    Date(WrittenDate),
     /// `无`/`零`: nothing happened; 0 on a quantitative row.
     Nothing,
     /// A verdict, with the attainment percentage written inside it, if any (`达成 95%`).
@@ -566,153 +818,131 @@ pub enum ActualReading {
     /// Words that state what was done without a verdict (有资金测算标准): read and kept, but
     /// nothing to score until a verdict or a reviewer decides.
     Statement,
+    /// What the rules cannot read, and why (`12,5`, several numbers, an impossible date, a text
+    /// OCR may have garbled): kept as written for a reviewer.
+    NotRead {
+        /// Why, in a sentence naming the text.
+        reason: String,
+    },
 }
 
-/// Reads an actual as written (实际完成值) against the row's target text (as written).
-///
-/// # Errors
-///
-/// The text and what was expected: a figure that is not one (`12,5`), a number among words
-/// that is neither a figure nor a verdict (`约50`), or a unit jixiao does not know.
-pub fn read_actual(text: &str, target_text: &str) -> Result<ActualReading, String> {
+/// Reads an actual as written (实际完成值) against the row's target text (as written). Never
+/// fails: what cannot be read is [`ActualReading::NotRead`] with the reason.
+pub fn read_actual(text: &str, target_text: &str) -> ActualReading {
     let written = normalize(text);
     if written.is_empty() {
-        return Err(
-            "is empty; expected a number (50, 100%), a verdict (达成预期指标) or 无".to_owned(),
-        );
+        return ActualReading::NotRead {
+            reason: "the actual is empty".to_owned(),
+        };
     }
     if NONE_WORDS.contains(&written.as_str()) {
-        return Ok(ActualReading::Nothing);
+        return ActualReading::Nothing;
     }
-    let malformed = match quantity(&written) {
-        Some(Ok(quantity)) => return Ok(ActualReading::Quantity(quantity)),
-        Some(Err(reason)) => Some(reason),
-        None => None,
-    };
-    // A copy of a bound: ≥95%, 2天以内.
-    for (word, comparator) in COMPARATOR_PREFIXES {
-        if let Some(rest) = written.strip_prefix(word)
-            && let Some(Ok(quantity)) = quantity(rest)
-        {
-            return Ok(ActualReading::Bound {
-                comparator: *comparator,
-                quantity,
-            });
-        }
+    if let Some(read) = garbled(&written) {
+        return ActualReading::NotRead {
+            reason: format!(
+                "{written:?} has letters among its digits, as OCR writes 0 and 1; it may read {read:?} (not corrected)"
+            ),
+        };
     }
-    for (word, comparator) in COMPARATOR_SUFFIXES {
-        if let Some(rest) = written.strip_suffix(word)
-            && let Some(Ok(quantity)) = quantity(rest)
-        {
-            return Ok(ActualReading::Bound {
-                comparator: *comparator,
-                quantity,
-            });
+    let scanned = scanned(&written);
+    if let [number] = scanned.free.as_slice() {
+        let before = &written[..number.span.start];
+        match quantity_at(&written, number) {
+            Err(reason) => return ActualReading::NotRead { reason },
+            Ok((quantity, "")) if before.is_empty() => return ActualReading::Quantity(quantity),
+            Ok((quantity, after)) => {
+                // A copy of a bound: ≥95%, 2天以内.
+                let bound = COMPARATOR_PREFIXES
+                    .iter()
+                    .find(|(word, _)| *word == before)
+                    .map(|(_, comparator)| *comparator)
+                    .or_else(|| {
+                        COMPARATOR_SUFFIXES
+                            .iter()
+                            .find(|(word, _)| before.is_empty() && *word == after)
+                            .map(|(_, comparator)| *comparator)
+                    });
+                if let Some(comparator) = bound {
+                    return ActualReading::Bound {
+                        comparator,
+                        quantity,
+                    };
+                }
+            }
         }
     }
     if !target_text.trim().is_empty() && normalize(target_text) == written {
-        return Ok(ActualReading::SameAsTarget);
+        return ActualReading::SameAsTarget;
+    }
+    if let Some(reading) = date_actual(&scanned) {
+        return reading;
     }
     if let Some(verdict) = verdict_of(&written) {
-        return Ok(verdict);
+        return verdict;
     }
-    if let Some(reason) = malformed.filter(|reason| reason.contains("thousands separator")) {
-        return Err(reason);
+    match scanned.free.as_slice() {
+        [] if only_words(&written) => ActualReading::Statement,
+        [] => ActualReading::NotRead {
+            reason: format!("{written:?} is neither a number nor a verdict"),
+        },
+        [number] => match quantity_at(&written, number) {
+            Ok((quantity, _)) => ActualReading::QuantityInWords(quantity),
+            Err(reason) => ActualReading::NotRead { reason },
+        },
+        several => ActualReading::NotRead {
+            reason: format!(
+                "{written:?} holds {} numbers and no verdict: which one is the actual is for a reviewer",
+                several.len()
+            ),
+        },
     }
-    if written.bytes().any(|byte| byte.is_ascii_digit()) {
-        return Err(format!(
-            "{text:?} is neither a number nor a verdict; expected a number with an optional unit (50, 100%, 20万元), a verdict (达成预期指标, 部分达成 70%) or 无"
-        ));
-    }
-    if only_words(&written) {
-        return Ok(ActualReading::Statement);
-    }
-    Err(format!(
-        "{text:?} is neither a number nor a verdict; expected a number with an optional unit, a verdict (达成预期指标) or 无"
-    ))
 }
 
-/// Reads `text` as the actual of the self-reported row `target`: what [`read_actual`] reads,
-/// checked against what the row measures (a number on a qualitative row is an attainment
-/// percentage), with a short account of what was read (`50 个`, `≥ 95%: the bound`, `达成`).
+/// An actual that is a date, alone or with deadline words (`7月`, `2023年10月完成`,
+/// `10月底前`).
+fn date_actual(scanned: &Scanned) -> Option<ActualReading> {
+    let [date] = scanned.dates.as_slice() else {
+        return None;
+    };
+    if !scanned.free.is_empty() {
+        return None;
+    }
+    Some(match &date.date {
+        Ok(date) => ActualReading::Date(*date),
+        Err(reason) => ActualReading::NotRead {
+            reason: reason.clone(),
+        },
+    })
+}
+
+/// Whether `text` holds words (letters of any script) and no digit: words without a number.
+fn only_words(text: &str) -> bool {
+    text.chars().any(char::is_alphabetic)
+        && !text.chars().any(|character| character.is_ascii_digit())
+}
+
+/// The value of a numeric actual in the unit of its row: in the canonical unit of the target's
+/// kind, or in the target's own word for a unit kept as written ([`units::express_in`]).
+/// `target_word` is the unit the target was written in (a unit code such as `centimetre`, or
+/// the folded word); empty when the target had none.
 ///
 /// # Errors
 ///
-/// The reason [`read_actual`] gives, or a unit of another kind than the row's.
-pub fn read_row_actual(text: &str, target: &Target) -> Result<(ActualReading, String), String> {
-    let reading = read_actual(text, &target.target_text)?;
-    let expected = if target.comparator == Comparator::Qualitative {
-        MetricKind::Percent
-    } else {
-        target.kind.unwrap_or(MetricKind::Count)
-    };
-    let unit_word = |quantity: &Quantity| {
-        if quantity.unit_word.is_empty() {
-            Unit::by_code(&target.unit).map_or(String::new(), |unit| {
-                if target.unit_word.is_empty() {
-                    unit.name_zh().to_owned()
-                } else {
-                    target.unit_word.clone()
-                }
-            })
-        } else {
-            quantity.unit_word.clone()
-        }
-    };
-    let check = |quantity: &Quantity| match quantity.unit {
-        Some(unit) if unit.kind != expected => Err(format!(
-            "{text:?} is in {} ({}), but the row measures {expected}",
-            quantity.unit_word, unit.kind
-        )),
-        _ => Ok(()),
-    };
-    let read_as = match &reading {
-        ActualReading::Quantity(quantity) => {
-            check(quantity)?;
-            format!("{} {}", quantity.value, unit_word(quantity))
-        }
-        ActualReading::Bound {
-            comparator,
-            quantity,
-        } => {
-            check(quantity)?;
-            format!(
-                "the bound {comparator} {} {}, read as {} (actual_is_bound)",
-                quantity.value,
-                unit_word(quantity),
-                quantity.value
-            )
-        }
-        ActualReading::Nothing => "无: 0".to_owned(),
-        ActualReading::Verdict {
-            verdict,
-            attainment: Some(attainment),
-        } => format!("{verdict} {attainment}%"),
-        ActualReading::Verdict {
-            verdict,
-            attainment: None,
-        } => format!("{verdict}, the framework's default attainment"),
-        ActualReading::SameAsTarget => "the target's own words: 达成".to_owned(),
-        ActualReading::Statement => "a statement without a verdict: not judged".to_owned(),
-    };
-    Ok((reading, read_as))
-}
-
-/// The value of a numeric actual in the canonical unit of its row: with its own unit, or, for
-/// a bare number, in the target's unit (`unit_code`). `None` for a reading without a number,
-/// or a value a decimal cannot hold exactly in the canonical unit.
-pub fn actual_value(reading: &ActualReading, unit_code: &str) -> Option<Decimal> {
+/// Why the actual cannot count: it has no number, or its unit cannot be compared with the
+/// target's.
+pub fn actual_value(reading: &ActualReading, target_word: &str) -> Result<Decimal, String> {
     let quantity = match reading {
-        ActualReading::Quantity(quantity) | ActualReading::Bound { quantity, .. } => quantity,
-        ActualReading::Nothing => return Some(Decimal::ZERO),
-        _ => return None,
+        ActualReading::Quantity(quantity)
+        | ActualReading::QuantityInWords(quantity)
+        | ActualReading::Bound { quantity, .. } => quantity,
+        ActualReading::Nothing => return Ok(Decimal::ZERO),
+        _ => return Err("the actual has no figure".to_owned()),
     };
-    match quantity.unit {
-        Some(unit) => unit.to_canonical(quantity.value),
-        None => Unit::by_code(unit_code).map_or(Some(quantity.value), |unit| {
-            unit.to_canonical(quantity.value)
-        }),
-    }
+    let target_word = Unit::by_code(target_word)
+        .and_then(|unit| unit.aliases.first().copied())
+        .unwrap_or(target_word);
+    units::express_in(quantity.value, &quantity.unit_word, target_word)
 }
 
 /// A verdict read from `written` (normalised): its words, then an optional attainment

@@ -289,6 +289,8 @@ fn indicator(row: IndicatorScore) -> pb::IndicatorScore {
         formula,
         computed_score,
         reported_score,
+        review_reason,
+        awaiting_review,
     } = row;
     pb::IndicatorScore {
         indicator_code,
@@ -315,6 +317,8 @@ fn indicator(row: IndicatorScore) -> pb::IndicatorScore {
         formula,
         computed_score: optional(computed_score, two),
         reported_score: optional(reported_score, plain),
+        review_reason,
+        awaiting_review,
     }
 }
 

@@ -252,10 +252,14 @@ fn target_set_from(target_set: pb::TargetSet) -> Result<TargetSet, InputsError> 
                 target_value_high: _,
                 target_value_high_canonical,
                 measure_kind,
-                unit_as_written: _,
-                level1_as_written: _,
+                unit_as_written,
+                level1_as_written,
                 level2_as_written: _,
                 reported_score,
+                review_reason,
+                read_note,
+                suspect_reading,
+                weight_missing,
             } = target;
             let reported_score = if reported_score.is_empty() {
                 None
@@ -298,6 +302,12 @@ fn target_set_from(target_set: pb::TargetSet) -> Result<TargetSet, InputsError> 
                 comparator_inferred,
                 unit_as_sent,
                 reported_score,
+                unit_word: unit_as_written,
+                level1_text: level1_as_written,
+                review_reason,
+                read_note,
+                suspect: suspect_reading,
+                weight_missing,
             })
         })
         .collect::<Result<Vec<_>, InputsError>>()?;

@@ -231,6 +231,10 @@ pub fn target_input(target: pb::Target) -> TargetInput {
         level1_as_written: _,
         level2_as_written: _,
         reported_score,
+        review_reason: _,
+        read_note: _,
+        suspect_reading: _,
+        weight_missing: _,
     } = target;
     TargetInput {
         indicator_code,
@@ -269,6 +273,10 @@ pub fn target(target: Target, catalog: &Catalog) -> pb::Target {
         kind,
         unit_word,
         reported_score,
+        review_reason,
+        read_note,
+        suspect,
+        weight_missing,
     } = target;
     let canonical_unit = catalog
         .get(&metric_code)
@@ -306,6 +314,10 @@ pub fn target(target: Target, catalog: &Catalog) -> pb::Target {
         reported_score: reported_score
             .map(|score| score.to_string())
             .unwrap_or_default(),
+        review_reason,
+        read_note,
+        suspect_reading: suspect,
+        weight_missing,
     }
 }
 

@@ -363,7 +363,7 @@ impl<S: IngestStore> IngestService for IngestApi<S> {
                 );
             }
         }
-        let validated = match validate_targets(&inputs, &self.catalog, &plan) {
+        let validated = match validate_targets(&inputs, &self.catalog, &plan, year) {
             Ok(validated) => validated,
             Err(target_violations) => {
                 violations.extend(target_violations);

@@ -117,6 +117,14 @@ pub struct IndicatorScore {
     /// The row's 得分 as the table printed it, when it was pushed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reported_score: Option<Decimal>,
+    /// Why the rules could not judge the row (its target or its actual as written); empty for a
+    /// row judged by rule (TABLES.md §0).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub review_reason: String,
+    /// Whether such a row has no score yet (no printed 得分, no reviewer's): the total is then
+    /// provisional and not graded.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub awaiting_review: bool,
 }
 
 /// A deduction applied.
@@ -191,6 +199,54 @@ pub(crate) fn total_of(budget: Decimal, rows: Decimal, deductions: Decimal) -> D
     arith::sub(arith::add(budget, rows), deductions)
         .max(Decimal::ZERO)
         .min(Decimal::from(100))
+}
+
+/// Raises `awaiting_review` for the rows still without a score and grades the evaluation when
+/// nothing withholds a grade: no row awaits a reviewer, the weights are complete, and the
+/// subject has targets (TABLES.md §0). Run after scoring and again after adjustments.
+pub(crate) fn settle_review(evaluation: &mut Evaluation, framework: &Framework) {
+    evaluation
+        .flags
+        .retain(|flag| flag.code != FlagCode::AwaitingReview);
+    let waiting: Vec<&IndicatorScore> = evaluation
+        .indicators
+        .iter()
+        .filter(|row| row.awaiting_review)
+        .collect();
+    if !waiting.is_empty() {
+        let rows = waiting
+            .iter()
+            .map(|row| {
+                format!(
+                    "{} ({}: {})",
+                    row.indicator_code, row.name, row.review_reason
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; ");
+        let flag = Flag {
+            code: FlagCode::AwaitingReview,
+            subject: "indicators".to_owned(),
+            message: format!(
+                "{} rows the rules cannot judge have no printed 得分: the total {} is provisional, computed over the judged rows, and not graded until a reviewer scores them: {rows}",
+                waiting.len(),
+                show(evaluation.total)
+            ),
+            figures: vec![("rows".to_owned(), waiting.len().to_string())],
+        };
+        evaluation.flags.push(flag);
+    }
+    let withheld = evaluation.flags.iter().any(|flag| {
+        matches!(
+            flag.code,
+            FlagCode::AwaitingReview | FlagCode::WeightsIncomplete | FlagCode::MissingTargets
+        )
+    });
+    evaluation.grade = if withheld {
+        String::new()
+    } else {
+        framework.grade(evaluation.total).to_owned()
+    };
 }
 
 /// Rounds to 2 decimals, half away from zero.
@@ -349,9 +405,9 @@ fn evaluate_subject(
     let subject = project_code.unwrap_or(department_code);
     let rows: &[TargetRow] = target_set.map_or(&[], |set| set.targets.as_slice());
     context.digest_targets(target_set.map_or(0, |set| set.revision), rows);
-    if target_set.is_none() {
+    if rows.is_empty() {
         let message = format!(
-            "{subject} has no targets for {}; only budget execution, the framework's computed rows and deductions are scored, and it is not graded",
+            "{subject} has no target rows for {}; only budget execution, the framework's computed rows and deductions are scored, and it is not graded",
             as_of.year_number()
         );
         context.flag(
@@ -405,15 +461,8 @@ fn evaluate_subject(
             vec![("bound", Decimal::MAX.to_string())],
         );
     }
-    // A subject without targets for the year is not graded (TABLES.md §2 / issue: a grade
-    // of budget and deductions alone would read as a verdict on its performance).
-    let grade = if target_set.is_some() {
-        framework.grade(total).to_owned()
-    } else {
-        String::new()
-    };
     let digest = context.digest.clone().finalize();
-    Evaluation {
+    let mut evaluation = Evaluation {
         department_code: department_code.to_owned(),
         department_name: inputs
             .department(department_code)
@@ -434,13 +483,17 @@ fn evaluate_subject(
         deductions,
         deduction_total,
         total,
-        grade,
+        // Graded by `settle_review`: a subject without targets, with incomplete weights or with
+        // rows awaiting a reviewer is not (a grade would read as a verdict on what is unknown).
+        grade: String::new(),
         flags: context.flags,
         targets_revision: target_set.map_or(0, |set| set.revision),
         input_digest: digest.iter().map(|byte| format!("{byte:02x}")).collect(),
         adjustments: Vec::new(),
         reported_total,
-    }
+    };
+    settle_review(&mut evaluation, framework);
+    evaluation
 }
 
 #[cfg(test)]

@@ -37,6 +37,9 @@ pub struct TargetRow {
     pub name: String,
     /// Level-1 group.
     pub level1: Level1,
+    /// The level-1 label as written, when it differs from the group's name (a group the
+    /// framework does not know: 制度指标).
+    pub level1_text: String,
     /// Level-2 sub-group.
     pub level2: String,
     /// The metric of the actual.
@@ -62,6 +65,17 @@ pub struct TargetRow {
     pub unit_as_sent: String,
     /// The row's 得分 as the table printed it (TABLES.md §5), when it was pushed.
     pub reported_score: Option<Decimal>,
+    /// The unit as written in the target (`人次`, `种`, `元/户`); a unit kept as written
+    /// (`as_written`) compares by it.
+    pub unit_word: String,
+    /// Why the rules cannot judge the target (comparator `review`); empty otherwise.
+    pub review_reason: String,
+    /// How the target text was read beyond its plain form, for the explanation.
+    pub read_note: String,
+    /// The reading a garbled text looks intended to have (`text_suspect`); empty otherwise.
+    pub suspect: String,
+    /// Whether the row was sent without a weight (`weights_incomplete`).
+    pub weight_missing: bool,
 }
 
 /// A department-year's target set.

@@ -139,9 +139,7 @@ pub fn apply_adjustments(
         evaluation.indicator_total,
         evaluation.deduction_total,
     );
-    if !evaluation.grade.is_empty() {
-        evaluation.grade = framework.grade(evaluation.total).to_owned();
-    }
+    super::settle_review(evaluation, framework);
     // The flags that compare scores are raised again on the scores as adjusted, at most
     // MAX_FLAGS_PER_CODE of each listed as everywhere.
     let again = [
@@ -246,6 +244,7 @@ fn apply(evaluation: &mut Evaluation, adjustment: &Adjustment) -> bool {
     {
         row.computed_score = Some(computed);
         row.score = adjusted;
+        row.awaiting_review = false;
         if !row.formula.is_empty() {
             row.light = super::computed::light(row.actual, adjusted, row.weight);
         }

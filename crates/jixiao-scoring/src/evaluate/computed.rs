@@ -58,6 +58,8 @@ impl<'a> Context<'a> {
             formula: row.formula.to_string(),
             computed_score: None,
             reported_score: None,
+            review_reason: String::new(),
+            awaiting_review: false,
         };
         match result {
             Ok(value) => {

@@ -54,6 +54,19 @@ pub enum FlagCode {
     ManualAdjustment,
     /// An adjustment was made on a computed score that has changed; it is not applied.
     AdjustmentStale,
+    /// A row the rules cannot judge scores the unit's printed 得分 until a reviewer adjusts it
+    /// (TABLES.md §0).
+    ScoreAsPrinted,
+    /// Rows the rules cannot judge have no printed 得分: the total is provisional, computed over
+    /// the judged rows, and not graded until a reviewer scores them (TABLES.md §0).
+    AwaitingReview,
+    /// Rows without a weight, or weights that do not add up with the budget's to 100: the rows
+    /// are judged, the subject is not graded (TABLES.md §0, §3 Weights).
+    WeightsIncomplete,
+    /// Rows of a level-1 group the framework does not have, scored by its default row rules.
+    GroupNotInFramework,
+    /// A text OCR may have garbled (`1O0%`, `295%`): read as written, the intended reading said.
+    TextSuspect,
 }
 
 impl FlagCode {
@@ -83,6 +96,11 @@ impl FlagCode {
             FlagCode::ReportedTotalMismatch => "reported_total_mismatch",
             FlagCode::ManualAdjustment => "manual_adjustment",
             FlagCode::AdjustmentStale => "adjustment_stale",
+            FlagCode::ScoreAsPrinted => "score_as_printed",
+            FlagCode::AwaitingReview => "awaiting_review",
+            FlagCode::WeightsIncomplete => "weights_incomplete",
+            FlagCode::GroupNotInFramework => "group_not_in_framework",
+            FlagCode::TextSuspect => "text_suspect",
         }
     }
 }

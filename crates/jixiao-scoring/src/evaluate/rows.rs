@@ -44,17 +44,106 @@ pub(super) enum Reported {
     Value(Value),
     /// A verdict on a quantitative row: the weight × the attainment percentage.
     Attainment(Decimal),
-    /// Words that state what was done without a verdict: 0, until a verdict or a reviewer.
-    NotJudged,
+    /// What the rules cannot judge (a statement without a verdict, units that cannot be
+    /// compared, a text they cannot read), with the reason: for a reviewer (TABLES.md §0).
+    Review(String),
     /// No actual as of the window.
     Missing,
 }
 
 impl<'a> Context<'a> {
+    /// Flags the rows of groups the framework does not have, once per group as written
+    /// (`group_not_in_framework`): they are scored by the framework's default row rules.
+    fn check_groups(&mut self, rows: &[TargetRow]) {
+        let mut seen = std::collections::BTreeSet::new();
+        for row in rows {
+            if self
+                .framework
+                .groups
+                .iter()
+                .any(|group| group.code == row.level1)
+            {
+                continue;
+            }
+            let label = if row.level1 == Level1::Other {
+                row.level1_text.clone()
+            } else {
+                row.level1.name_zh().to_owned()
+            };
+            if !seen.insert(label.clone()) {
+                continue;
+            }
+            let shown = if label.is_empty() {
+                "(no 一级指标: a flat table)".to_owned()
+            } else {
+                label.clone()
+            };
+            let count = rows
+                .iter()
+                .filter(|other| other.level1 == row.level1 && other.level1_text == row.level1_text)
+                .count();
+            let message = format!(
+                "{count} rows of the group {shown}, which {} does not have, are scored by its default row rules",
+                self.framework.name
+            );
+            self.flag(
+                FlagCode::GroupNotInFramework,
+                if label.is_empty() { "other" } else { &label },
+                message,
+                vec![("group", label.clone()), ("rows", count.to_string())],
+            );
+        }
+    }
+
+    /// Flags a set whose weights cannot make the total (`weights_incomplete`): rows without a
+    /// weight, or row weights that with the budget's do not add up to 100. Its rows are judged;
+    /// the subject is not graded (TABLES.md §0).
+    fn check_complete(&mut self, rows: &[TargetRow]) {
+        let missing: Vec<&str> = rows
+            .iter()
+            .filter(|row| row.weight_missing)
+            .map(|row| row.indicator_code.as_str())
+            .collect();
+        let rows_total = arith::sum(rows.iter().map(|row| row.weight));
+        let plan = self.framework.weight_plan();
+        let total = arith::add(rows_total, plan.reserved);
+        if missing.is_empty() && total == Decimal::ONE_HUNDRED {
+            return;
+        }
+        let message = if missing.is_empty() {
+            format!(
+                "the rows weigh {} and {} weighs {}: {} in all, not 100; the rows are judged, the subject is not graded",
+                show(rows_total),
+                plan.reserved_by,
+                show(plan.reserved),
+                show(total)
+            )
+        } else {
+            format!(
+                "{} rows have no 分值 ({}); the rows are judged, the subject is not graded",
+                missing.len(),
+                missing.join(", ")
+            )
+        };
+        self.flag(
+            FlagCode::WeightsIncomplete,
+            "targets",
+            message,
+            vec![
+                ("rows_total", show(rows_total)),
+                ("reserved", show(plan.reserved)),
+                ("total", show(total)),
+                ("rows_without_weight", missing.len().to_string()),
+            ],
+        );
+    }
+
     pub(super) fn check_weights(&mut self, rows: &[TargetRow]) {
         if rows.is_empty() {
             return;
         }
+        self.check_groups(rows);
+        self.check_complete(rows);
         let sums: Vec<(Level1, Decimal, Decimal)> = Level1::ALL
             .into_iter()
             .map(|level| {
@@ -165,13 +254,7 @@ impl<'a> Context<'a> {
         ));
         let text = format!("{} ({})", actual.actual_text, actual.period);
         let noted = !actual.note.is_empty();
-        let reading =
-            match jixiao_domain::written::read_actual(&actual.actual_text, &row.target_text) {
-                Ok(reading) => reading,
-                // The ingestion service read it when it was reported; a reader that changed since
-                // may not: the row is then not judged, and says why.
-                Err(reason) => return (Reported::NotJudged, text, reason),
-            };
+        let reading = jixiao_domain::written::read_actual(&actual.actual_text, &row.target_text);
         use jixiao_domain::written::{ActualReading, Verdict};
         let verdicts = &self.framework.indicators.verdicts;
         let indicators = &self.framework.indicators;
@@ -249,18 +332,36 @@ impl<'a> Context<'a> {
                     (Reported::Attainment(attainment), text, read_as)
                 }
             }
-            ActualReading::Statement => (
-                Reported::NotJudged,
-                text,
-                "a statement without a verdict".to_owned(),
-            ),
+            ActualReading::Statement => {
+                let reason = "the actual states what was done without a verdict".to_owned();
+                (Reported::Review(reason), text, String::new())
+            }
+            ActualReading::NotRead { reason } => (Reported::Review(reason), text, String::new()),
+            ActualReading::Date(date) if row.comparator == Comparator::Deadline => {
+                let amount = date.ordinal(self.as_of.year_number(), 1);
+                let value = Value { amount, noted };
+                (Reported::Value(value), text, format!("the date {date}"))
+            }
+            ActualReading::Date(date) => {
+                let reason =
+                    format!("the actual is the date {date}, but the target is no deadline");
+                (Reported::Review(reason), text, String::new())
+            }
+            _ if row.comparator == Comparator::Deadline => {
+                let reason = "the target is a deadline, but the actual is no date".to_owned();
+                (Reported::Review(reason), text, String::new())
+            }
             reading @ (ActualReading::Quantity(_)
+            | ActualReading::QuantityInWords(_)
             | ActualReading::Bound { .. }
             | ActualReading::Nothing) => {
                 // A bare number is in the unit the target was written in (50 against ≥50厘米
-                // is 50 厘米); the value is then canonical, in the row's unit.
+                // is 50 厘米); the value is then canonical, in the row's unit. A unit kept as
+                // written compares by its word (TABLES.md §0).
                 let written_in = if qualitative {
                     "percent"
+                } else if row.unit == "as_written" {
+                    row.unit_word.as_str()
                 } else if row.unit_as_sent.is_empty() {
                     row.unit.as_str()
                 } else {
@@ -271,18 +372,17 @@ impl<'a> Context<'a> {
                 } else {
                     row.unit.as_str()
                 };
-                if let Some(reason) = kind_mismatch(&reading, unit) {
-                    return (Reported::NotJudged, text, reason);
-                }
-                let Some(amount) = jixiao_domain::written::actual_value(&reading, written_in)
-                else {
-                    return (
-                        Reported::NotJudged,
-                        text,
-                        "a figure a decimal cannot hold exactly".to_owned(),
-                    );
+                let amount = match jixiao_domain::written::actual_value(&reading, written_in) {
+                    Ok(amount) => amount,
+                    Err(reason) => return (Reported::Review(reason), text, String::new()),
                 };
                 let mut read_as = figure(amount, unit);
+                if unit == "as_written" {
+                    read_as = format!("{} {}", show(amount), row.unit_word);
+                }
+                if let ActualReading::QuantityInWords(_) = &reading {
+                    read_as = format!("{read_as}, the number among the words");
+                }
                 if let ActualReading::Bound { comparator, .. } = &reading {
                     read_as = format!("the bound {comparator} {read_as} copied from the target");
                     let message = format!(
@@ -300,6 +400,34 @@ impl<'a> Context<'a> {
                     read_as = format!("无: {read_as}");
                 }
                 (Reported::Value(Value { amount, noted }), text, read_as)
+            }
+        }
+    }
+
+    /// A row the rules cannot judge (TABLES.md §0): the unit's printed 得分 counts, marked
+    /// `score_as_printed`; without one the row has no score and awaits a reviewer.
+    fn for_review(&mut self, scored: &mut IndicatorScore, row: &TargetRow, reason: String) {
+        scored.review_reason.clone_from(&reason);
+        scored.light = Light::None;
+        match row.reported_score {
+            Some(printed) => {
+                scored.score = printed;
+                let message = format!(
+                    "{} ({}): the rules cannot judge the row ({reason}); the unit's printed 得分 {} counts until a reviewer adjusts it",
+                    row.indicator_code,
+                    row.name,
+                    show(printed)
+                );
+                self.flag(
+                    FlagCode::ScoreAsPrinted,
+                    &row.indicator_code,
+                    message,
+                    vec![("printed", show(printed)), ("reason", reason)],
+                );
+            }
+            None => {
+                scored.score = Decimal::ZERO;
+                scored.awaiting_review = true;
             }
         }
     }
@@ -324,7 +452,14 @@ impl<'a> Context<'a> {
         };
         let window_target = window(row.target);
         let window_high = row.target_high.map(window);
-        let (reported, actual_text, read_as) = if row.metric_code.is_empty() {
+        let (reported, actual_text, read_as) = if row.comparator == Comparator::Review {
+            let (_, text, _) = self.reported(row);
+            (
+                Reported::Review(row.review_reason.clone()),
+                text,
+                String::new(),
+            )
+        } else if row.metric_code.is_empty() {
             self.reported(row)
         } else {
             let value = self.value(&row.metric_code);
@@ -339,6 +474,13 @@ impl<'a> Context<'a> {
             _ => None,
         };
         let mut read_as = read_as;
+        if !row.read_note.is_empty() {
+            read_as = if read_as.is_empty() {
+                row.read_note.clone()
+            } else {
+                format!("{}; {read_as}", row.read_note)
+            };
+        }
         if row.comparator_inferred {
             let inferred = format!("comparator {} inferred", row.comparator);
             read_as = if read_as.is_empty() {
@@ -376,7 +518,21 @@ impl<'a> Context<'a> {
             formula: String::new(),
             computed_score: None,
             reported_score: row.reported_score,
+            review_reason: String::new(),
+            awaiting_review: false,
         };
+        if !row.suspect.is_empty() {
+            let message = format!(
+                "{} ({}): the target {:?} looks garbled, as OCR prints digits; it is read as written, and may have been meant as {:?}",
+                row.indicator_code, row.name, row.target_text, row.suspect
+            );
+            self.flag(
+                FlagCode::TextSuspect,
+                &row.indicator_code,
+                message,
+                vec![("intended", row.suspect.clone())],
+            );
+        }
         if !self.framework.allows(row.comparator) {
             let message = format!(
                 "{}: the comparator {} is not among this framework's comparators",
@@ -415,17 +571,8 @@ impl<'a> Context<'a> {
                 );
                 return scored;
             }
-            Reported::NotJudged => {
-                let message = format!(
-                    "{} ({}): the actual {:?} states what was done without a verdict; the row scores 0 until a verdict is reported",
-                    row.indicator_code, row.name, scored.actual_text
-                );
-                self.flag(
-                    FlagCode::ActualNotJudged,
-                    &row.indicator_code,
-                    message,
-                    vec![("actual", scored.actual_text.clone())],
-                );
+            Reported::Review(reason) => {
+                self.for_review(&mut scored, row, reason);
                 return scored;
             }
             Reported::Missing | Reported::Value(_) => {}
@@ -529,6 +676,14 @@ impl<'a> Context<'a> {
                     Light::Green
                 }
             }
+            Comparator::Deadline => {
+                if x <= window_target {
+                    Light::Green
+                } else {
+                    Light::Red
+                }
+            }
+            Comparator::Review => Light::None,
         };
         if matches!(row.comparator, Comparator::AtLeast | Comparator::Equal)
             && window_target > Decimal::ZERO
@@ -559,27 +714,6 @@ impl<'a> Context<'a> {
         }
         scored
     }
-}
-
-/// Why a numeric actual cannot count for a row measured in `unit_code`: its own unit is of
-/// another kind (a target revised from 个 to 万元 after `50个` was reported).
-fn kind_mismatch(
-    reading: &jixiao_domain::written::ActualReading,
-    unit_code: &str,
-) -> Option<String> {
-    use jixiao_domain::written::ActualReading;
-    let quantity = match reading {
-        ActualReading::Quantity(quantity) | ActualReading::Bound { quantity, .. } => quantity,
-        _ => return None,
-    };
-    let written = quantity.unit?;
-    let expected = jixiao_domain::Unit::by_code(unit_code)?;
-    (written.kind != expected.kind).then(|| {
-        format!(
-            "the actual is in {} ({}), but the row now measures {}: report it again",
-            quantity.unit_word, written.kind, expected.kind
-        )
-    })
 }
 
 /// A row's unrounded score: weight `w`, actual `x`, the window's target `target` (for a
@@ -643,5 +777,15 @@ pub(crate) fn score_row(
             let hundred = Decimal::from(100);
             arith::div(arith::mul(w, x.max(Decimal::ZERO).min(hundred)), hundred)
         }
+        // A date not later than the deadline (both `YYYYMMDD`) meets it; a later one does not.
+        Comparator::Deadline => {
+            if x <= target {
+                w
+            } else {
+                Decimal::ZERO
+            }
+        }
+        // Never scored by rule: the printed 得分 or a reviewer's (TABLES.md §0).
+        Comparator::Review => Decimal::ZERO,
     }
 }

@@ -136,6 +136,12 @@ fn row(
         comparator_inferred: false,
         unit_as_sent: "count".into(),
         reported_score: None,
+        level1_text: String::new(),
+        unit_word: String::new(),
+        review_reason: String::new(),
+        read_note: String::new(),
+        suspect: String::new(),
+        weight_missing: false,
     }
 }
 
