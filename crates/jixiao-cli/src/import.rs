@@ -401,7 +401,8 @@ struct BudgetColumns {
 }
 
 impl Heading {
-    /// A table of this heading alone: its names and budget block, no indicator rows.
+    /// A table of this heading: its names and budget block, no indicator rows yet (a
+    /// budget-only form keeps none).
     fn into_table(self, grid: &Grid) -> Table {
         Table {
             has_weights: false,
@@ -653,27 +654,11 @@ fn read_table(
         });
         row += 1;
     }
-    let kind = if heading.project_name.is_empty() {
-        Kind::Department
-    } else {
-        Kind::Project
-    };
     let table = Table {
         has_weights: columns.weight.is_some(),
-        kind,
-        sheet: grid.sheet.clone(),
-        year: year_of(&heading.title).or(heading.year),
-        title: heading.title,
-        project_name: heading.project_name,
-        unit_name: if heading.unit_name.is_empty() {
-            heading.supervisor
-        } else {
-            heading.unit_name
-        },
-        money_unit: heading.money_unit,
-        budget: heading.budget,
         rows,
         total,
+        ..heading.into_table(grid)
     };
     (table, problems, row)
 }

@@ -148,7 +148,7 @@ pub mod labels {
     /// 三级指标.
     /// Tried in this order: in the national form `绩效指标` is the block's label merged down the
     /// left, and 三级指标 names the row.
-    pub const NAME: &[&str] = &["三级指标", "指标名称", "指标内容", "绩效指标"];
+    pub const NAME: &[&str] = &["三级指标", "指标名称", "绩效指标"];
     /// 年度指标值.
     pub const TARGET: &[&str] = &["年度指标值", "指标值", "目标值", "预期指标值", "年度目标值"];
     /// 实际完成值.
@@ -170,13 +170,7 @@ pub mod labels {
     /// 项目名称.
     pub const PROJECT: &[&str] = &["项目名称"];
     /// The unit that carries out the work (实施单位), or the department of a 部门整体 table.
-    pub const UNIT: &[&str] = &[
-        "实施单位",
-        "单位名称",
-        "部门名称",
-        "部门(单位)名称",
-        "预算单位",
-    ];
+    pub const UNIT: &[&str] = &["实施单位", "单位名称", "部门名称", "部门(单位)名称"];
     /// 主管部门 (with or without 及代码): the supervising department.
     pub const SUPERVISOR: &[&str] = &["主管部门", "主管部门及代码"];
     /// 总分.
@@ -188,9 +182,9 @@ pub mod labels {
     /// 指标编码, the row's code in a table `jixiao export` wrote.
     pub const CODE: &[&str] = &["指标编码"];
     /// 指标性质 in a column of its own (≥, ≤, =, 定性: the Yunnan form).
-    pub const NATURE: &[&str] = &["指标性质", "指标方向"];
+    pub const NATURE: &[&str] = &["指标性质"];
     /// 度量单位 in a column of its own (the Yunnan form).
-    pub const MEASURE_UNIT: &[&str] = &["度量单位", "计量单位", "单位"];
+    pub const MEASURE_UNIT: &[&str] = &["度量单位"];
     /// The budget block's total line.
     pub const BUDGET_TOTAL: &[&str] = &["年度资金总额", "资金总额", "合计"];
 }

@@ -495,6 +495,8 @@ struct ReadTarget {
     unit_word: String,
     high: Option<Decimal>,
     review_reason: String,
+    /// How the text was read beyond its plain form ([`crate::written::target_note`]).
+    read_note: String,
 }
 
 impl ReadTarget {
@@ -507,6 +509,7 @@ impl ReadTarget {
             unit_word: String::new(),
             high: None,
             review_reason: String::new(),
+            read_note: String::new(),
         }
     }
 }
@@ -584,6 +587,7 @@ fn read_fields(
         unit_word,
         high: None,
         review_reason: String::new(),
+        read_note: String::new(),
     })
 }
 
@@ -618,7 +622,8 @@ fn read_row_target(
         return read_fields(input, kind, explicit, field_error);
     }
     let reading = crate::written::read_target(&input.target_text, direction, level2);
-    match reading {
+    let read_note = crate::written::target_note(&input.target_text, &reading);
+    let read = match reading {
         TargetReading::Qualitative => Some(ReadTarget::qualitative(explicit.is_none())),
         TargetReading::NotJudged { reason } => Some(ReadTarget {
             comparator: Comparator::Review,
@@ -628,6 +633,7 @@ fn read_row_target(
             unit_word: String::new(),
             high: None,
             review_reason: reason,
+            read_note: String::new(),
         }),
         TargetReading::Deadline(date) => Some(ReadTarget {
             comparator: Comparator::Deadline,
@@ -637,6 +643,7 @@ fn read_row_target(
             unit_word: date.to_string(),
             high: None,
             review_reason: String::new(),
+            read_note: String::new(),
         }),
         TargetReading::Range { low, high } => {
             let (unit, unit_word) = unit_for(input, kind, &low.unit_word, field_error)?;
@@ -648,6 +655,7 @@ fn read_row_target(
                 unit_word,
                 high: Some(high.value),
                 review_reason: String::new(),
+                read_note: String::new(),
             })
         }
         TargetReading::Quantity {
@@ -678,9 +686,11 @@ fn read_row_target(
                 unit_word,
                 high: None,
                 review_reason: String::new(),
+                read_note: String::new(),
             })
         }
-    }
+    };
+    read.map(|read| ReadTarget { read_note, ..read })
 }
 
 /// A row's weight (分值): empty is a missing weight (0, the subject not graded); otherwise a
@@ -908,13 +918,6 @@ fn validate_row(
     }
     let level1_text = input.level1.trim();
     let level2_text = input.level2.trim();
-    let text_reading = (!input.target_text.trim().is_empty()).then(|| {
-        crate::written::read_target(
-            &input.target_text,
-            crate::written::read_direction(&input.direction),
-            &level2,
-        )
-    });
     Some(Target {
         indicator_code: input.indicator_code.clone(),
         name: input.name.clone(),
@@ -943,9 +946,7 @@ fn validate_row(
         unit_word: read.unit_word,
         reported_score,
         review_reason: read.review_reason,
-        read_note: text_reading
-            .map(|reading| crate::written::target_note(&input.target_text, &reading))
-            .unwrap_or_default(),
+        read_note: read.read_note,
         suspect: crate::written::suspect_reading(&input.target_text).unwrap_or_default(),
         weight_missing,
     })

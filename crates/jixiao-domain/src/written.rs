@@ -72,7 +72,9 @@ pub const LEVEL2_LABELS: &[(&str, &[&str])] = &[
     ),
 ];
 
-/// Comparators written before the number, longest first where one is a prefix of another.
+/// Comparators written before the number, as a sign or among the words before it (`≥95%`,
+/// `达到预计值 2100`, `完成率达到95%`, `确保`, `力争`): the spelling nearest the number counts,
+/// the longest where one ends another (`不大于` over `大于`).
 pub const COMPARATOR_PREFIXES: &[(&str, Comparator)] = &[
     ("大于等于", Comparator::AtLeast),
     ("大于或等于", Comparator::AtLeast),
@@ -94,6 +96,18 @@ pub const COMPARATOR_PREFIXES: &[(&str, Comparator)] = &[
     ("≤", Comparator::AtMost),
     ("≦", Comparator::AtMost),
     ("⩽", Comparator::AtMost),
+    ("低于", Comparator::AtMost),
+    ("小于", Comparator::AtMost),
+    ("少于", Comparator::AtMost),
+    ("<", Comparator::AtMost),
+    ("达到", Comparator::AtLeast),
+    ("确保", Comparator::AtLeast),
+    ("力争", Comparator::AtLeast),
+    ("高于", Comparator::AtLeast),
+    ("大于", Comparator::AtLeast),
+    ("多于", Comparator::AtLeast),
+    ("超过", Comparator::AtLeast),
+    (">", Comparator::AtLeast),
     ("==", Comparator::Equal),
     ("等于", Comparator::Equal),
     ("=", Comparator::Equal),
@@ -341,35 +355,12 @@ pub enum TargetReading {
     },
 }
 
-/// Comparator words found among the words before a number (`达到预计值 2100`, `完成率达到95%`,
-/// `确保`, `力争`), besides the spellings of [`COMPARATOR_PREFIXES`]. The one nearest the
-/// number counts.
-pub const COMPARATOR_WORDS: &[(&str, Comparator)] = &[
-    ("达到", Comparator::AtLeast),
-    ("确保", Comparator::AtLeast),
-    ("力争", Comparator::AtLeast),
-    ("高于", Comparator::AtLeast),
-    ("大于", Comparator::AtLeast),
-    ("多于", Comparator::AtLeast),
-    ("超过", Comparator::AtLeast),
-    (">", Comparator::AtLeast),
-    ("低于", Comparator::AtMost),
-    ("小于", Comparator::AtMost),
-    ("少于", Comparator::AtMost),
-    ("<", Comparator::AtMost),
-];
-
 /// Characters that end a unit word after a number: punctuation, brackets and the start of
 /// another clause.
 const UNIT_STOPS: &[char] = &[
     '-', '～', '~', '至', '—', '–', ',', ';', '.', '、', '(', ')', ':', '，', '；', '。', '：',
     '（', '）', '【', '】', '[', ']', '"', '\'', '“', '”', '!', '?', '\n',
 ];
-
-/// Words that may follow a known unit without being part of it (`50个以上的`, `98%完成`,
-/// `20个左右`): a known unit followed by one of them ends there. Any other word after a known
-/// unit makes one unit with it (`台一`, `人次/年`), kept as written.
-pub const UNIT_TRAILERS: &[&str] = &["完成", "的", "左右", "及", "达", "以", "为", "和", "或"];
 
 /// Longest a unit kept as written may be, in characters: longer text after a number is words.
 pub const MAX_UNIT_CHARS: usize = 8;
@@ -398,9 +389,9 @@ fn scanned(text: &str) -> Scanned {
     }
 }
 
-/// The unit right after a number, and what follows it: a known unit (the longest alias that
-/// starts `after`, `%完成` is `%`), else the word up to punctuation, a comparator suffix or a
-/// digit when it is short (`种`, `元/人*月`, `万`), else no unit.
+/// The unit right after a number, and what follows it: the word up to punctuation, a
+/// comparator or a digit when it is short (`个`, `种`, `元/人*月`, `万`, `%` before words),
+/// else no unit.
 fn unit_after(after: &str) -> (String, &str) {
     let word_end = after
         .char_indices()
@@ -412,7 +403,7 @@ fn unit_after(after: &str) -> (String, &str) {
             candidate = &candidate[..position];
         }
     }
-    for (suffix, _) in COMPARATOR_PREFIXES.iter().chain(COMPARATOR_WORDS) {
+    for (suffix, _) in COMPARATOR_PREFIXES.iter() {
         if let Some(position) = candidate.find(suffix)
             && position > 0
         {
@@ -423,20 +414,18 @@ fn unit_after(after: &str) -> (String, &str) {
     if Unit::named(&folded).is_some() {
         return (folded, &after[candidate.len()..]);
     }
-    // The longest known unit that starts the word (`%完成`, `个以上的`).
-    let known = candidate
+    // A percent sign ends its unit (`98%完成`): a sign never runs into a word. Any other word
+    // is the unit as written, whole (`个左右`, `人次/年`); it compares by its leading unit
+    // ([`units::express_in`]).
+    if let Some(sign) = candidate
         .char_indices()
         .map(|(index, character)| index + character.len_utf8())
-        .rev()
         .find(|end| {
-            let rest = &candidate[*end..];
             Unit::named(&candidate[..*end]).is_some_and(|unit| unit.kind == MetricKind::Percent)
-                && !rest.starts_with(['/', '*', '·', '×', '•'])
-                || Unit::named(&candidate[..*end]).is_some()
-                    && UNIT_TRAILERS.iter().any(|word| rest.starts_with(word))
-        });
-    if let Some(end) = known {
-        return (candidate[..end].to_owned(), &after[end..]);
+        })
+        && !candidate[sign..].starts_with(['/', '*', '·', '×', '•'])
+    {
+        return (candidate[..sign].to_owned(), &after[sign..]);
     }
     if !candidate.is_empty() && candidate.chars().count() <= MAX_UNIT_CHARS {
         return (folded, &after[candidate.len()..]);
@@ -466,7 +455,6 @@ fn quantity_at<'t>(text: &'t str, number: &scan::NumberAt) -> Result<(Quantity, 
 fn comparator_before(words: &str) -> Option<(Comparator, usize)> {
     COMPARATOR_PREFIXES
         .iter()
-        .chain(COMPARATOR_WORDS)
         .filter_map(|(word, comparator)| {
             words
                 .rfind(word)
@@ -500,7 +488,6 @@ fn measures(scanned: &Scanned) -> Vec<String> {
         let before = &text[..number.span.start];
         let compared = COMPARATOR_PREFIXES
             .iter()
-            .chain(COMPARATOR_WORDS)
             .any(|(word, _)| before.ends_with(word));
         let adjacent = previous
             .as_ref()

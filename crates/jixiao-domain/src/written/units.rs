@@ -81,8 +81,39 @@ pub fn express_in(value: Decimal, from: &str, to: &str) -> Result<Decimal, Strin
         )),
         (UnitWord::AsWritten(_), UnitWord::Bare) => Ok(value),
         (_, _) if from == to => Ok(value),
-        (_, _) => composite(value, from, to),
+        (_, _) => leading(value, from, to).unwrap_or_else(|| composite(value, from, to)),
     }
+}
+
+/// The known unit a word kept as written starts with, when the rest is words rather than a
+/// denominator (`个左右` starts with 个; `元/户` is a composite, not 元).
+fn leading_unit(word: &str) -> Option<&'static Unit> {
+    word.char_indices()
+        .map(|(index, character)| index + character.len_utf8())
+        .rev()
+        .find(|end| !word[*end..].starts_with(['/', '*']) && Unit::named(&word[..*end]).is_some())
+        .and_then(|end| Unit::named(&word[..end]))
+}
+
+/// Compares by the known units two words start with, when they are of one kind (`20个左右`
+/// against `≥18个`, `2万元` against `20000元左右`): in the target's canonical unit, or in its
+/// leading unit when the target's word is kept as written.
+fn leading(value: Decimal, from: &str, to: &str) -> Option<Result<Decimal, String>> {
+    let written = Unit::named(from).or_else(|| leading_unit(from))?;
+    let (target, as_written) = match Unit::named(to) {
+        Some(unit) => (unit, false),
+        None => (leading_unit(to)?, true),
+    };
+    if written.kind != target.kind {
+        return None;
+    }
+    let canonical = written.to_canonical(value);
+    let expressed = if as_written {
+        canonical.and_then(|canonical| target.from_canonical(canonical))
+    } else {
+        canonical
+    };
+    Some(expressed.ok_or_else(|| format!("{value} {from} cannot be held exactly in {to}")))
 }
 
 /// Compares composite units by their numerators when their denominators fold alike.
@@ -129,6 +160,10 @@ mod tests {
             Ok(d("583"))
         );
         assert!(express_in(d("5"), "元/户", "元/人").is_err());
+        // A word kept whole compares by the known unit it starts with.
+        assert_eq!(express_in(d("20"), "个左右", "parcel"), Ok(d("20")));
+        assert_eq!(express_in(d("2"), "万元", "元左右"), Ok(d("20000")));
+        assert!(express_in(d("2"), "吨", "元左右").is_err());
         assert_eq!(kind_of("种"), Some(MetricKind::AsWritten));
         assert_eq!(kind_of("万元"), Some(MetricKind::Money));
         assert_eq!(kind_of(""), None);

@@ -10,7 +10,8 @@ use super::Context;
 pub enum FlagCode {
     /// An actual was written as a bound (≥ 50, 2天以内) and counts as that bound.
     ActualIsBound,
-    /// An actual states what was done without a verdict; it scores 0 until judged.
+    /// No longer raised (such rows go to a reviewer: `ScoreAsPrinted`, `AwaitingReview`); kept
+    /// so that snapshots stored before read back.
     ActualNotJudged,
     /// A budget block's total line is 0 or empty while its fund-source lines have figures (TABLES.md §5).
     BudgetTotalMissing,

@@ -2,7 +2,7 @@
 //! self-reported actual as written) and the row's score by its comparator (`SCORING.md` §3,
 //! TABLES.md §3).
 
-use jixiao_domain::target::GroupWeightRule;
+use jixiao_domain::target::{GroupWeightRule, WeightPlan};
 use jixiao_domain::{Comparator, Grain, Level1, Temporal};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -98,14 +98,13 @@ impl<'a> Context<'a> {
     /// Flags a set whose weights cannot make the total (`weights_incomplete`): rows without a
     /// weight, or row weights that with the budget's do not add up to 100. Its rows are judged;
     /// the subject is not graded (TABLES.md §0).
-    fn check_complete(&mut self, rows: &[TargetRow]) {
+    fn check_complete(&mut self, rows: &[TargetRow], plan: &WeightPlan) {
         let missing: Vec<&str> = rows
             .iter()
             .filter(|row| row.weight_missing)
             .map(|row| row.indicator_code.as_str())
             .collect();
         let rows_total = arith::sum(rows.iter().map(|row| row.weight));
-        let plan = self.framework.weight_plan();
         let total = arith::add(rows_total, plan.reserved);
         if missing.is_empty() && total == Decimal::ONE_HUNDRED {
             return;
@@ -142,8 +141,9 @@ impl<'a> Context<'a> {
         if rows.is_empty() {
             return;
         }
+        let plan = self.framework.weight_plan();
         self.check_groups(rows);
-        self.check_complete(rows);
+        self.check_complete(rows, &plan);
         let sums: Vec<(Level1, Decimal, Decimal)> = Level1::ALL
             .into_iter()
             .map(|level| {
@@ -164,7 +164,6 @@ impl<'a> Context<'a> {
             return;
         }
         let rows_total = arith::sum(sums.iter().map(|(_, sum, _)| *sum));
-        let plan = self.framework.weight_plan();
         let reserved = plan.reserved;
         let total = arith::add(rows_total, reserved);
         if self.framework.group_weights == GroupWeightRule::TotalOnly
@@ -243,16 +242,24 @@ impl<'a> Context<'a> {
     /// The actual of a self-reported row as of the window: the reported actual of the latest
     /// period (a quarter, or the year) that ends at or before the window's end, read as
     /// written; with the text and what was read, for the explanation.
-    pub(super) fn reported(&mut self, row: &TargetRow) -> (Reported, String, String) {
-        let latest = self.latest_actual(row);
-        let Some(actual) = latest else {
-            return (Reported::Missing, String::new(), String::new());
-        };
+    /// The latest actual of a self-reported row as of the window, counted in the input digest,
+    /// with its text and period for the explanation (`50 (2022)`).
+    fn counted_actual(&mut self, row: &TargetRow) -> Option<(&'a RowActual, String)> {
+        let actual = self.latest_actual(row)?;
         self.digest_line(format!(
             "actual {} {} {} {} {}",
             row.indicator_code, actual.period, actual.sequence, actual.actual_text, actual.note
         ));
-        let text = format!("{} ({})", actual.actual_text, actual.period);
+        Some((
+            actual,
+            format!("{} ({})", actual.actual_text, actual.period),
+        ))
+    }
+
+    pub(super) fn reported(&mut self, row: &TargetRow) -> (Reported, String, String) {
+        let Some((actual, text)) = self.counted_actual(row) else {
+            return (Reported::Missing, String::new(), String::new());
+        };
         let noted = !actual.note.is_empty();
         let reading = jixiao_domain::written::read_actual(&actual.actual_text, &row.target_text);
         use jixiao_domain::written::{ActualReading, Verdict};
@@ -453,7 +460,12 @@ impl<'a> Context<'a> {
         let window_target = window(row.target);
         let window_high = row.target_high.map(window);
         let (reported, actual_text, read_as) = if row.comparator == Comparator::Review {
-            let (_, text, _) = self.reported(row);
+            // The actual is shown as written; nothing of it is read for a row the rules cannot
+            // judge.
+            let text = self
+                .counted_actual(row)
+                .map(|(_, text)| text)
+                .unwrap_or_default();
             (
                 Reported::Review(row.review_reason.clone()),
                 text,
