@@ -231,6 +231,7 @@ async fn the_hunan_department_table_scores_its_computed_rows_and_adjustments_car
     ingest
         .client
         .report_actuals(ingest_pb::ReportActualsRequest {
+            validate_only: false,
             request_id: "f20-actuals".to_owned(),
             actuals: actuals
                 .into_iter()

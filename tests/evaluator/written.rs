@@ -46,6 +46,7 @@ pub(crate) async fn score_with(
         ingest
             .client
             .report_actuals(ingest_pb::ReportActualsRequest {
+                validate_only: false,
                 request_id: format!("actuals-{id}"),
                 actuals,
             })
@@ -172,6 +173,7 @@ async fn actuals_are_revised_idempotent_and_refused_whole_when_unreadable() {
     ingest
         .client
         .set_targets(ingest_pb::SetTargetsRequest {
+            validate_only: false,
             department_code: "TX".into(),
             year: 2022,
             targets: written_targets(&case),
@@ -189,6 +191,7 @@ async fn actuals_are_revised_idempotent_and_refused_whole_when_unreadable() {
         ..Default::default()
     };
     let request = |actuals| ingest_pb::ReportActualsRequest {
+        validate_only: false,
         request_id: "q2".into(),
         actuals,
     };
@@ -219,6 +222,7 @@ async fn actuals_are_revised_idempotent_and_refused_whole_when_unreadable() {
     let revised = ingest
         .client
         .report_actuals(ingest_pb::ReportActualsRequest {
+            validate_only: false,
             request_id: String::new(),
             actuals: vec![
                 actual("R01", "2022-Q2", "35"),
@@ -238,6 +242,7 @@ async fn actuals_are_revised_idempotent_and_refused_whole_when_unreadable() {
     let status = ingest
         .client
         .report_actuals(ingest_pb::ReportActualsRequest {
+            validate_only: false,
             request_id: String::new(),
             actuals: vec![
                 actual("R01", "2022", "约50"),
@@ -259,6 +264,7 @@ async fn actuals_are_revised_idempotent_and_refused_whole_when_unreadable() {
     let status = ingest
         .client
         .report_actuals(ingest_pb::ReportActualsRequest {
+            validate_only: false,
             request_id: String::new(),
             actuals: vec![
                 actual("R01", "2022", "约50"),
@@ -279,6 +285,7 @@ async fn actuals_are_revised_idempotent_and_refused_whole_when_unreadable() {
     let again = ingest
         .client
         .report_actuals(ingest_pb::ReportActualsRequest {
+            validate_only: false,
             request_id: String::new(),
             actuals: vec![actual("R06", "2022", "达成")],
         })
@@ -297,6 +304,7 @@ async fn a_projects_quarter_is_monitored_with_self_reported_actuals_as_of_the_qu
     ingest
         .client
         .upsert_project(ingest_pb::UpsertProjectRequest {
+            validate_only: false,
             project: Some(ingest_pb::Project {
                 code: "MON-P".into(),
                 name: "供后监管工作经费".into(),
@@ -322,6 +330,7 @@ async fn a_projects_quarter_is_monitored_with_self_reported_actuals_as_of_the_qu
     ingest
         .client
         .set_targets(ingest_pb::SetTargetsRequest {
+            validate_only: false,
             department_code: "MON".into(),
             project_code: "MON-P".into(),
             year: 2022,
@@ -346,6 +355,7 @@ async fn a_projects_quarter_is_monitored_with_self_reported_actuals_as_of_the_qu
     ingest
         .client
         .report_actuals(ingest_pb::ReportActualsRequest {
+            validate_only: false,
             request_id: String::new(),
             actuals: vec![
                 actual("O1", "2022-Q1", "100宗"),
@@ -395,6 +405,7 @@ async fn a_project_is_scored_on_its_own_figures_beside_its_department() {
     let project = ingest
         .client
         .upsert_project(ingest_pb::UpsertProjectRequest {
+            validate_only: false,
             project: Some(ingest_pb::Project {
                 code: "BY-LAND-P01".into(),
                 name: "用地报批技术服务及供后监管工作经费".into(),
@@ -423,6 +434,7 @@ async fn a_project_is_scored_on_its_own_figures_beside_its_department() {
     ingest
         .client
         .set_targets(ingest_pb::SetTargetsRequest {
+            validate_only: false,
             department_code: "BY-LAND".into(),
             year: 2022,
             project_code: "BY-LAND-P01".into(),
@@ -471,6 +483,7 @@ async fn a_project_is_scored_on_its_own_figures_beside_its_department() {
     ingest
         .client
         .report_actuals(ingest_pb::ReportActualsRequest {
+            validate_only: false,
             request_id: String::new(),
             actuals: vec![
                 actual("O1", "487宗"),
@@ -556,6 +569,7 @@ async fn a_project_is_scored_on_its_own_figures_beside_its_department() {
     let status = ingest
         .client
         .set_targets(ingest_pb::SetTargetsRequest {
+            validate_only: false,
             department_code: "BY-LAND".into(),
             year: 2023,
             project_code: "BY-LAND-P01".into(),

@@ -58,6 +58,7 @@ async fn secured() -> (TestIngest, Tokens, tempfile::TempDir) {
 
 fn push_request(department: &str) -> pb::PushMetricsRequest {
     pb::PushMetricsRequest {
+        validate_only: false,
         request_id: String::new(),
         source: "budget".into(),
         points: vec![point(
@@ -77,6 +78,7 @@ async fn tokens_are_required_and_scoped_and_health_stays_open() {
     let mut admin = client(channel.clone(), &tokens.admin);
     admin
         .upsert_department(pb::UpsertDepartmentRequest {
+            validate_only: false,
             department: Some(pb::Department {
                 code: "BY".into(),
                 name: "白云".into(),
@@ -141,6 +143,7 @@ async fn a_push_token_limited_to_departments_is_refused_elsewhere_and_recorded_w
     for (code, parent) in [("BY", ""), ("BY.A", "BY"), ("GZ", "")] {
         admin
             .upsert_department(pb::UpsertDepartmentRequest {
+                validate_only: false,
                 department: Some(pb::Department {
                     code: code.into(),
                     name: code.into(),

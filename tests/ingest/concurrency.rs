@@ -48,6 +48,7 @@ async fn sixteen_clients_pushing_overlapping_figures_end_as_their_commit_order_s
                 let points = figures(client, request);
                 let answer = connection
                     .push_metrics(pb::PushMetricsRequest {
+                        validate_only: false,
                         request_id: format!("c{client}-r{request}"),
                         source: "land".into(),
                         points: points.clone(),

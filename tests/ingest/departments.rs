@@ -10,6 +10,7 @@ fn upsert_request(
     request_id: &str,
 ) -> pb::UpsertDepartmentRequest {
     pb::UpsertDepartmentRequest {
+        validate_only: false,
         department: Some(pb::Department {
             code: code.into(),
             name: name.into(),
@@ -145,6 +146,7 @@ async fn upsert_department_names_each_bad_field() {
     let status = ingest
         .client
         .upsert_department(pb::UpsertDepartmentRequest {
+            validate_only: false,
             department: None,
             request_id: String::new(),
         })

@@ -54,6 +54,7 @@ fn push_request() -> impl Strategy<Value = pb::PushMetricsRequest> {
         proptest::collection::vec(metric_point(), 0..6),
     )
         .prop_map(|(request_id, source, points)| pb::PushMetricsRequest {
+            validate_only: false,
             request_id,
             source,
             points,

@@ -144,6 +144,7 @@ async fn a_batch_cut_off_by_its_deadline_is_stored_whole_or_not_at_all() {
         })
         .collect();
     let mut request = tonic::Request::new(pb::PushMetricsRequest {
+        validate_only: false,
         request_id: String::new(),
         source: "land".into(),
         points,

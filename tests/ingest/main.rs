@@ -15,5 +15,6 @@ mod limits;
 mod metrics;
 mod streams;
 mod support;
+mod tables;
 mod targets;
 mod tls;

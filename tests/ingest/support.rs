@@ -93,6 +93,7 @@ impl TestIngest {
     pub async fn upsert(&mut self, code: &str, name: &str, parent: &str) -> pb::Department {
         self.client
             .upsert_department(pb::UpsertDepartmentRequest {
+                validate_only: false,
                 department: Some(pb::Department {
                     code: code.into(),
                     name: name.into(),
@@ -116,6 +117,7 @@ impl TestIngest {
     ) -> Result<pb::PushMetricsResponse, Status> {
         self.client
             .push_metrics(pb::PushMetricsRequest {
+                validate_only: false,
                 request_id: request_id.into(),
                 source: source.into(),
                 points,

@@ -90,6 +90,7 @@ impl Case {
         };
         client
             .upsert_department(pb::UpsertDepartmentRequest {
+                validate_only: false,
                 department: Some(pb::Department {
                     code: subject.department_code.clone(),
                     name: department_name,
@@ -103,6 +104,7 @@ impl Case {
         if self.is_project() {
             client
                 .upsert_project(pb::UpsertProjectRequest {
+                    validate_only: false,
                     project: Some(pb::Project {
                         code: subject.project_code.clone(),
                         name: project_name,
@@ -124,6 +126,7 @@ impl Case {
     pub fn set_targets(&self) -> pb::SetTargetsRequest {
         let subject = self.subject();
         pb::SetTargetsRequest {
+            validate_only: false,
             department_code: subject.department_code,
             project_code: subject.project_code,
             year: self.year(),

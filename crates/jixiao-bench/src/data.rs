@@ -70,6 +70,7 @@ pub async fn upsert_departments(
     for index in 0..count {
         client
             .upsert_department(pb::UpsertDepartmentRequest {
+                validate_only: false,
                 department: Some(pb::Department {
                     code: department(index),
                     name: format!("部门 {index}"),

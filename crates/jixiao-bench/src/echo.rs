@@ -48,6 +48,12 @@ impl IngestService for Echo {
     ) -> Result<Response<pb::ReportActualsResponse>, Status> {
         Err(not_measured())
     }
+    async fn import_table(
+        &self,
+        _: Request<pb::ImportTableRequest>,
+    ) -> Result<Response<pb::ImportTableResponse>, Status> {
+        Err(not_measured())
+    }
     async fn upsert_project(
         &self,
         _: Request<pb::UpsertProjectRequest>,
@@ -122,6 +128,7 @@ pub async fn rate(args: &crate::Args) -> anyhow::Result<f64> {
             for request in 0..per_client {
                 client
                     .push_metrics(pb::PushMetricsRequest {
+                        validate_only: false,
                         request_id: String::new(),
                         source: "bench".into(),
                         points: vec![crate::data::small_point(client_index, request)],

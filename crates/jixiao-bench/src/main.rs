@@ -207,6 +207,7 @@ async fn small_pushes(args: &Args, service: &Process) -> anyhow::Result<(f64, f6
                 let sent = Instant::now();
                 client
                     .push_metrics(pb::PushMetricsRequest {
+                        validate_only: false,
                         request_id: String::new(),
                         source: "bench".into(),
                         points: vec![point],

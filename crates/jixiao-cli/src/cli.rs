@@ -169,7 +169,8 @@ pub enum Command {
         /// The framework the target sets are written for (central-2020, hubei-2020 …).
         #[arg(long, default_value = "")]
         framework: String,
-        /// Print what would be pushed and every unreadable cell; push nothing.
+        /// Ask the ingestion service to run every check of the import and store nothing
+        /// (`validate_only`): a clean dry run means the import stores.
         #[arg(long)]
         dry_run: bool,
         #[command(flatten)]

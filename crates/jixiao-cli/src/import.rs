@@ -4,8 +4,10 @@
 //!
 //! Tables are found by their header labels: the indicator header (一级指标 … 分值), the budget
 //! block above it (年初预算数, 全年预算数, 全年执行数 …), 项目名称 and the unit. A sheet may hold
-//! several tables; merged cells of 一级指标 and 二级指标 are carried down. Nothing is pushed while
-//! any cell is unreadable; `--dry-run` prints what would be pushed and every such cell.
+//! several tables; merged cells of 一级指标 and 二级指标 are carried down. No table is refused
+//! for its words (TABLES.md §0): a cell read otherwise than as written is noted. Each table is
+//! one ImportTable request, stored whole or not at all; `--dry-run` sends the same requests
+//! with `validate_only`, so the service runs every check of the import and stores nothing.
 
 use std::path::Path;
 
@@ -920,20 +922,9 @@ pub struct ImportOptions {
     pub dry_run: bool,
 }
 
-/// What one table becomes at the ingestion service.
-#[derive(Debug, Clone)]
-pub struct Plan {
-    /// The department.
-    pub department: pb::UpsertDepartmentRequest,
-    /// The project, for a project table.
-    pub project: Option<pb::UpsertProjectRequest>,
-    /// Its target set.
-    pub targets: pb::SetTargetsRequest,
-    /// Its budget figures and printed scores.
-    pub points: pb::PushMetricsRequest,
-    /// Its actuals as written.
-    pub actuals: pb::ReportActualsRequest,
-}
+/// What one table becomes at the ingestion service: one ImportTable request, stored whole
+/// or not at all.
+pub type Plan = pb::ImportTableRequest;
 
 /// A row's code: its 指标编码 when the table has one (a table jixiao filled), else its position
 /// (`R01` …).
@@ -981,26 +972,18 @@ pub fn plan(table: &Table, options: &ImportOptions, index: usize) -> anyhow::Res
         )
     })?;
     let department_code = options.department.clone();
-    let unit_name = if table.unit_name.is_empty() {
-        department_code.clone()
-    } else {
-        table.unit_name.clone()
-    };
     let project_code = match table.kind {
         Kind::Department => String::new(),
         Kind::Project if !options.project.is_empty() => options.project.clone(),
         Kind::Project => project_code(&department_code, &table.project_name),
     };
-    let project = (table.kind == Kind::Project).then(|| pb::UpsertProjectRequest {
-        project: Some(pb::Project {
-            code: project_code.clone(),
-            name: table.project_name.clone(),
-            department_code: department_code.clone(),
-            first_year: year,
-            last_year: year,
-            ..Default::default()
-        }),
-        request_id: String::new(),
+    let project = (table.kind == Kind::Project).then(|| pb::Project {
+        code: project_code.clone(),
+        name: table.project_name.clone(),
+        department_code: department_code.clone(),
+        first_year: year,
+        last_year: year,
+        ..Default::default()
     });
     let targets: Vec<pb::Target> = table
         .rows
@@ -1021,39 +1004,23 @@ pub fn plan(table: &Table, options: &ImportOptions, index: usize) -> anyhow::Res
             ..Default::default()
         })
         .collect();
-    let mut targets = pb::SetTargetsRequest {
-        department_code: department_code.clone(),
-        year,
-        targets,
-        request_id: String::new(),
-        project_code: project_code.clone(),
-        framework: options.framework.clone(),
-    };
-    targets.request_id = request_id("targets", &targets);
     let period = year.to_string();
-    let point = |metric: &str, value: String, unit: &str| pb::MetricPoint {
-        department_code: department_code.clone(),
-        metric_code: metric.to_owned(),
-        period: period.clone(),
-        value,
-        unit: unit.to_owned(),
-        project_code: project_code.clone(),
-        note: String::new(),
-    };
     let mut points = Vec::new();
     for figure_cell in figure_cells(table) {
         if let Some(cell) = figure_cell.cell
             && let Ok(value) = figure(cell, figure_cell.label, figure_cell.units)
         {
-            points.push(point(figure_cell.metric, value, figure_cell.unit));
+            points.push(pb::MetricPoint {
+                department_code: department_code.clone(),
+                metric_code: figure_cell.metric.to_owned(),
+                period: period.clone(),
+                value,
+                unit: figure_cell.unit.to_owned(),
+                project_code: project_code.clone(),
+                note: String::new(),
+            });
         }
     }
-    let mut points = pb::PushMetricsRequest {
-        source: "import".to_owned(),
-        points,
-        request_id: String::new(),
-    };
-    points.request_id = request_id("points", &points);
     let actuals = table
         .rows
         .iter()
@@ -1075,25 +1042,25 @@ pub fn plan(table: &Table, options: &ImportOptions, index: usize) -> anyhow::Res
             ..Default::default()
         })
         .collect();
-    let mut actuals = pb::ReportActualsRequest {
+    let mut plan = pb::ImportTableRequest {
         request_id: String::new(),
-        actuals,
-    };
-    actuals.request_id = request_id("actuals", &actuals);
-    Ok(Plan {
-        department: pb::UpsertDepartmentRequest {
-            department: Some(pb::Department {
-                code: department_code,
-                name: unit_name,
-                ..Default::default()
-            }),
-            request_id: String::new(),
-        },
+        validate_only: options.dry_run,
+        department: Some(pb::Department {
+            code: department_code,
+            // Empty: an existing unit keeps its name; a new one takes its code.
+            name: table.unit_name.clone(),
+            ..Default::default()
+        }),
         project,
+        year,
+        framework: options.framework.clone(),
         targets,
+        source: "import".to_owned(),
         points,
         actuals,
-    })
+    };
+    plan.request_id = request_id("table", &plan);
+    Ok(plan)
 }
 
 /// Where the ingestion service is.
@@ -1169,17 +1136,13 @@ pub async fn run(
     for problem in &problems {
         println!("note {problem}");
     }
-    if options.dry_run {
-        println!("dry run: nothing was pushed");
-        return Ok(());
-    }
     let channel = Channel::from_shared(endpoint.ingest_url.clone())
         .map_err(|error| anyhow::anyhow!("--ingest {:?}: {error}", endpoint.ingest_url))?
         .connect()
         .await
         .map_err(|error| {
             anyhow::anyhow!(
-                "cannot reach the ingestion service at {}: {error}",
+                "cannot reach the ingestion service at {} (a dry run asks it too: it runs every check of the import): {error}",
                 endpoint.ingest_url
             )
         })?;
@@ -1194,198 +1157,144 @@ pub async fn run(
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |since| since.as_nanos())
     );
-    let mut known = std::collections::HashSet::new();
+    let mut refused = 0;
     for (index, plan) in plans.into_iter().enumerate() {
-        let stored = push(&mut client, plan, &run, &mut known)
-            .await
-            .map_err(|error| {
-                anyhow::anyhow!(
-                    "table {} of {total}: {error}{}",
+        match push(&mut client, plan, &run).await {
+            Ok(stored) => eprintln!("[{}/{total}] {stored}", index + 1),
+            // A dry run checks every table; an import stops at the first refusal, each table
+            // before it stored whole and nothing of the refused one.
+            Err(error) if options.dry_run => {
+                refused += 1;
+                eprintln!("[{}/{total}] would be refused: {error}", index + 1);
+            }
+            Err(error) => {
+                anyhow::bail!(
+                    "table {} of {total}: {error}; nothing of it was stored{}",
                     index + 1,
                     if index == 0 {
                         String::new()
                     } else {
                         format!(" (the {index} tables before it are stored)")
                     }
-                )
-            })?;
-        eprintln!("[{}/{total}] {stored}", index + 1);
+                );
+            }
+        }
+    }
+    if options.dry_run {
+        if refused > 0 {
+            anyhow::bail!(
+                "dry run: the service would refuse {refused} of {total} tables; nothing was stored"
+            );
+        }
+        println!("dry run: the service checked every table and stored nothing");
     }
     Ok(())
 }
 
-fn failed(step: &str, status: tonic::Status) -> anyhow::Error {
-    anyhow::anyhow!("{step}: {:?}: {}", status.code(), status.message())
-}
-
-/// Pushes one table; says what was stored and what was already there.
+/// Sends one table (ImportTable, or with `--dry-run` its check); says what was stored (or
+/// would be) and what was already there.
 ///
-/// The department and the project are created when missing and otherwise left as they are
-/// (a parent, a name, fund sources set upstream are kept; a project's years are widened to take
-/// the table's). Each request carries an id made from its content and this import (`run`), so
-/// that a retry is answered without storing twice; importing the same file again stores nothing
-/// because the service finds every row, figure and actual equal to what it holds, and a file
-/// imported after another one's changes stores its own content again. (An id made from the
-/// content alone would replay the first answer of an earlier import and keep the other file's
-/// figures.)
+/// The unit and the project are created when missing; an existing unit keeps its parent and
+/// is renamed only when the table names it otherwise (said); an existing project's years are
+/// widened to take the table's. The request carries an id made from its content and this
+/// import (`run`), so that a retry is answered without storing twice; importing the same file
+/// again stores nothing because the service finds every row, figure and actual equal to what
+/// it holds, and a file imported after another one's changes stores its own content again.
+/// (An id made from the content alone would replay the first answer of an earlier import and
+/// keep the other file's figures.)
 async fn push(
     client: &mut IngestServiceClient<InterceptedService<Channel, BearerToken>>,
     mut plan: Plan,
     run: &str,
-    known: &mut std::collections::HashSet<String>,
 ) -> anyhow::Result<String> {
-    let department_code = plan.targets.department_code.clone();
-    // The departments this import found or created: tables of one department ask once.
-    if !known.contains(&department_code) {
-        if !department_exists(client, &department_code).await? {
-            client
-                .upsert_department(plan.department)
-                .await
-                .map_err(|status| failed("department", status))?;
-        }
-        known.insert(department_code.clone());
-    }
-    let year = plan.targets.year;
-    if let Some(mut request) = plan.project.take() {
-        let wanted = request
-            .project
-            .take()
-            .expect("a project request names its project");
-        let existing = client
-            .list_projects(pb::ListProjectsRequest {
-                department_code: department_code.clone(),
-                page_size: 1000,
-                page_token: String::new(),
-            })
-            .await
-            .map_err(|status| failed("projects", status))?
-            .into_inner()
-            .projects
-            .into_iter()
-            .find(|project| project.code == wanted.code);
-        let project = match existing {
-            Some(project) if project.first_year <= year && year <= project.last_year => None,
-            Some(mut project) => {
-                project.first_year = project.first_year.min(year);
-                project.last_year = project.last_year.max(year);
-                project.updated_at = None;
-                Some(project)
-            }
-            None => Some(wanted),
-        };
-        if let Some(project) = project {
-            request.project = Some(project);
-            client
-                .upsert_project(request)
-                .await
-                .map_err(|status| failed("project", status))?;
-        }
-    }
-    let subject = if plan.targets.project_code.is_empty() {
-        department_code.clone()
-    } else {
-        plan.targets.project_code.clone()
-    };
-    plan.targets.request_id = request_id(&format!("{run}-targets"), &plan.targets);
-    plan.points.request_id = request_id(&format!("{run}-points"), &plan.points);
-    plan.actuals.request_id = request_id(&format!("{run}-actuals"), &plan.actuals);
-    let targets = client
-        .set_targets(plan.targets)
+    plan.request_id = request_id(&format!("{run}-table"), &plan);
+    let answer = client
+        .import_table(plan)
         .await
-        .map_err(|status| failed("targets", status))?
+        .map_err(|status| anyhow::anyhow!("{:?}: {}", status.code(), status.message()))?
         .into_inner();
-    let revision = targets.target_set.map_or(0, |set| set.revision);
+    Ok(said(&answer))
+}
+
+/// One line on what an ImportTable answer stored, or would store.
+fn said(answer: &pb::ImportTableResponse) -> String {
+    let unit = answer.department.clone().unwrap_or_default();
+    let subject = answer
+        .project
+        .as_ref()
+        .map_or_else(|| unit.code.clone(), |project| project.code.clone());
     let mut stored = Vec::new();
     let mut unchanged = Vec::new();
-    if targets.unchanged {
+    if answer.department_created {
+        stored.push(format!("unit {} {}", unit.code, unit.name));
+    }
+    if !answer.renamed_from.is_empty() {
+        stored.push(format!(
+            "unit {} renamed from {} to {}",
+            unit.code, answer.renamed_from, unit.name
+        ));
+    }
+    if answer.project_created
+        && let Some(project) = &answer.project
+    {
+        stored.push(format!("project {} {}", project.code, project.name));
+    }
+    let revision = answer.target_set.as_ref().map_or(0, |set| set.revision);
+    if answer.targets_unchanged {
         unchanged.push(format!("target set (revision {revision})"));
     } else {
         stored.push(format!("target set revision {revision}"));
     }
-    if !plan.points.points.is_empty() {
-        let answer = client
-            .push_metrics(plan.points)
-            .await
-            .map_err(|status| failed("budget figures", status))?
-            .into_inner();
-        if answer.stored > 0 {
-            stored.push(format!("{} figures", answer.stored));
+    let points = answer.points.unwrap_or_default();
+    let actuals = answer.actuals.clone().unwrap_or_default();
+    for (what, new, same) in [
+        ("figures", points.stored, points.unchanged),
+        (
+            "actuals",
+            i64::from(actuals.stored),
+            i64::from(actuals.unchanged),
+        ),
+    ] {
+        if new > 0 {
+            stored.push(format!("{new} {what}"));
         }
-        if answer.unchanged > 0 {
-            unchanged.push(format!("{} figures", answer.unchanged));
-        }
-    }
-    if !plan.actuals.actuals.is_empty() {
-        let answer = client
-            .report_actuals(plan.actuals)
-            .await
-            .map_err(|status| failed("actuals", status))?
-            .into_inner();
-        if answer.stored > 0 {
-            stored.push(format!("{} actuals", answer.stored));
-        }
-        if answer.unchanged > 0 {
-            unchanged.push(format!("{} actuals", answer.unchanged));
+        if same > 0 {
+            unchanged.push(format!("{same} {what}"));
         }
     }
-    Ok(if stored.is_empty() {
+    let verb = if answer.validate_only {
+        "would store"
+    } else {
+        "stored"
+    };
+    if stored.is_empty() {
         format!(
-            "{subject}: nothing new stored ({} already there)",
+            "{subject}: nothing new {verb} ({} already there)",
             unchanged.join(", ")
         )
     } else if unchanged.is_empty() {
-        format!("{subject}: stored {}", stored.join(", "))
+        format!("{subject}: {verb} {}", stored.join(", "))
     } else {
         format!(
-            "{subject}: stored {}; {} already there",
+            "{subject}: {verb} {}; {} already there",
             stored.join(", "),
             unchanged.join(", ")
         )
-    })
-}
-
-/// Whether the ingestion service has the department.
-async fn department_exists(
-    client: &mut IngestServiceClient<InterceptedService<Channel, BearerToken>>,
-    code: &str,
-) -> anyhow::Result<bool> {
-    let mut page_token = String::new();
-    loop {
-        let page = client
-            .list_departments(pb::ListDepartmentsRequest {
-                page_size: 1000,
-                page_token,
-            })
-            .await
-            .map_err(|status| failed("departments", status))?
-            .into_inner();
-        if page
-            .departments
-            .iter()
-            .any(|department| department.code == code)
-        {
-            return Ok(true);
-        }
-        if page.next_page_token.is_empty() {
-            return Ok(false);
-        }
-        page_token = page.next_page_token;
     }
 }
 
 fn print_plan(table: &Table, plan: &Plan) {
+    let department_code = plan
+        .department
+        .as_ref()
+        .map(|unit| unit.code.as_str())
+        .unwrap_or_default();
     let subject = match &plan.project {
-        Some(project) => {
-            let project = project
-                .project
-                .as_ref()
-                .expect("a project request names its project");
-            format!(
-                "project {} {} of {}",
-                project.code, project.name, plan.targets.department_code
-            )
-        }
-        None => format!("department {}", plan.targets.department_code),
+        Some(project) => format!(
+            "project {} {} of {department_code}",
+            project.code, project.name
+        ),
+        None => format!("department {department_code}"),
     };
     println!(
         "{} (sheet {}): {subject}, {} {}, {} rows, {} figures, {} actuals",
@@ -1395,17 +1304,17 @@ fn print_plan(table: &Table, plan: &Plan) {
             table.title.as_str()
         },
         table.sheet,
-        plan.targets.year,
-        if plan.targets.framework.is_empty() {
+        plan.year,
+        if plan.framework.is_empty() {
             "default framework"
         } else {
-            plan.targets.framework.as_str()
+            plan.framework.as_str()
         },
-        plan.targets.targets.len(),
-        plan.points.points.len(),
-        plan.actuals.actuals.len(),
+        plan.targets.len(),
+        plan.points.len(),
+        plan.actuals.len(),
     );
-    for (target, row) in plan.targets.targets.iter().zip(&table.rows) {
+    for (target, row) in plan.targets.iter().zip(&table.rows) {
         println!(
             "  {} [{}/{}] {}: {} → {} ({} points{})",
             target.indicator_code,
@@ -1422,7 +1331,7 @@ fn print_plan(table: &Table, plan: &Plan) {
             }
         );
     }
-    for point in &plan.points.points {
+    for point in &plan.points {
         println!("  {} = {} {}", point.metric_code, point.value, point.unit);
     }
 }
@@ -1800,13 +1709,14 @@ mod tests {
         };
         let first = plan(table, &options, 0).unwrap();
         let second = plan(table, &options, 0).unwrap();
-        assert_eq!(first.targets.request_id, second.targets.request_id);
+        assert_eq!(first.request_id, second.request_id);
         assert!(first.project.is_none());
+        assert!(first.validate_only);
         let mut changed = table.clone();
         changed.rows[0].weight.text = "80".into();
         assert_ne!(
-            plan(&changed, &options, 0).unwrap().targets.request_id,
-            first.targets.request_id
+            plan(&changed, &options, 0).unwrap().request_id,
+            first.request_id
         );
         assert_eq!(year_of("通城县2020年度单位整体绩效自评表"), Some(2020));
         assert_eq!(year_of("自评表"), None);

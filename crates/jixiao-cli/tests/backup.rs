@@ -38,6 +38,7 @@ async fn client(system: &Process) -> IngestServiceClient<Channel> {
 
 fn batch(number: usize) -> pb::PushMetricsRequest {
     pb::PushMetricsRequest {
+        validate_only: false,
         request_id: format!("batch-{number}"),
         source: "land".into(),
         points: (0..POINTS_PER_BATCH)
@@ -95,6 +96,7 @@ async fn a_backup_taken_during_pushes_restores_to_a_consistent_state() {
     let mut ingest = client(&system).await;
     ingest
         .upsert_department(pb::UpsertDepartmentRequest {
+            validate_only: false,
             department: Some(pb::Department {
                 code: "BY-LAND".into(),
                 name: "土地中心".into(),

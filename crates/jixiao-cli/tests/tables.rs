@@ -355,13 +355,15 @@ fn published_tables_import_score_export_and_import_back() {
         let (ok, output) = import(true);
         assert!(ok, "{id}: {output}");
         assert!(
-            output.contains("dry run: nothing was pushed"),
+            output.contains("dry run: the service checked every table and stored nothing")
+                && output.contains(": would store unit ")
+                && output.contains("target set revision 1"),
             "{id}: {output}"
         );
         let (ok, output) = import(false);
         assert!(ok, "{id}: {output}");
         assert!(
-            output.contains("stored target set revision 1"),
+            output.contains(": stored unit ") && output.contains("target set revision 1"),
             "{id}: {output}"
         );
         let address = system.address("ingest").to_owned();
@@ -580,6 +582,7 @@ fn published_tables_import_score_export_and_import_back() {
 
 #[test]
 fn a_table_with_cells_the_rules_cannot_read_is_read_whole_and_each_cell_noted() {
+    let (_system, ingest, _) = serve(&[]);
     // TABLES.md §0: a table's words are never bad input. Text in a 分值, a group the framework
     // does not know, an actual among words, a header without 分值: every row is read, and each
     // such cell is noted with what was done with it.
@@ -596,13 +599,15 @@ fn a_table_with_cells_the_rules_cannot_read_is_read_whole_and_each_cell_noted() 
         "--department",
         "X",
         "--dry-run",
+        "--ingest",
+        &ingest,
     ]);
     assert!(ok, "{output}");
     for expected in [
         "note Sheet1!F7: 分值 \"二十\" is not a number",
         "stored without it",
         "note Sheet1!A10: 一级指标 \"其他指标\" is kept as written",
-        "dry run: nothing was pushed",
+        "dry run: the service checked every table and stored nothing",
     ] {
         assert!(output.contains(expected), "{expected} not in\n{output}");
     }
@@ -622,6 +627,8 @@ fn a_table_with_cells_the_rules_cannot_read_is_read_whole_and_each_cell_noted() 
         "--department",
         "X",
         "--dry-run",
+        "--ingest",
+        &ingest,
     ]);
     assert!(ok, "{output}");
     assert!(

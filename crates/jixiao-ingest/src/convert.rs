@@ -12,7 +12,7 @@ use jixiao_domain::{
 };
 use jixiao_storage::{
     ActualRecord, DepartmentRecord, ExportPoint, NewActual, NewDepartment, NewPoint, NewProject,
-    PointRecord, ProjectRecord, TargetSetRecord,
+    PointRecord, ProjectRecord, TableOutcome, TargetSetRecord,
 };
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
@@ -768,5 +768,46 @@ pub fn project(record: ProjectRecord) -> pb::Project {
         last_year,
         fund_sources,
         updated_at: Some(timestamp(&updated_at)),
+    }
+}
+
+/// The answer to ImportTable; `validate_only` says nothing was stored.
+pub fn table_outcome(
+    outcome: TableOutcome,
+    validate_only: bool,
+    catalog: &Catalog,
+) -> pb::ImportTableResponse {
+    let TableOutcome {
+        department,
+        renamed_from,
+        project,
+        targets,
+        points,
+        actuals,
+        watermark,
+    } = outcome;
+    pb::ImportTableResponse {
+        validate_only,
+        department: Some(self::department(department.department)),
+        department_created: department.created,
+        renamed_from: renamed_from.unwrap_or_default(),
+        project_created: project.as_ref().is_some_and(|project| project.created),
+        project: project.map(|project| self::project(project.project)),
+        target_set: Some(target_set(targets.target_set, catalog)),
+        targets_unchanged: targets.unchanged,
+        points: Some(pb::PushMetricsResponse {
+            stored: points.stored,
+            unchanged: points.unchanged,
+            revised: points.revised,
+            watermark: points.watermark,
+        }),
+        actuals: Some(pb::ReportActualsResponse {
+            stored: actuals.stored as i32,
+            revised: actuals.revised as i32,
+            unchanged: actuals.unchanged as i32,
+            watermark: actuals.watermark,
+            actuals: actuals.actuals.into_iter().map(row_actual).collect(),
+        }),
+        watermark,
     }
 }

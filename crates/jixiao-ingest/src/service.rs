@@ -6,11 +6,13 @@ use std::sync::Arc;
 use futures::{Stream, StreamExt};
 use jixiao::ingest::v1 as pb;
 use jixiao::ingest::v1::ingest_service_server::IngestService;
+use jixiao_domain::Target;
 use jixiao_domain::target::validate_targets;
 use jixiao_domain::{Catalog, GroupWeights, Violation, validate_code};
 use jixiao_server::auth::{self, Principal};
 use jixiao_storage::{
-    ExportItem, Idempotency, IngestStore, PointBatch, PointFilter, PushOutcome, StoreError,
+    ExportItem, Idempotency, IngestStore, NewDepartment, NewTable, NewTargetSet, PointBatch,
+    PointFilter, PushOutcome, StoreError, WriteMode,
 };
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tonic::{Request, Response, Status, Streaming};
@@ -86,6 +88,227 @@ impl<S: IngestStore> IngestApi<S> {
         })
     }
 
+    /// Checks the rows of a target set for `year` against the framework they name (empty: the
+    /// service's own group weights): what is broken as data goes into `violations` (naming
+    /// `framework` or `targets[i].<field>`); words, groups and weights never do (TABLES.md §0).
+    /// Gives the framework's name as stored, with the rows as validated.
+    fn check_targets(
+        &self,
+        framework: &str,
+        year: i32,
+        targets: Vec<pb::Target>,
+        violations: &mut Violations,
+    ) -> (String, Vec<Target>) {
+        let inputs: Vec<_> = targets.into_iter().map(convert::target_input).collect();
+        let framework = framework.trim().to_owned();
+        let named = self
+            .frameworks
+            .get(&framework)
+            .map(|loaded| &loaded.framework);
+        let plan = match named {
+            _ if framework.is_empty() => self.group_weights.plan(),
+            Some(named) => named.weight_plan(),
+            None => {
+                // The rows cannot be checked against a framework that is not known.
+                violations.push(
+                    "framework",
+                    format!(
+                        "no framework is named {framework:?}; this service knows {}",
+                        self.frameworks.names().join(", ")
+                    ),
+                );
+                return (framework, Vec::new());
+            }
+        };
+        // Codes a reviewer's adjustment names: budget execution's and the computed rows'.
+        let reserved: Vec<&str> = std::iter::once(jixiao_scoring::BUDGET_ROW)
+            .chain(
+                named
+                    .into_iter()
+                    .flat_map(|framework| framework.computed.iter().map(|row| row.code.as_str())),
+            )
+            .collect();
+        for (index, input) in inputs.iter().enumerate() {
+            if reserved.contains(&input.indicator_code.as_str()) {
+                violations.push(
+                    format!("targets[{index}].indicator_code"),
+                    format!(
+                        "{:?} names budget execution or a computed row of the framework; give the row another code",
+                        input.indicator_code
+                    ),
+                );
+            }
+        }
+        match validate_targets(&inputs, &self.catalog, &plan, year) {
+            Ok(validated) => (framework, validated),
+            Err(target_violations) => {
+                violations.extend(target_violations);
+                (framework, Vec::new())
+            }
+        }
+    }
+
+    /// Validates an ImportTable request into the table the store takes: every part checked
+    /// as its own method checks it, with the field paths of the request (`department.name`,
+    /// `targets[3].weight`, `points[0].value`, `actuals[2].note`), and every point and actual
+    /// of the table's own subject.
+    fn table(
+        &self,
+        principal: &Principal,
+        request: pb::ImportTableRequest,
+        violations: &mut Violations,
+    ) -> NewTable {
+        let pb::ImportTableRequest {
+            request_id,
+            validate_only: _,
+            department,
+            project,
+            year,
+            framework,
+            targets,
+            source,
+            mut points,
+            mut actuals,
+        } = request;
+        convert::check_request_id(&request_id, violations);
+        convert::check_year("year", year, violations);
+        // An empty name keeps the unit's name (or, for a new unit, takes its code); it is
+        // checked as that name would be.
+        let named = department
+            .as_ref()
+            .is_some_and(|unit| !unit.name.is_empty());
+        let department = department.map(|mut unit| {
+            if unit.name.is_empty() {
+                unit.name.clone_from(&unit.code);
+            }
+            unit
+        });
+        let mut department = match convert::new_department(department) {
+            Ok(department) => department,
+            Err(refused) => {
+                violations.extend(refused);
+                NewDepartment {
+                    code: String::new(),
+                    name: String::new(),
+                    parent_code: None,
+                }
+            }
+        };
+        if !named {
+            department.name.clear();
+        }
+        let project = project.map(|mut project| {
+            if project.department_code.is_empty() {
+                project.department_code.clone_from(&department.code);
+            }
+            if project.first_year == 0 && project.last_year == 0 {
+                (project.first_year, project.last_year) = (year, year);
+            }
+            if project.name.is_empty() {
+                project.name.clone_from(&project.code);
+            }
+            convert::new_project(Some(project), violations)
+        });
+        if let Some(project) = &project
+            && project.department_code != department.code
+        {
+            violations.push(
+                "project.department_code",
+                format!(
+                    "{:?} is not the table's unit {:?}",
+                    project.department_code, department.code
+                ),
+            );
+        }
+        let project_code = project
+            .as_ref()
+            .map(|project| project.code.clone())
+            .unwrap_or_default();
+        let (framework, targets) = self.check_targets(&framework, year, targets, violations);
+        for point in &mut points {
+            if point.department_code.is_empty() {
+                point.department_code.clone_from(&department.code);
+            }
+            if point.project_code.is_empty() {
+                point.project_code.clone_from(&project_code);
+            }
+        }
+        for actual in &mut actuals {
+            if actual.department_code.is_empty() {
+                actual.department_code.clone_from(&department.code);
+            }
+            if actual.project_code.is_empty() {
+                actual.project_code.clone_from(&project_code);
+            }
+        }
+        for (list, subjects) in [
+            (
+                "points",
+                points
+                    .iter()
+                    .map(|point| (&point.department_code, &point.project_code))
+                    .collect::<Vec<_>>(),
+            ),
+            (
+                "actuals",
+                actuals
+                    .iter()
+                    .map(|actual| (&actual.department_code, &actual.project_code))
+                    .collect(),
+            ),
+        ] {
+            for (index, (unit, project)) in subjects.into_iter().enumerate() {
+                if *unit != department.code || *project != project_code {
+                    violations.push(
+                        format!("{list}[{index}].department_code"),
+                        format!(
+                            "names {unit:?}{}; every part of a table is the table's own subject",
+                            if project.is_empty() {
+                                String::new()
+                            } else {
+                                format!(" project {project:?}")
+                            }
+                        ),
+                    );
+                }
+            }
+        }
+        // A table may have no figures (a form without its budget block) and no actuals (a
+        // form filled before the year's end): only the lists it has are checked.
+        let points = if points.is_empty() {
+            Vec::new()
+        } else {
+            convert::new_points(
+                points,
+                &self.catalog,
+                self.limits.max_points_per_request,
+                violations,
+            )
+        };
+        let actuals = if actuals.is_empty() {
+            Vec::new()
+        } else {
+            convert::new_actuals(actuals, self.limits.max_points_per_request, violations)
+        };
+        NewTable {
+            department,
+            project,
+            year,
+            framework,
+            targets,
+            points: PointBatch {
+                source: if source.is_empty() {
+                    "import".to_owned()
+                } else {
+                    source
+                },
+                points,
+                pushed_by: principal.name.clone(),
+            },
+            actuals,
+        }
+    }
+
     /// Validates and stores one batch of points (a PushMetrics request or a stream message)
     /// for `principal`, and counts the points stored or refused.
     async fn push(
@@ -95,14 +318,15 @@ impl<S: IngestStore> IngestApi<S> {
         source: String,
         points: Vec<pb::MetricPoint>,
         method: &'static str,
+        mode: WriteMode,
     ) -> Result<PushOutcome, IngestError> {
         let count = points.len();
         let result = self
-            .validate_and_store(principal, request_id, source, points, method)
+            .validate_and_store(principal, request_id, source, points, method, mode)
             .await;
         match &result {
-            // A retry answered from the request log wrote nothing now.
-            Ok(outcome) if outcome.replayed => {}
+            // A retry answered from the request log, or a check, wrote nothing now.
+            Ok(outcome) if outcome.replayed || mode == WriteMode::ValidateOnly => {}
             Ok(outcome) => self
                 .metrics
                 .stored(outcome.stored as u64, outcome.unchanged as u64),
@@ -118,6 +342,7 @@ impl<S: IngestStore> IngestApi<S> {
         source: String,
         points: Vec<pb::MetricPoint>,
         method: &'static str,
+        mode: WriteMode,
     ) -> Result<PushOutcome, IngestError> {
         // Only a request that can be retried needs the digest of its content.
         let digest = if request_id.is_empty() {
@@ -127,6 +352,7 @@ impl<S: IngestStore> IngestApi<S> {
                 request_id: String::new(),
                 source: source.clone(),
                 points: points.clone(),
+                validate_only: false,
             })
         };
         let mut violations = Violations::default();
@@ -159,10 +385,12 @@ impl<S: IngestStore> IngestApi<S> {
                     pushed_by: principal.name.clone(),
                 },
                 Self::idempotency(&request_id, method, digest),
+                mode,
             )
             .await?;
         info!(
             points = count,
+            validate_only = mode == WriteMode::ValidateOnly,
             stored = outcome.stored,
             unchanged = outcome.unchanged,
             revised = outcome.revised,
@@ -209,10 +437,21 @@ fn check_may_push<'a>(
     )))
 }
 
+/// The write mode a request's `validate_only` asks for (AIP-163).
+fn write_mode(validate_only: bool) -> WriteMode {
+    if validate_only {
+        WriteMode::ValidateOnly
+    } else {
+        WriteMode::Commit
+    }
+}
+
 /// The scope each IngestService method needs.
 pub fn scope_of(method: &str) -> Option<auth::Scope> {
     match method {
-        "UpsertDepartment" | "SetTargets" | "UpsertProject" => Some(auth::Scope::Admin),
+        "UpsertDepartment" | "SetTargets" | "UpsertProject" | "ImportTable" => {
+            Some(auth::Scope::Admin)
+        }
         "PushMetrics" | "StreamMetrics" | "ReportActuals" => Some(auth::Scope::Push),
         "ListDepartments"
         | "GetTargets"
@@ -236,10 +475,12 @@ impl<S: IngestStore> IngestService for IngestApi<S> {
         let pb::UpsertDepartmentRequest {
             department,
             request_id,
+            validate_only,
         } = request.into_inner();
         let digest = convert::digest(&pb::UpsertDepartmentRequest {
             department: department.clone(),
             request_id: String::new(),
+            validate_only: false,
         });
         let mut violations = Violations::default();
         convert::check_request_id(&request_id, &mut violations);
@@ -259,6 +500,7 @@ impl<S: IngestStore> IngestService for IngestApi<S> {
             .upsert_department(
                 new_department,
                 Self::idempotency(&request_id, "UpsertDepartment", digest),
+                write_mode(validate_only),
             )
             .await
             .map_err(IngestError::from)?;
@@ -304,6 +546,7 @@ impl<S: IngestStore> IngestService for IngestApi<S> {
             request_id,
             project_code,
             framework,
+            validate_only,
         } = request.into_inner();
         let digest = convert::digest(&pb::SetTargetsRequest {
             department_code: department_code.clone(),
@@ -312,6 +555,7 @@ impl<S: IngestStore> IngestService for IngestApi<S> {
             request_id: String::new(),
             project_code: project_code.clone(),
             framework: framework.clone(),
+            validate_only: false,
         });
         let mut violations = Violations::default();
         convert::check_request_id(&request_id, &mut violations);
@@ -320,68 +564,22 @@ impl<S: IngestStore> IngestService for IngestApi<S> {
         }
         convert::check_optional_code("project_code", &project_code, &mut violations);
         convert::check_year("year", year, &mut violations);
-        let inputs: Vec<_> = targets.into_iter().map(convert::target_input).collect();
-        let framework = framework.trim().to_owned();
-        let named = self
-            .frameworks
-            .get(&framework)
-            .map(|loaded| &loaded.framework);
-        let plan = match named {
-            _ if framework.is_empty() => self.group_weights.plan(),
-            Some(named) => named.weight_plan(),
-            None => {
-                // The rows cannot be checked against a framework that is not known.
-                violations.push(
-                    "framework",
-                    format!(
-                        "no framework is named {framework:?}; this service knows {}",
-                        self.frameworks.names().join(", ")
-                    ),
-                );
-                let refused = violations
-                    .into_result(())
-                    .expect_err("a violation was just pushed");
-                return Err(IngestError::Invalid(refused).into());
-            }
-        };
-        // Codes a reviewer's adjustment names: budget execution's and the computed rows'.
-        let reserved: Vec<&str> = std::iter::once(jixiao_scoring::BUDGET_ROW)
-            .chain(
-                named
-                    .into_iter()
-                    .flat_map(|framework| framework.computed.iter().map(|row| row.code.as_str())),
-            )
-            .collect();
-        for (index, input) in inputs.iter().enumerate() {
-            if reserved.contains(&input.indicator_code.as_str()) {
-                violations.push(
-                    format!("targets[{index}].indicator_code"),
-                    format!(
-                        "{:?} names budget execution or a computed row of the framework; give the row another code",
-                        input.indicator_code
-                    ),
-                );
-            }
-        }
-        let validated = match validate_targets(&inputs, &self.catalog, &plan, year) {
-            Ok(validated) => validated,
-            Err(target_violations) => {
-                violations.extend(target_violations);
-                Vec::new()
-            }
-        };
+        let (framework, validated) = self.check_targets(&framework, year, targets, &mut violations);
         let validated = violations
             .into_result(validated)
             .map_err(IngestError::Invalid)?;
         let outcome = self
             .store
             .set_targets(
-                department_code,
-                project_code,
-                year,
-                framework,
-                validated,
+                NewTargetSet {
+                    department_code,
+                    project_code,
+                    year,
+                    framework,
+                    targets: validated,
+                },
                 Self::idempotency(&request_id, "SetTargets", digest),
+                write_mode(validate_only),
             )
             .await
             .map_err(IngestError::from)?;
@@ -390,6 +588,7 @@ impl<S: IngestStore> IngestService for IngestApi<S> {
             year = outcome.target_set.year,
             revision = outcome.target_set.revision,
             unchanged = outcome.unchanged,
+            validate_only,
             "targets set"
         );
         Ok(Response::new(pb::SetTargetsResponse {
@@ -445,6 +644,7 @@ impl<S: IngestStore> IngestService for IngestApi<S> {
             request_id,
             source,
             points,
+            validate_only,
         } = request.into_inner();
         let PushOutcome {
             stored,
@@ -453,7 +653,14 @@ impl<S: IngestStore> IngestService for IngestApi<S> {
             watermark,
             replayed: _,
         } = self
-            .push(&principal, request_id, source, points, "PushMetrics")
+            .push(
+                &principal,
+                request_id,
+                source,
+                points,
+                "PushMetrics",
+                write_mode(validate_only),
+            )
             .await?;
         Ok(Response::new(pb::PushMetricsResponse {
             stored,
@@ -509,7 +716,14 @@ impl<S: IngestStore> IngestService for IngestApi<S> {
                 )));
             }
             match self
-                .push(&principal, request_id, source, points, "StreamMetrics")
+                .push(
+                    &principal,
+                    request_id,
+                    source,
+                    points,
+                    "StreamMetrics",
+                    WriteMode::Commit,
+                )
                 .await
             {
                 Ok(outcome) => {
@@ -615,10 +829,12 @@ impl<S: IngestStore> IngestService for IngestApi<S> {
         let pb::UpsertProjectRequest {
             project,
             request_id,
+            validate_only,
         } = request.into_inner();
         let digest = convert::digest(&pb::UpsertProjectRequest {
             project: project.clone(),
             request_id: String::new(),
+            validate_only: false,
         });
         let mut violations = Violations::default();
         convert::check_request_id(&request_id, &mut violations);
@@ -631,6 +847,7 @@ impl<S: IngestStore> IngestService for IngestApi<S> {
             .upsert_project(
                 project,
                 Self::idempotency(&request_id, "UpsertProject", digest),
+                write_mode(validate_only),
             )
             .await
             .map_err(IngestError::from)?;
@@ -679,10 +896,12 @@ impl<S: IngestStore> IngestService for IngestApi<S> {
         let pb::ReportActualsRequest {
             request_id,
             actuals,
+            validate_only,
         } = request.into_inner();
         let digest = convert::digest(&pb::ReportActualsRequest {
             request_id: String::new(),
             actuals: actuals.clone(),
+            validate_only: false,
         });
         let mut violations = Violations::default();
         convert::check_request_id(&request_id, &mut violations);
@@ -702,6 +921,7 @@ impl<S: IngestStore> IngestService for IngestApi<S> {
                 actuals,
                 principal.name.clone(),
                 Self::idempotency(&request_id, "ReportActuals", digest),
+                write_mode(validate_only),
             )
             .await
             .map_err(IngestError::from)?;
@@ -722,6 +942,55 @@ impl<S: IngestStore> IngestService for IngestApi<S> {
                 .map(convert::row_actual)
                 .collect(),
         }))
+    }
+
+    async fn import_table(
+        &self,
+        request: Request<pb::ImportTableRequest>,
+    ) -> Result<Response<pb::ImportTableResponse>, Status> {
+        let _permit = self.admit()?;
+        let principal = auth::principal(&request)?;
+        let request = request.into_inner();
+        let mode = write_mode(request.validate_only);
+        let digest = convert::digest(&pb::ImportTableRequest {
+            request_id: String::new(),
+            validate_only: false,
+            ..request.clone()
+        });
+        let request_id = request.request_id.clone();
+        let mut violations = Violations::default();
+        let table = self.table(&principal, request, &mut violations);
+        let table = violations
+            .into_result(table)
+            .map_err(IngestError::Invalid)?;
+        check_may_push(
+            &principal,
+            "department",
+            std::iter::once(table.department.code.as_str()),
+        )?;
+        let outcome = self
+            .store
+            .import_table(
+                table,
+                Self::idempotency(&request_id, "ImportTable", digest),
+                mode,
+            )
+            .await
+            .map_err(IngestError::from)?;
+        info!(
+            department = %outcome.department.department.code,
+            project = outcome.project.as_ref().map_or("", |project| project.project.code.as_str()),
+            revision = outcome.targets.target_set.revision,
+            figures = outcome.points.stored,
+            actuals = outcome.actuals.stored,
+            validate_only = mode == WriteMode::ValidateOnly,
+            "table imported"
+        );
+        Ok(Response::new(convert::table_outcome(
+            outcome,
+            mode == WriteMode::ValidateOnly,
+            &self.catalog,
+        )))
     }
 
     type ExportInputsStream = ExportStream;

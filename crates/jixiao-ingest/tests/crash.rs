@@ -36,6 +36,7 @@ async fn acknowledged_points_survive_sigkill_and_no_batch_is_half_stored() {
     let mut admin = IngestServiceClient::connect(url.clone()).await.unwrap();
     admin
         .upsert_department(pb::UpsertDepartmentRequest {
+            validate_only: false,
             department: Some(pb::Department {
                 code: "A".into(),
                 name: "甲".into(),
@@ -60,6 +61,7 @@ async fn acknowledged_points_survive_sigkill_and_no_batch_is_half_stored() {
             };
             for number in 0.. {
                 let request = pb::PushMetricsRequest {
+                    validate_only: false,
                     request_id: format!("C{client}B{number:05}"),
                     source: "land".into(),
                     points: batch(client, number),

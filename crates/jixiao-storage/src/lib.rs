@@ -6,6 +6,7 @@
 //!
 //! Invariants every implementation keeps:
 //! - a write is all or nothing: a refused or failed request leaves nothing behind;
+//! - a write in [`WriteMode::ValidateOnly`] runs every check of the write and stores nothing;
 //! - a request with a request id that was already answered gets the first answer back and
 //!   changes nothing; the same id with other content is refused;
 //! - every change to the inputs takes the next number of one sequence, whose last committed
@@ -20,12 +21,13 @@ use futures::stream::BoxStream;
 
 pub use model::{
     ActualRecord, ActualsOutcome, DepartmentOutcome, DepartmentRecord, ExportItem, ExportPoint,
-    Idempotency, NewActual, NewDepartment, NewPoint, NewProject, Page, PointBatch, PointFilter,
-    PointRecord, ProjectOutcome, ProjectRecord, PushOutcome, TargetSetRecord, TargetsOutcome,
+    Idempotency, NewActual, NewDepartment, NewPoint, NewProject, NewTable, NewTargetSet, Page,
+    PointBatch, PointFilter, PointRecord, ProjectOutcome, ProjectRecord, PushOutcome, TableOutcome,
+    TargetSetRecord, TargetsOutcome, WriteMode,
 };
 pub use sqlite::{SqliteStore, StoreOptions};
 
-use jixiao_domain::{Target, Violation};
+use jixiao_domain::Violation;
 
 /// What can go wrong in storage.
 #[derive(Debug, thiserror::Error)]
@@ -112,6 +114,7 @@ pub trait IngestStore: Send + Sync + 'static {
         &self,
         department: NewDepartment,
         idempotency: Option<Idempotency>,
+        mode: WriteMode,
     ) -> impl Future<Output = StoreResult<DepartmentOutcome>> + Send;
 
     /// Lists departments ordered by code, from the page token on.
@@ -126,12 +129,9 @@ pub trait IngestStore: Send + Sync + 'static {
     /// the evaluator's default), unless rows and framework equal the current revision's.
     fn set_targets(
         &self,
-        department_code: String,
-        project_code: String,
-        year: i32,
-        framework: String,
-        targets: Vec<Target>,
+        set: NewTargetSet,
         idempotency: Option<Idempotency>,
+        mode: WriteMode,
     ) -> impl Future<Output = StoreResult<TargetsOutcome>> + Send;
 
     /// The current target set of a subject-year, if any.
@@ -147,6 +147,7 @@ pub trait IngestStore: Send + Sync + 'static {
         &self,
         batch: PointBatch,
         idempotency: Option<Idempotency>,
+        mode: WriteMode,
     ) -> impl Future<Output = StoreResult<PushOutcome>> + Send;
 
     /// Lists points matching the filter, from the page token on.
@@ -173,6 +174,7 @@ pub trait IngestStore: Send + Sync + 'static {
         &self,
         project: NewProject,
         idempotency: Option<Idempotency>,
+        mode: WriteMode,
     ) -> impl Future<Output = StoreResult<ProjectOutcome>> + Send;
 
     /// Lists projects ordered by code (of one department when given), from the page token on.
@@ -195,5 +197,16 @@ pub trait IngestStore: Send + Sync + 'static {
         actuals: Vec<NewActual>,
         pushed_by: String,
         idempotency: Option<Idempotency>,
+        mode: WriteMode,
     ) -> impl Future<Output = StoreResult<ActualsOutcome>> + Send;
+
+    /// Stores a whole 自评表 in one transaction (see [`NewTable`]): the unit, the project,
+    /// the target set, the figures and the actuals, each step as its own method would, or
+    /// nothing when any step refuses.
+    fn import_table(
+        &self,
+        table: NewTable,
+        idempotency: Option<Idempotency>,
+        mode: WriteMode,
+    ) -> impl Future<Output = StoreResult<TableOutcome>> + Send;
 }

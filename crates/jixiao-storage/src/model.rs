@@ -49,6 +49,21 @@ pub struct DepartmentOutcome {
     pub created: bool,
 }
 
+/// A target set (绩效目标) to store as the next revision of its subject-year.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewTargetSet {
+    /// The department (部门整体), or the department of the project.
+    pub department_code: String,
+    /// The project (项目支出) whose targets these are; empty for the department's own.
+    pub project_code: String,
+    /// Year.
+    pub year: i32,
+    /// The framework the rows are written for (empty: the evaluator's default).
+    pub framework: String,
+    /// The rows, validated.
+    pub targets: Vec<Target>,
+}
+
 /// A stored target set.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TargetSetRecord {
@@ -336,4 +351,58 @@ pub struct ProjectOutcome {
     pub project: ProjectRecord,
     /// Whether it was new.
     pub created: bool,
+}
+
+/// Whether a write is stored or only checked (AIP-163 `validate_only`): a check runs every
+/// step of the write in a transaction that is then rolled back, so that it refuses exactly
+/// what the write refuses and answers what the write would have stored.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum WriteMode {
+    /// Store the write.
+    #[default]
+    Commit,
+    /// Run every check and roll back.
+    ValidateOnly,
+}
+
+/// One 自评表 as a whole (ImportTable): its unit, its project, its target set, its budget
+/// figures and printed scores, and its actuals, stored in one transaction or not at all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewTable {
+    /// The unit (单位). Created when missing; an existing one keeps its parent, and its name
+    /// unless `name` is non-empty and differs (the table names it otherwise).
+    pub department: NewDepartment,
+    /// The project (项目支出) of a project table: created when missing; an existing one keeps
+    /// its fund sources, its years widened to take `year`, renamed when the table names it
+    /// otherwise.
+    pub project: Option<NewProject>,
+    /// The year (年度) of the table.
+    pub year: i32,
+    /// The framework the rows are written for (empty: the evaluator's default).
+    pub framework: String,
+    /// The rows (绩效指标), validated.
+    pub targets: Vec<Target>,
+    /// The budget figures (万元, percent) and printed scores, all of this table's subject.
+    pub points: PointBatch,
+    /// The actuals (实际完成值) of the rows, as written.
+    pub actuals: Vec<NewActual>,
+}
+
+/// What ImportTable stored (or, validating only, would store).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TableOutcome {
+    /// The unit as stored, and whether it was created.
+    pub department: DepartmentOutcome,
+    /// The unit's name before the table renamed it, when it did.
+    pub renamed_from: Option<String>,
+    /// The project as stored, and whether it was created, for a project table.
+    pub project: Option<ProjectOutcome>,
+    /// The target set.
+    pub targets: TargetsOutcome,
+    /// The budget figures and printed scores.
+    pub points: PushOutcome,
+    /// The actuals.
+    pub actuals: ActualsOutcome,
+    /// The watermark after the table.
+    pub watermark: i64,
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use futures::stream::BoxStream;
-use jixiao_domain::{Target, Violation};
+use jixiao_domain::Violation;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sqlx::SqlitePool;
@@ -16,8 +16,9 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::model::{
     ActualsOutcome, DepartmentOutcome, DepartmentRecord, ExportItem, Idempotency, NewActual,
-    NewDepartment, NewProject, Page, PointBatch, PointFilter, PointRecord, ProjectOutcome,
-    ProjectRecord, PushOutcome, TargetSetRecord, TargetsOutcome,
+    NewDepartment, NewProject, NewTable, NewTargetSet, Page, PointBatch, PointFilter, PointRecord,
+    ProjectOutcome, ProjectRecord, PushOutcome, TableOutcome, TargetSetRecord, TargetsOutcome,
+    WriteMode,
 };
 use crate::{IngestStore, StoreError, StoreResult};
 
@@ -27,6 +28,7 @@ mod export;
 mod points;
 mod projects;
 mod requests;
+mod tables;
 mod targets;
 
 use departments::department_exists;
@@ -144,6 +146,15 @@ fn encode_token<T: Serialize>(key: &T) -> String {
     jixiao_sqlite::token::encode(key)
 }
 
+/// Ends the write transaction `tx` as `mode` says: committed, or rolled back after a check.
+async fn finish(tx: sqlx::Transaction<'_, sqlx::Sqlite>, mode: WriteMode) -> StoreResult<()> {
+    match mode {
+        WriteMode::Commit => tx.commit().await?,
+        WriteMode::ValidateOnly => tx.rollback().await?,
+    }
+    Ok(())
+}
+
 fn decode_token<T: DeserializeOwned>(token: &str) -> StoreResult<Option<T>> {
     jixiao_sqlite::token::decode(token)
         .map_err(|()| invalid("page_token", "is not a token this service returned"))
@@ -154,8 +165,12 @@ impl IngestStore for SqliteStore {
         &self,
         department: NewDepartment,
         idempotency: Option<Idempotency>,
+        mode: WriteMode,
     ) -> StoreResult<DepartmentOutcome> {
-        departments::upsert(&self.writer, department, idempotency).await
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let outcome = departments::upsert(&mut tx, department, idempotency.as_ref()).await?;
+        finish(tx, mode).await?;
+        Ok(outcome)
     }
 
     async fn list_departments(
@@ -168,23 +183,14 @@ impl IngestStore for SqliteStore {
 
     async fn set_targets(
         &self,
-        department_code: String,
-        project_code: String,
-        year: i32,
-        framework: String,
-        targets: Vec<Target>,
+        set: NewTargetSet,
         idempotency: Option<Idempotency>,
+        mode: WriteMode,
     ) -> StoreResult<TargetsOutcome> {
-        targets::set(
-            &self.writer,
-            department_code,
-            project_code,
-            year,
-            framework,
-            targets,
-            idempotency,
-        )
-        .await
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let outcome = targets::set(&mut tx, set, idempotency.as_ref()).await?;
+        finish(tx, mode).await?;
+        Ok(outcome)
     }
 
     async fn get_targets(
@@ -200,7 +206,22 @@ impl IngestStore for SqliteStore {
         &self,
         batch: PointBatch,
         idempotency: Option<Idempotency>,
+        mode: WriteMode,
     ) -> StoreResult<PushOutcome> {
+        if mode == WriteMode::ValidateOnly {
+            // A check goes around the group commit: its transaction is rolled back alone.
+            let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+            let pending = points::Pending {
+                batch: &batch,
+                idempotency: idempotency.as_ref(),
+            };
+            let outcome = points::write_group(&mut tx, &[pending])
+                .await?
+                .pop()
+                .expect("one answer per batch");
+            tx.rollback().await?;
+            return outcome;
+        }
         let (reply, answer) = oneshot::channel();
         self.pushes
             .send(PushJob {
@@ -280,10 +301,11 @@ impl IngestStore for SqliteStore {
         &self,
         project: NewProject,
         idempotency: Option<Idempotency>,
+        mode: WriteMode,
     ) -> StoreResult<ProjectOutcome> {
         let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         let outcome = projects::upsert(&mut tx, project, idempotency.as_ref()).await?;
-        tx.commit().await?;
+        finish(tx, mode).await?;
         Ok(outcome)
     }
 
@@ -302,10 +324,23 @@ impl IngestStore for SqliteStore {
         actuals: Vec<NewActual>,
         pushed_by: String,
         idempotency: Option<Idempotency>,
+        mode: WriteMode,
     ) -> StoreResult<ActualsOutcome> {
         let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         let outcome = actuals::report(&mut tx, actuals, &pushed_by, idempotency.as_ref()).await?;
-        tx.commit().await?;
+        finish(tx, mode).await?;
+        Ok(outcome)
+    }
+
+    async fn import_table(
+        &self,
+        table: NewTable,
+        idempotency: Option<Idempotency>,
+        mode: WriteMode,
+    ) -> StoreResult<TableOutcome> {
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let outcome = tables::import(&mut tx, table, idempotency.as_ref()).await?;
+        finish(tx, mode).await?;
         Ok(outcome)
     }
 }

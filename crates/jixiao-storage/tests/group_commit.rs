@@ -3,7 +3,7 @@
 
 use jixiao_storage::{
     Idempotency, IngestStore, NewDepartment, NewPoint, PointBatch, PointFilter, PushOutcome,
-    SqliteStore, StoreError, StoreOptions,
+    SqliteStore, StoreError, StoreOptions, WriteMode,
 };
 
 fn batch(department: &str, project: &str, value: &str) -> PointBatch {
@@ -47,6 +47,7 @@ async fn concurrent_batches_commit_together_and_stay_all_or_nothing() {
                 parent_code: None,
             },
             None,
+            WriteMode::Commit,
         )
         .await
         .unwrap();
@@ -64,7 +65,12 @@ async fn concurrent_batches_commit_together_and_stay_all_or_nothing() {
                 2 if index == 2 => (batch("A", "OTHER", "8"), id("same-request", "d2")),
                 _ => (batch("A", &format!("P{index}"), "2"), None),
             };
-            (index, store.push_points(batch, idempotency).await)
+            (
+                index,
+                store
+                    .push_points(batch, idempotency, WriteMode::Commit)
+                    .await,
+            )
         }));
     }
     // Whichever of the two contents of "same-request" came first wins; every copy of it answers

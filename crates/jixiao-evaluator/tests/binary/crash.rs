@@ -196,6 +196,7 @@ async fn an_ingestion_service_frozen_mid_export_fails_the_run_within_its_timeout
         .collect();
     client
         .push_metrics(jixiao::ingest::v1::PushMetricsRequest {
+            validate_only: false,
             request_id: String::new(),
             source: "land".into(),
             points,

@@ -82,6 +82,7 @@ pub async fn ingest_with_a_year() -> (
         .unwrap();
     ingest_client
         .upsert_department(ingest_pb::UpsertDepartmentRequest {
+            validate_only: false,
             department: Some(ingest_pb::Department {
                 code: "BY".into(),
                 name: "白云".into(),
@@ -103,6 +104,7 @@ pub async fn ingest_with_a_year() -> (
     };
     ingest_client
         .push_metrics(ingest_pb::PushMetricsRequest {
+            validate_only: false,
             request_id: String::new(),
             source: "budget".into(),
             points: vec![

@@ -28,20 +28,32 @@ pub(super) async fn department_exists(
         .is_some())
 }
 
-/// The body of [`crate::IngestStore::upsert_department`].
+/// The department with this code, if any.
+pub(super) async fn find(
+    connection: &mut SqliteConnection,
+    code: &str,
+) -> StoreResult<Option<DepartmentRecord>> {
+    sqlx::query("SELECT code, name, parent_code, updated_at FROM departments WHERE code = ?")
+        .bind(code)
+        .fetch_optional(&mut *connection)
+        .await?
+        .map(|row| department_from_row(&row))
+        .transpose()
+}
+
+/// The body of [`crate::IngestStore::upsert_department`], in the transaction `tx`.
 pub(super) async fn upsert(
-    writer: &SqlitePool,
+    tx: &mut SqliteConnection,
     department: NewDepartment,
-    idempotency: Option<Idempotency>,
+    idempotency: Option<&Idempotency>,
 ) -> StoreResult<DepartmentOutcome> {
-    let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
-    if let Some(idempotency) = &idempotency
-        && let Some(answer) = replay(&mut tx, idempotency).await?
+    if let Some(idempotency) = idempotency
+        && let Some(answer) = replay(&mut *tx, idempotency).await?
     {
         return Ok(answer);
     }
     if let Some(parent) = &department.parent_code {
-        if !department_exists(&mut tx, parent).await? {
+        if !department_exists(&mut *tx, parent).await? {
             return Err(invalid(
                 "department.parent_code",
                 format!("unknown department {parent:?}; upsert the parent first"),
@@ -73,13 +85,7 @@ pub(super) async fn upsert(
             ));
         }
     }
-    let existing =
-        sqlx::query("SELECT code, name, parent_code, updated_at FROM departments WHERE code = ?")
-            .bind(&department.code)
-            .fetch_optional(&mut *tx)
-            .await?
-            .map(|row| department_from_row(&row))
-            .transpose()?;
+    let existing = find(&mut *tx, &department.code).await?;
     let at = now();
     let outcome = match existing {
         Some(existing)
@@ -92,7 +98,7 @@ pub(super) async fn upsert(
             }
         }
         existing => {
-            let sequence = read_sequence(&mut tx).await? + 1;
+            let sequence = read_sequence(&mut *tx).await? + 1;
             sqlx::query(
                 "INSERT INTO departments (code, name, parent_code, sequence, updated_at) \
                  VALUES (?, ?, ?, ?, ?) \
@@ -107,7 +113,7 @@ pub(super) async fn upsert(
             .bind(format_time(&at))
             .execute(&mut *tx)
             .await?;
-            write_sequence(&mut tx, sequence).await?;
+            write_sequence(&mut *tx, sequence).await?;
             DepartmentOutcome {
                 department: DepartmentRecord {
                     code: department.code,
@@ -119,10 +125,9 @@ pub(super) async fn upsert(
             }
         }
     };
-    if let Some(idempotency) = &idempotency {
-        remember(&mut tx, idempotency, &outcome, &at).await?;
+    if let Some(idempotency) = idempotency {
+        remember(&mut *tx, idempotency, &outcome, &at).await?;
     }
-    tx.commit().await?;
     Ok(outcome)
 }
 

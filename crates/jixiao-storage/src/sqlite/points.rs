@@ -6,7 +6,7 @@ use std::str::FromStr;
 use jixiao_domain::Violation;
 use rust_decimal::Decimal;
 use sqlx::sqlite::{SqlitePool, SqliteRow};
-use sqlx::{QueryBuilder, Row, Sqlite};
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 use tokio::sync::mpsc;
 use tokio::sync::oneshot;
 
@@ -74,23 +74,48 @@ pub(super) async fn write_pushes(writer: SqlitePool, mut jobs: mpsc::Receiver<Pu
 /// source).
 pub(super) type CurrentKey = (i32, String, String, String, String, String);
 
-/// Commits a group of batches in one transaction with a fixed number of statements, whatever
-/// the number of batches: earlier answers of request ids and the departments are looked up for
-/// all batches at once; batches that are refused (an unknown department, a reused request id)
-/// get their error and store nothing; the others are decided in order in memory (a batch sees
-/// the batches before it in the group) and written with multi-row statements.
+/// Commits a group of batches in one transaction (see [`write_group`]).
 pub(super) async fn commit_group(
     writer: &SqlitePool,
     group: &[PushJob],
 ) -> StoreResult<Vec<StoreResult<PushOutcome>>> {
     let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
+    let pending: Vec<Pending<'_>> = group
+        .iter()
+        .map(|job| Pending {
+            batch: &job.batch,
+            idempotency: job.idempotency.as_ref(),
+        })
+        .collect();
+    let results = write_group(&mut tx, &pending).await?;
+    tx.commit().await?;
+    Ok(results)
+}
+
+/// A batch of points to write, and the request id it answers.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Pending<'a> {
+    pub(super) batch: &'a PointBatch,
+    pub(super) idempotency: Option<&'a Idempotency>,
+}
+
+/// Writes a group of batches in the transaction `tx` with a fixed number of statements,
+/// whatever the number of batches: earlier answers of request ids and the departments are
+/// looked up for all batches at once; batches that are refused (an unknown department, a
+/// reused request id) get their error and store nothing; the others are decided in order in
+/// memory (a batch sees the batches before it in the group) and written with multi-row
+/// statements.
+pub(super) async fn write_group(
+    tx: &mut SqliteConnection,
+    group: &[Pending<'_>],
+) -> StoreResult<Vec<StoreResult<PushOutcome>>> {
     let at = now();
     let received_at = format_time(&at);
 
     // Earlier answers of the request ids in the group.
     let request_ids: BTreeSet<&str> = group
         .iter()
-        .filter_map(|job| job.idempotency.as_ref())
+        .filter_map(|job| job.idempotency)
         .map(|idempotency| idempotency.request_id.as_str())
         .collect();
     let mut answered: HashMap<String, StoredAnswer> = HashMap::new();
@@ -150,10 +175,10 @@ pub(super) async fn commit_group(
     // A request id accepted earlier in this group: a retry answers as that batch will.
     let mut accepted_ids: HashMap<&str, usize> = HashMap::new();
     for (index, job) in group.iter().enumerate() {
-        if let Some(idempotency) = &job.idempotency
+        if let Some(idempotency) = job.idempotency
             && let Some(&first) = accepted_ids.get(idempotency.request_id.as_str())
         {
-            let original = group[first].idempotency.as_ref().expect("it has an id");
+            let original = group[first].idempotency.expect("it has an id");
             decisions.push(
                 if original.method == idempotency.method && original.digest == idempotency.digest {
                     Decision::RetryOf(first)
@@ -166,7 +191,7 @@ pub(super) async fn commit_group(
             );
             continue;
         }
-        if let Some(idempotency) = &job.idempotency
+        if let Some(idempotency) = job.idempotency
             && let Some(earlier) = answered.get(&idempotency.request_id)
         {
             decisions.push(Decision::Answered(
@@ -186,12 +211,12 @@ pub(super) async fn commit_group(
             ));
             continue;
         }
-        if let Some(refusal) = unknown_departments(&job.batch, &missing) {
+        if let Some(refusal) = unknown_departments(job.batch, &missing) {
             decisions.push(Decision::Answered(Err(refusal)));
             continue;
         }
         decisions.push(Decision::Accepted);
-        if let Some(idempotency) = &job.idempotency {
+        if let Some(idempotency) = job.idempotency {
             accepted_ids.insert(idempotency.request_id.as_str(), index);
         }
     }
@@ -263,7 +288,7 @@ pub(super) async fn commit_group(
     }
 
     // Decide every point in order, each batch seeing the batches before it.
-    let mut sequence = read_sequence(&mut tx).await?;
+    let mut sequence = read_sequence(&mut *tx).await?;
     let first_sequence = sequence;
     let mut changes: Vec<Change<'_>> = Vec::new();
     let mut remembered = Vec::new();
@@ -309,7 +334,7 @@ pub(super) async fn commit_group(
             });
         }
         outcome.watermark = sequence;
-        if let Some(idempotency) = &job.idempotency {
+        if let Some(idempotency) = job.idempotency {
             remembered.push((idempotency, outcome));
         }
         outcomes.insert(index, outcome);
@@ -341,7 +366,6 @@ pub(super) async fn commit_group(
                     .push_bind(received_at.clone())
                     .push_bind(
                         job.idempotency
-                            .as_ref()
                             .map(|idempotency| idempotency.request_id.clone()),
                     )
                     .push_bind(job.batch.pushed_by.clone());
@@ -373,9 +397,8 @@ pub(super) async fn commit_group(
         query.build().execute(&mut *tx).await?;
     }
     if sequence != first_sequence {
-        write_sequence(&mut tx, sequence).await?;
+        write_sequence(&mut *tx, sequence).await?;
     }
-    tx.commit().await?;
     Ok(decisions
         .into_iter()
         .enumerate()
@@ -416,7 +439,7 @@ enum Decision {
 
 /// A point revision the group writes.
 struct Change<'a> {
-    job: &'a PushJob,
+    job: &'a Pending<'a>,
     point: &'a NewPoint,
     revision: i64,
     sequence: i64,

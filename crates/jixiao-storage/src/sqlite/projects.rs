@@ -33,7 +33,10 @@ fn from_row(row: &SqliteRow) -> StoreResult<ProjectRecord> {
     })
 }
 
-async fn find(connection: &mut SqliteConnection, code: &str) -> StoreResult<Option<ProjectRecord>> {
+pub(super) async fn find(
+    connection: &mut SqliteConnection,
+    code: &str,
+) -> StoreResult<Option<ProjectRecord>> {
     sqlx::query(concat!(
         "SELECT ",
         columns!(),

@@ -2,12 +2,13 @@
 
 use jixiao_domain::Target;
 use sqlx::Row;
+use sqlx::SqliteConnection;
 use sqlx::sqlite::{SqlitePool, SqliteRow};
 
 use super::departments::department_exists;
 use super::requests::{read_sequence, remember, replay, write_sequence};
 use super::{format_time, invalid, now, parse_time, projects};
-use crate::model::{Idempotency, TargetSetRecord, TargetsOutcome};
+use crate::model::{Idempotency, NewTargetSet, TargetSetRecord, TargetsOutcome};
 use crate::{StoreError, StoreResult};
 
 pub(super) fn target_set_from_row(row: &SqliteRow) -> StoreResult<TargetSetRecord> {
@@ -25,30 +26,32 @@ pub(super) fn target_set_from_row(row: &SqliteRow) -> StoreResult<TargetSetRecor
     })
 }
 
-/// The body of [`crate::IngestStore::set_targets`].
+/// The body of [`crate::IngestStore::set_targets`], in the transaction `tx`.
 pub(super) async fn set(
-    writer: &SqlitePool,
-    department_code: String,
-    project_code: String,
-    year: i32,
-    framework: String,
-    targets: Vec<Target>,
-    idempotency: Option<Idempotency>,
+    tx: &mut SqliteConnection,
+    set: NewTargetSet,
+    idempotency: Option<&Idempotency>,
 ) -> StoreResult<TargetsOutcome> {
-    let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
-    if let Some(idempotency) = &idempotency
-        && let Some(answer) = replay(&mut tx, idempotency).await?
+    let NewTargetSet {
+        department_code,
+        project_code,
+        year,
+        framework,
+        targets,
+    } = set;
+    if let Some(idempotency) = idempotency
+        && let Some(answer) = replay(&mut *tx, idempotency).await?
     {
         return Ok(answer);
     }
-    if !department_exists(&mut tx, &department_code).await? {
+    if !department_exists(&mut *tx, &department_code).await? {
         return Err(invalid(
             "department_code",
             format!("unknown department {department_code:?}; upsert it first"),
         ));
     }
     if !project_code.is_empty() {
-        projects::check_project(&mut tx, &department_code, &project_code, year).await?;
+        projects::check_project(&mut *tx, &department_code, &project_code, year).await?;
     }
     let current = sqlx::query(
         "SELECT department_code, project_code, year, revision, targets, set_at, framework \
@@ -73,7 +76,7 @@ pub(super) async fn set(
         }
         current => {
             let revision = current.map_or(1, |current| current.revision + 1);
-            let sequence = read_sequence(&mut tx).await? + 1;
+            let sequence = read_sequence(&mut *tx).await? + 1;
             sqlx::query(
                 "INSERT INTO target_sets \
                  (department_code, project_code, year, revision, targets, sequence, set_at, \
@@ -87,15 +90,11 @@ pub(super) async fn set(
             .bind(serde_json::to_string(&targets).expect("targets serialize"))
             .bind(sequence)
             .bind(format_time(&at))
-            .bind(
-                idempotency
-                    .as_ref()
-                    .map(|idempotency| &idempotency.request_id),
-            )
+            .bind(idempotency.map(|idempotency| &idempotency.request_id))
             .bind(&framework)
             .execute(&mut *tx)
             .await?;
-            write_sequence(&mut tx, sequence).await?;
+            write_sequence(&mut *tx, sequence).await?;
             TargetsOutcome {
                 target_set: TargetSetRecord {
                     department_code,
@@ -110,10 +109,9 @@ pub(super) async fn set(
             }
         }
     };
-    if let Some(idempotency) = &idempotency {
-        remember(&mut tx, idempotency, &outcome, &at).await?;
+    if let Some(idempotency) = idempotency {
+        remember(&mut *tx, idempotency, &outcome, &at).await?;
     }
-    tx.commit().await?;
     Ok(outcome)
 }
 
