@@ -10,6 +10,7 @@ mod hostile;
 #[path = "../ingest/support.rs"]
 #[allow(dead_code)]
 mod ingest_support;
+mod reviews;
 mod runs;
 mod schedule;
 mod scoring;

@@ -3,6 +3,7 @@
 
 use jixiao::evaluator::v1 as pb;
 use jixiao::evaluator::v1::evaluator_service_client::EvaluatorServiceClient;
+use jixiao_scoring::FlagCode;
 use jixiao_server::auth::BearerToken;
 use jixiao_server::tls::ClientTls;
 use tonic::service::interceptor::InterceptedService;
@@ -271,13 +272,31 @@ pub async fn projects(endpoint: &Endpoint, department: String, year: i32) -> any
     Ok(())
 }
 
-/// A grade, or why there is none.
+/// A grade, or that there is none (`jixiao explain` says why).
 fn grade(grade: &str) -> &str {
     if grade.is_empty() {
-        "(not graded: no targets)"
+        "(not graded)"
     } else {
         grade
     }
+}
+
+/// A snapshot's grade, or the flags that withhold it.
+fn grade_of(snapshot: &pb::Snapshot) -> String {
+    if !snapshot.grade.is_empty() {
+        return snapshot.grade.clone();
+    }
+    let reasons: Vec<&str> = snapshot
+        .flags
+        .iter()
+        .filter(|flag| {
+            flag.code
+                .parse::<FlagCode>()
+                .is_ok_and(FlagCode::withholds_grade)
+        })
+        .map(|flag| flag.code.as_str())
+        .collect();
+    format!("(not graded: {})", reasons.join(", "))
 }
 
 /// A snapshot as text.
@@ -300,7 +319,7 @@ pub fn render(snapshot: &pb::Snapshot) -> String {
         "{subject} — {}: {} {}",
         snapshot.period,
         snapshot.total,
-        grade(&snapshot.grade)
+        grade_of(snapshot)
     );
     let _ = writeln!(
         out,
@@ -337,32 +356,54 @@ pub fn render(snapshot: &pb::Snapshot) -> String {
     }
     let _ = writeln!(out, "indicators ({}):", snapshot.indicator_total);
     for row in &snapshot.indicators {
-        let _ = writeln!(
-            out,
-            "  {} {} [{}/{}] {} {} {} (window {}), actual {} → {} of {} [{}]{}",
-            row.indicator_code,
-            row.name,
-            row.level1,
-            row.level2,
-            row.metric_code,
-            row.comparator,
-            amount(&row.annual_target, &row.unit),
-            amount(&row.window_target, &row.unit),
-            amount(&row.actual, &row.unit),
-            row.score,
-            row.weight,
-            light(row.light),
-            if row.band.is_empty() {
-                String::new()
-            } else {
-                format!(" {}", row.band)
-            }
-        );
+        if !row.review_reason.is_empty() {
+            // Nothing was read to compare: the texts and the reason follow.
+            let _ = writeln!(
+                out,
+                "  {} {} [{}/{}] not judged by rule → {} of {}",
+                row.indicator_code, row.name, row.level1, row.level2, row.score, row.weight,
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "  {} {} [{}/{}] {} {} {} (window {}), actual {} → {} of {} [{}]{}",
+                row.indicator_code,
+                row.name,
+                row.level1,
+                row.level2,
+                row.metric_code,
+                row.comparator,
+                amount(&row.annual_target, &row.unit),
+                amount(&row.window_target, &row.unit),
+                amount(&row.actual, &row.unit),
+                row.score,
+                row.weight,
+                light(row.light),
+                if row.band.is_empty() {
+                    String::new()
+                } else {
+                    format!(" {}", row.band)
+                }
+            );
+        }
         // The target and actual as written, and how they were read.
         let adjusted = if row.computed_score.is_empty() {
             String::new()
         } else {
             format!("computed {}", row.computed_score)
+        };
+        // A row the rules could not judge: why, and what it scores until a reviewer does.
+        let review = match (row.review_reason.is_empty(), row.awaiting_review) {
+            (true, _) => String::new(),
+            (false, true) => format!(
+                "{} — no printed 得分: no score until a reviewer adjusts it (jixiao adjust)",
+                row.review_reason
+            ),
+            (false, false) if row.computed_score.is_empty() => format!(
+                "{} — the printed 得分 counts until a reviewer adjusts it (jixiao adjust)",
+                row.review_reason
+            ),
+            (false, false) => format!("{} — scored by a reviewer", row.review_reason),
         };
         for (label, text) in [
             ("target as written", &row.target_text),
@@ -370,6 +411,7 @@ pub fn render(snapshot: &pb::Snapshot) -> String {
             ("read as", &row.read_as),
             ("formula", &row.formula),
             ("score as printed", &row.reported_score),
+            ("for a reviewer", &review),
             ("adjusted by a reviewer", &adjusted),
         ] {
             if !text.is_empty() {
@@ -573,6 +615,69 @@ pub async fn adjust(endpoint: &Endpoint, args: AdjustArgs) -> anyhow::Result<()>
             grade(&snapshot.grade)
         );
     }
+    Ok(())
+}
+
+/// `jixiao reviews`: every row awaiting a reviewer in `period` (of `department` when not
+/// empty), page after page, a subject's rows together.
+pub async fn reviews(
+    endpoint: &Endpoint,
+    period: String,
+    department: String,
+) -> anyhow::Result<()> {
+    let mut client = connect(endpoint).await?;
+    let mut page_token = String::new();
+    let mut count = 0;
+    loop {
+        let page = client
+            .list_pending_reviews(pb::ListPendingReviewsRequest {
+                period: period.clone(),
+                department_code: department.clone(),
+                page_size: 200,
+                page_token,
+            })
+            .await
+            .map_err(failed)?
+            .into_inner();
+        for review in &page.reviews {
+            count += 1;
+            let subject = if review.project_code.is_empty() {
+                format!("{} {}", review.department_code, review.department_name)
+            } else {
+                format!(
+                    "{} {} ({} {})",
+                    review.project_code,
+                    review.project_name,
+                    review.department_code,
+                    review.department_name
+                )
+            };
+            let score = if review.awaiting_review {
+                "no score: the total is provisional".to_owned()
+            } else {
+                format!("counts the printed {}", review.reported_score)
+            };
+            println!(
+                "{subject} {} {} [{}/{}]: {score} of {}",
+                review.indicator_code, review.name, review.level1, review.level2, review.weight
+            );
+            println!("      target as written: {}", or_dash(&review.target_text));
+            println!("      actual as written: {}", or_dash(&review.actual_text));
+            println!("      why: {}", review.review_reason);
+        }
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        page_token = page.next_page_token;
+    }
+    println!(
+        "{count} rows await a reviewer in {period}{}",
+        if count > 0 {
+            "; score each with jixiao adjust DEPARTMENT PERIOD ROW SCORE --reason … [--project CODE]"
+        } else {
+            ""
+        }
+    );
     Ok(())
 }
 

@@ -145,6 +145,18 @@ pub enum Command {
         #[command(flatten)]
         endpoint: admin::Endpoint,
     },
+    /// Lists the rows awaiting a reviewer in a period, across subjects (ListPendingReviews):
+    /// rows the rules could not judge, with their texts, the printed 得分 and the reason;
+    /// `jixiao adjust` scores one.
+    Reviews {
+        /// The period (`2022`, `2022-Q2`).
+        period: String,
+        /// One department's own rows and its projects'.
+        #[arg(long, value_name = "CODE", default_value = "")]
+        department: String,
+        #[command(flatten)]
+        endpoint: admin::Endpoint,
+    },
     /// Lists the scoring frameworks the evaluator loads and the default of each subject kind.
     Frameworks {
         #[command(flatten)]
@@ -265,6 +277,11 @@ pub async fn run() -> anyhow::Result<()> {
             project,
             endpoint,
         } => admin::adjustments(&endpoint, department, period, project).await,
+        Command::Reviews {
+            period,
+            department,
+            endpoint,
+        } => admin::reviews(&endpoint, period, department).await,
         Command::Frameworks { endpoint } => admin::frameworks(&endpoint).await,
         Command::Import {
             file,

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use jixiao::evaluator::v1 as pb;
 use jixiao::ingest::v1 as ingest_pb;
 use jixiao::ingest::v1::ingest_service_client::IngestServiceClient;
+use jixiao_scoring::FlagCode;
 use jixiao_server::auth::BearerToken;
 use rust_decimal::Decimal;
 use tonic::transport::Channel;
@@ -130,12 +131,18 @@ pub fn fill(
             } else {
                 without_period(&row.actual_text).to_owned()
             };
-            let deviation: Vec<String> = snapshot
+            let mut deviation: Vec<String> = snapshot
                 .flags
                 .iter()
                 .filter(|flag| flag.subject == row.indicator_code)
                 .map(|flag| finding(flag, &row.name))
                 .collect();
+            if row.awaiting_review {
+                deviation.push(format!(
+                    "“{}”无法按规则判断（{}），未报送得分，待复核评分",
+                    row.name, row.review_reason
+                ));
+            }
             Line {
                 level1: label(target.map(|t| t.level1_as_written.as_str()), &row.level1),
                 level2: label(target.map(|t| t.level2_as_written.as_str()), &row.level2),
@@ -448,55 +455,11 @@ fn finding(flag: &pb::Flag, name: &str) -> String {
             .map_or("", |figure| figure.value.as_str())
             .to_owned()
     };
-    match flag.code.as_str() {
-        "missing_actual" => format!("“{name}”未填报实际完成值，按 0 分计"),
-        "missing_budget" => "预算数据不全，预算执行得分按 0 分计".to_owned(),
-        "budget_total_missing" => "预算表的资金总额行为空或为 0，按各资金来源之和计算".to_owned(),
-        "reported_rate_mismatch" => format!(
-            "报送的预算执行率 {}% 与按预算数、执行数计算的 {}% 不一致",
-            figure("reported_percent"),
-            figure("computed_percent")
-        ),
-        "reported_score_mismatch" => format!(
-            "“{name}”报送得分 {} 与按规则计算的 {} 不一致",
-            figure("reported"),
-            figure("computed")
-        ),
-        "reported_total_mismatch" => format!(
-            "报送总分 {} 与计算总分 {} 相差 {} 分",
-            figure("reported"),
-            figure("computed"),
-            figure("difference_points")
-        ),
-        "large_unspent" => format!("预算结余较大，未执行 {}%", figure("unspent_percent")),
-        "large_adjustment" => "年度内预算调整幅度较大".to_owned(),
-        "outputs_ahead_of_spending" => "产出指标得分明显领先于预算执行进度".to_owned(),
-        "over_achievement" => format!("“{name}”实际完成值大幅超过目标，且未说明原因"),
-        "source_conflict" => format!("“{name}”不同来源报送的数据不一致"),
-        "subperiod_sum_mismatch" => format!("“{name}”分期数据之和与全期数据不一致"),
-        "missing_targets" => "未设定年度绩效目标，不评定等级".to_owned(),
-        "target_weights_mismatch" | "group_weights_adjusted" => {
-            "各一级指标的分值与评价框架的设定不一致".to_owned()
-        }
-        "comparator_not_allowed" => format!("“{name}”的比较方式不在评价框架允许之列"),
-        "figure_out_of_range" => "部分数据超出可计算范围，请核实".to_owned(),
-        "verdict_on_quantitative_row" => {
-            format!("“{name}”为定量指标，实际完成值却以定性结论填报")
-        }
-        "actual_is_bound" => format!("“{name}”实际完成值以目标区间填报，未填具体数值"),
-        "actual_not_judged" => {
-            format!("“{name}”实际完成值仅为情况描述，未判断是否达成，暂按 0 分计")
-        }
-        "computed_row_undefined" => format!("“{name}”计算公式的分母为 0，按评价框架规定计分"),
-        "manual_adjustment" => format!(
-            "“{name}”按规则计 {} 分，经复核调整为 {} 分（{}）",
-            figure("computed"),
-            figure("adjusted"),
-            figure("reason")
-        ),
-        "adjustment_stale" => format!("“{name}”的复核调整因计算得分已变化而未采用"),
-        _ => flag.message.clone(),
-    }
+    // A code this build does not know (a newer service) keeps the service's own words.
+    flag.code.parse::<FlagCode>().map_or_else(
+        |_| flag.message.clone(),
+        |code| code.sentence_zh(name, &figure),
+    )
 }
 
 /// The draft 自评报告's four parts, each a heading and its paragraphs.
@@ -605,6 +568,18 @@ pub fn report(filled: &Filled) -> Vec<(String, Vec<String>)> {
             .unwrap_or(&flag.subject);
         format!("{}。", finding(flag, name))
     }));
+    problems.extend(
+        snapshot
+            .indicators
+            .iter()
+            .filter(|row| row.awaiting_review)
+            .map(|row| {
+                format!(
+                    "“{}”无法按规则判断（{}），未报送得分，待复核评分。",
+                    row.name, row.review_reason
+                )
+            }),
+    );
     problems.extend(
         filled
             .lines

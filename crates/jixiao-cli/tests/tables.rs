@@ -689,3 +689,129 @@ fn a_bureaus_framework_serves_both_services_of_one_process() {
     assert!(output.contains("97.24"), "{output}");
     assert!(system.terminate(Duration::from_secs(30)));
 }
+
+/// A table with rows the rules cannot judge: the import stores them, `jixiao reviews` lists
+/// them with their reasons, `jixiao explain` says what each counts, and the exported 自评表
+/// and report say which rows await a reviewer.
+#[test]
+fn rows_for_a_reviewer_are_listed_explained_and_exported() {
+    let (_system, ingest, evaluator) = serve(&[]);
+    let files = tempfile::tempdir().unwrap();
+    let table = files.path().join("review.csv");
+    let rows: Vec<Vec<String>> = [
+        vec!["2022年度项目支出绩效自评表"],
+        vec!["项目名称", "待复核项目"],
+        vec![
+            "一级指标",
+            "二级指标",
+            "三级指标",
+            "年度指标值",
+            "实际完成值",
+            "分值",
+            "得分",
+        ],
+        vec![
+            "产出指标",
+            "数量指标",
+            "培训人数",
+            "≥120人",
+            "130人",
+            "50",
+            "50",
+        ],
+        vec![
+            "产出指标",
+            "成本指标",
+            "成本控制",
+            "≥50%且≤80万元",
+            "60%",
+            "20",
+            "18",
+        ],
+        vec![
+            "效益指标",
+            "社会效益指标",
+            "资金结余",
+            "合理",
+            "有结余",
+            "20",
+            "",
+        ],
+    ]
+    .iter()
+    .map(|row| row.iter().map(|cell| (*cell).to_owned()).collect())
+    .collect();
+    write_csv(&rows, &table);
+    let (ok, output) = jixiao(&[
+        "import",
+        table.to_str().unwrap(),
+        "--department",
+        "REVIEW",
+        "--project",
+        "REVIEW-P",
+        "--ingest",
+        &ingest,
+    ]);
+    assert!(ok, "{output}");
+    let score = evaluate_and_score(&evaluator, "REVIEW", "2022", "REVIEW-P");
+    assert!(score.contains("(not graded)"), "{score}");
+
+    let (ok, output) = jixiao(&["reviews", "2022", "--evaluator", &evaluator]);
+    assert!(ok, "{output}");
+    for expected in [
+        "REVIEW-P 待复核项目 (REVIEW",
+        "R02 成本控制",
+        "counts the printed 18",
+        "R03 资金结余",
+        "no score: the total is provisional",
+        "actual as written: 有结余",
+        "2 rows await a reviewer in 2022",
+    ] {
+        assert!(output.contains(expected), "{expected} not in\n{output}");
+    }
+
+    let (ok, output) = jixiao(&[
+        "explain",
+        "REVIEW",
+        "2022",
+        "--project",
+        "REVIEW-P",
+        "--evaluator",
+        &evaluator,
+    ]);
+    assert!(ok, "{output}");
+    assert!(
+        output.contains("(not graded: awaiting_review)")
+            && output.contains("for a reviewer:")
+            && output.contains("the printed 得分 counts until a reviewer adjusts it")
+            && output.contains("no score until a reviewer adjusts it"),
+        "{output}"
+    );
+
+    let exported = files.path().join("review.md");
+    let (ok, output) = jixiao(&[
+        "export",
+        "REVIEW",
+        "2022",
+        "--project",
+        "REVIEW-P",
+        "--format",
+        "md",
+        "--output",
+        exported.to_str().unwrap(),
+        "--evaluator",
+        &evaluator,
+        "--ingest",
+        &ingest,
+    ]);
+    assert!(ok, "{output}");
+    let markdown = std::fs::read_to_string(&exported).unwrap();
+    for expected in [
+        "“成本控制”无法按规则判断",
+        "暂按报送得分 18 分计，待复核",
+        "“资金结余”无法按规则判断",
+        "未报送得分，待复核评分",
+    ] {
+        assert!(markdown.contains(expected), "{expected} not in\n{markdown}");
+    }
+}

@@ -265,6 +265,39 @@ fn budget_score(budget: BudgetScore) -> pb::BudgetExecution {
     }
 }
 
+/// The rows of a snapshot a reviewer has to score (the rules could not judge them and no
+/// adjustment replaced their score), in the order of the snapshot's rows.
+pub fn pending_reviews(record: &SnapshotRecord) -> Vec<pb::PendingReview> {
+    let evaluation = &record.evaluation;
+    evaluation
+        .indicators
+        .iter()
+        .filter(|row| !row.review_reason.is_empty() && row.computed_score.is_none())
+        .map(|row| {
+            let shown = indicator(row.clone());
+            pb::PendingReview {
+                snapshot_id: record.summary.id.to_string(),
+                department_code: evaluation.department_code.clone(),
+                department_name: evaluation.department_name.clone(),
+                project_code: evaluation.project_code.clone(),
+                project_name: evaluation.project_name.clone(),
+                period: evaluation.period.clone(),
+                indicator_code: shown.indicator_code,
+                name: shown.name,
+                level1: shown.level1,
+                level2: shown.level2,
+                target_text: shown.target_text,
+                actual_text: shown.actual_text,
+                weight: shown.weight,
+                reported_score: shown.reported_score,
+                score: shown.score,
+                review_reason: shown.review_reason,
+                awaiting_review: shown.awaiting_review,
+            }
+        })
+        .collect()
+}
+
 fn indicator(row: IndicatorScore) -> pb::IndicatorScore {
     let IndicatorScore {
         indicator_code,

@@ -17,6 +17,16 @@ const DEFAULT_PAGE_SIZE: u32 = 100;
 const MAX_PAGE_SIZE: u32 = 1000;
 /// Most bytes of one page of ListRuns, a quarter of what clients accept by default.
 const MAX_PAGE_BYTES: usize = 1024 * 1024;
+/// Default and largest page of ListPendingReviews, in rows.
+const DEFAULT_REVIEW_PAGE: u32 = 50;
+const MAX_REVIEW_PAGE: u32 = 200;
+/// Most subjects one page of ListPendingReviews reads: a page may end early, with a token to go
+/// on from, so that no call parses every snapshot of a large period.
+const REVIEW_SUBJECTS_PER_PAGE: u32 = 200;
+
+/// Where a page of ListPendingReviews goes on from: a subject (department, project) and how
+/// many of its pending rows were sent already.
+type ReviewToken = (String, String, usize);
 
 /// The evaluator service over an engine.
 #[derive(Debug, Clone)]
@@ -37,7 +47,7 @@ pub fn scope_of(method: &str) -> Option<jixiao_server::auth::Scope> {
     match method {
         "RunEvaluation" | "AdjustScore" => Some(Scope::Admin),
         "GetScore" | "GetSnapshot" | "ListSnapshots" | "ListRuns" | "GetFramework"
-        | "ListAdjustments" => Some(Scope::Read),
+        | "ListAdjustments" | "ListPendingReviews" => Some(Scope::Read),
         _ => None,
     }
 }
@@ -693,6 +703,101 @@ impl EvaluatorService for EvaluatorApi {
                     convert::adjustment(record, status)
                 })
                 .collect(),
+        }))
+    }
+
+    async fn list_pending_reviews(
+        &self,
+        request: Request<pb::ListPendingReviewsRequest>,
+    ) -> Result<Response<pb::ListPendingReviewsResponse>, Status> {
+        let pb::ListPendingReviewsRequest {
+            period,
+            department_code,
+            page_size,
+            page_token,
+        } = request.into_inner();
+        let mut violations = Vec::new();
+        let period = match period.parse::<Period>() {
+            Ok(period) => Some(period.to_string()),
+            Err(error) => {
+                violations.push(Violation::new("period", error.to_string()));
+                None
+            }
+        };
+        if !department_code.is_empty()
+            && let Err(reason) = validate_code(&department_code)
+        {
+            violations.push(Violation::new("department_code", reason));
+        }
+        let size = match page_size {
+            0 => DEFAULT_REVIEW_PAGE,
+            size if size < 0 => {
+                violations.push(Violation::new("page_size", "must not be negative"));
+                DEFAULT_REVIEW_PAGE
+            }
+            size => (size as u32).min(MAX_REVIEW_PAGE),
+        } as usize;
+        let token: Option<ReviewToken> =
+            jixiao_sqlite::token::decode(&page_token).unwrap_or_else(|()| {
+                violations.push(Violation::new(
+                    "page_token",
+                    "is not a token this service returned",
+                ));
+                None
+            });
+        let Some(period) = period.filter(|_| violations.is_empty()) else {
+            return Err(invalid(&violations));
+        };
+        let (from, mut skip) = match &token {
+            Some((department, project, sent)) => {
+                (Some((department.as_str(), project.as_str())), *sent)
+            }
+            None => (None, 0),
+        };
+        let records = self
+            .engine
+            .store()
+            .latest_of_period(
+                &period,
+                (!department_code.is_empty()).then_some(department_code.as_str()),
+                from,
+                REVIEW_SUBJECTS_PER_PAGE,
+            )
+            .await
+            .map_err(internal)?;
+        let mut reviews = Vec::new();
+        let mut bytes = 0;
+        // Where the next page starts: inside a subject when this page filled up there, after
+        // the last subject read when the read stopped at its limit, nowhere at the end.
+        let mut next: Option<ReviewToken> = None;
+        let mut last_read: Option<ReviewToken> = None;
+        'subjects: for record in &records {
+            let (department, project) = (
+                &record.summary.department_code,
+                &record.summary.project_code,
+            );
+            let pending = convert::pending_reviews(record);
+            let count = pending.len();
+            for (sent, review) in pending.into_iter().enumerate().skip(skip) {
+                if reviews.len() == size || (bytes > MAX_PAGE_BYTES && !reviews.is_empty()) {
+                    next = Some((department.clone(), project.clone(), sent));
+                    break 'subjects;
+                }
+                bytes += prost::Message::encoded_len(&review);
+                reviews.push(review);
+            }
+            skip = 0;
+            last_read = Some((department.clone(), project.clone(), count));
+        }
+        if next.is_none() && records.len() == REVIEW_SUBJECTS_PER_PAGE as usize {
+            // The last subject read is read again with all its rows skipped.
+            next = last_read;
+        }
+        Ok(Response::new(pb::ListPendingReviewsResponse {
+            reviews,
+            next_page_token: next
+                .map(|token| jixiao_sqlite::token::encode(&token))
+                .unwrap_or_default(),
         }))
     }
 }

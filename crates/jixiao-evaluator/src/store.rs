@@ -321,6 +321,18 @@ macro_rules! summary_columns {
     };
 }
 
+fn record_from_row(row: &SqliteRow) -> StoreResult<SnapshotRecord> {
+    let evaluation: String = row.get("evaluation");
+    let summary = summary_from_row(row, false)?;
+    Ok(SnapshotRecord {
+        run_id: row.get("run_id"),
+        input_watermark: row.get("input_watermark"),
+        evaluation: serde_json::from_str(&evaluation)
+            .map_err(|error| StoreError::Corrupt(format!("snapshot {}: {error}", summary.id)))?,
+        summary,
+    })
+}
+
 fn run_from_row(row: &SqliteRow) -> StoreResult<RunRecord> {
     let codes: String = row.get("department_codes");
     Ok(RunRecord {
@@ -806,7 +818,7 @@ impl EvaluatorStore {
 
     /// A snapshot with its explanation.
     pub async fn snapshot(&self, id: i64) -> StoreResult<Option<SnapshotRecord>> {
-        let Some(row) = sqlx::query(concat!(
+        sqlx::query(concat!(
             "SELECT ",
             summary_columns!(),
             ", s.run_id, s.input_watermark, s.evaluation \
@@ -815,17 +827,41 @@ impl EvaluatorStore {
         .bind(id)
         .fetch_optional(&self.readers)
         .await?
-        else {
-            return Ok(None);
-        };
-        let evaluation: String = row.get("evaluation");
-        Ok(Some(SnapshotRecord {
-            summary: summary_from_row(&row, false)?,
-            run_id: row.get("run_id"),
-            input_watermark: row.get("input_watermark"),
-            evaluation: serde_json::from_str(&evaluation)
-                .map_err(|error| StoreError::Corrupt(format!("snapshot {id}: {error}")))?,
-        }))
+        .map(|row| record_from_row(&row))
+        .transpose()
+    }
+
+    /// The latest snapshot of each subject of `period`, with its explanation, ordered by
+    /// (department, project) from the subject `from` on (itself included), at most `limit`; of
+    /// one department (its own and its projects') when `department_code` is given.
+    pub async fn latest_of_period(
+        &self,
+        period: &str,
+        department_code: Option<&str>,
+        from: Option<(&str, &str)>,
+        limit: u32,
+    ) -> StoreResult<Vec<SnapshotRecord>> {
+        let (from_department, from_project) = from.unwrap_or(("", ""));
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            summary_columns!(),
+            ", s.run_id, s.input_watermark, s.evaluation \
+             FROM snapshots s \
+             WHERE s.period = ?1 AND (?2 IS NULL OR s.department_code = ?2) \
+               AND (s.department_code, s.project_code) >= (?3, ?4) \
+               AND s.id = (SELECT MAX(t.id) FROM snapshots t \
+                 WHERE t.department_code = s.department_code \
+                   AND t.project_code = s.project_code AND t.period = s.period) \
+             ORDER BY s.department_code, s.project_code LIMIT ?5"
+        ))
+        .bind(period)
+        .bind(department_code)
+        .bind(from_department)
+        .bind(from_project)
+        .bind(i64::from(limit))
+        .fetch_all(&self.readers)
+        .await?;
+        rows.iter().map(record_from_row).collect()
     }
 
     /// Snapshot summaries, newest first, filtered, before `before_id` when given.

@@ -236,12 +236,10 @@ pub(crate) fn settle_review(evaluation: &mut Evaluation, framework: &Framework) 
         };
         evaluation.flags.push(flag);
     }
-    let withheld = evaluation.flags.iter().any(|flag| {
-        matches!(
-            flag.code,
-            FlagCode::AwaitingReview | FlagCode::WeightsIncomplete | FlagCode::MissingTargets
-        )
-    });
+    let withheld = evaluation
+        .flags
+        .iter()
+        .any(|flag| flag.code.withholds_grade());
     evaluation.grade = if withheld {
         String::new()
     } else {

@@ -106,6 +106,145 @@ impl FlagCode {
     }
 }
 
+impl FlagCode {
+    /// Every code, in the order of the enum.
+    pub const ALL: [FlagCode; 28] = [
+        FlagCode::ActualIsBound,
+        FlagCode::ActualNotJudged,
+        FlagCode::BudgetTotalMissing,
+        FlagCode::ComparatorNotAllowed,
+        FlagCode::ComputedRowUndefined,
+        FlagCode::FigureOutOfRange,
+        FlagCode::GroupWeightsAdjusted,
+        FlagCode::LargeAdjustment,
+        FlagCode::LargeUnspent,
+        FlagCode::MissingActual,
+        FlagCode::MissingBudget,
+        FlagCode::MissingTargets,
+        FlagCode::OutputsAheadOfSpending,
+        FlagCode::OverAchievement,
+        FlagCode::ReportedRateMismatch,
+        FlagCode::SourceConflict,
+        FlagCode::SubperiodSumMismatch,
+        FlagCode::TargetWeightsMismatch,
+        FlagCode::VerdictOnQuantitativeRow,
+        FlagCode::ReportedScoreMismatch,
+        FlagCode::ReportedTotalMismatch,
+        FlagCode::ManualAdjustment,
+        FlagCode::AdjustmentStale,
+        FlagCode::ScoreAsPrinted,
+        FlagCode::AwaitingReview,
+        FlagCode::WeightsIncomplete,
+        FlagCode::GroupNotInFramework,
+        FlagCode::TextSuspect,
+    ];
+
+    /// Whether a snapshot with this flag is not graded (TABLES.md §0): rows await a reviewer,
+    /// the weights are incomplete, or the subject has no targets.
+    pub fn withholds_grade(self) -> bool {
+        matches!(
+            self,
+            FlagCode::AwaitingReview | FlagCode::WeightsIncomplete | FlagCode::MissingTargets
+        )
+    }
+
+    /// The flag as a sentence of a Chinese report (评价提示, 自评报告): `name` is the row's
+    /// 三级指标 (empty for a flag about the subject), `figure` gives a figure of the flag by
+    /// name (empty when it has none). One arm per code, so that a new code cannot go unworded.
+    pub fn sentence_zh(self, name: &str, figure: &dyn Fn(&str) -> String) -> String {
+        match self {
+            FlagCode::MissingActual => format!("“{name}”未填报实际完成值，按 0 分计"),
+            FlagCode::MissingBudget => "预算数据不全，预算执行得分按 0 分计".to_owned(),
+            FlagCode::BudgetTotalMissing => {
+                "预算表的资金总额行为空或为 0，按各资金来源之和计算".to_owned()
+            }
+            FlagCode::ReportedRateMismatch => format!(
+                "报送的预算执行率 {}% 与按预算数、执行数计算的 {}% 不一致",
+                figure("reported_percent"),
+                figure("computed_percent")
+            ),
+            FlagCode::ReportedScoreMismatch => format!(
+                "“{name}”报送得分 {} 与按规则计算的 {} 不一致",
+                figure("reported"),
+                figure("computed")
+            ),
+            FlagCode::ReportedTotalMismatch => format!(
+                "报送总分 {} 与计算总分 {} 相差 {} 分",
+                figure("reported"),
+                figure("computed"),
+                figure("difference_points")
+            ),
+            FlagCode::LargeUnspent => {
+                format!("预算结余较大，未执行 {}%", figure("unspent_percent"))
+            }
+            FlagCode::LargeAdjustment => "年度内预算调整幅度较大".to_owned(),
+            FlagCode::OutputsAheadOfSpending => "产出指标得分明显领先于预算执行进度".to_owned(),
+            FlagCode::OverAchievement => format!("“{name}”实际完成值大幅超过目标，且未说明原因"),
+            FlagCode::SourceConflict => format!("“{name}”不同来源报送的数据不一致"),
+            FlagCode::SubperiodSumMismatch => format!("“{name}”分期数据之和与全期数据不一致"),
+            FlagCode::MissingTargets => "未设定年度绩效目标，不评定等级".to_owned(),
+            FlagCode::TargetWeightsMismatch | FlagCode::GroupWeightsAdjusted => {
+                "各一级指标的分值与评价框架的设定不一致".to_owned()
+            }
+            FlagCode::ComparatorNotAllowed => format!("“{name}”的比较方式不在评价框架允许之列"),
+            FlagCode::FigureOutOfRange => "部分数据超出可计算范围，请核实".to_owned(),
+            FlagCode::VerdictOnQuantitativeRow => {
+                format!("“{name}”为定量指标，实际完成值却以定性结论填报")
+            }
+            FlagCode::ActualIsBound => format!("“{name}”实际完成值以目标区间填报，未填具体数值"),
+            FlagCode::ActualNotJudged => {
+                format!("“{name}”实际完成值仅为情况描述，未判断是否达成，暂按 0 分计")
+            }
+            FlagCode::ComputedRowUndefined => {
+                format!("“{name}”计算公式的分母为 0，按评价框架规定计分")
+            }
+            FlagCode::ManualAdjustment => format!(
+                "“{name}”按规则计 {} 分，经复核调整为 {} 分（{}）",
+                figure("computed"),
+                figure("adjusted"),
+                figure("reason")
+            ),
+            FlagCode::AdjustmentStale => format!("“{name}”的复核调整因计算得分已变化而未采用"),
+            FlagCode::ScoreAsPrinted => format!(
+                "“{name}”无法按规则判断（{}），暂按报送得分 {} 分计，待复核",
+                figure("reason"),
+                figure("printed")
+            ),
+            FlagCode::AwaitingReview => format!(
+                "{} 个指标无法按规则判断且未报送得分，总分为暂计，待复核后评定等级",
+                figure("rows")
+            ),
+            FlagCode::WeightsIncomplete => format!(
+                "指标分值不完整（指标合计 {} 分，预算执行 {} 分，共 {} 分；{} 个指标未填分值），不评定等级",
+                figure("rows_total"),
+                figure("reserved"),
+                figure("total"),
+                figure("rows_without_weight")
+            ),
+            FlagCode::GroupNotInFramework => format!(
+                "一级指标“{}”不在评价框架之列，其 {} 个指标按框架的通用规则计分",
+                figure("group"),
+                figure("rows")
+            ),
+            FlagCode::TextSuspect => format!(
+                "“{name}”的指标值疑有录入或识别错误，按原文计，疑为“{}”",
+                figure("intended")
+            ),
+        }
+    }
+}
+
+impl std::str::FromStr for FlagCode {
+    type Err = String;
+
+    fn from_str(code: &str) -> Result<Self, Self::Err> {
+        FlagCode::ALL
+            .into_iter()
+            .find(|known| known.as_str() == code)
+            .ok_or_else(|| format!("{code:?} is not a flag code"))
+    }
+}
+
 impl std::fmt::Display for FlagCode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -162,5 +301,24 @@ impl<'a> Context<'a> {
         if *count <= MAX_FLAGS_PER_CODE {
             self.flags.push(flag);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FlagCode;
+
+    #[test]
+    fn every_code_reads_back_and_has_a_sentence_without_gaps() {
+        for (index, code) in FlagCode::ALL.into_iter().enumerate() {
+            assert_eq!(code.as_str().parse::<FlagCode>(), Ok(code));
+            assert!(!FlagCode::ALL[..index].contains(&code), "{code} twice");
+            let sentence = code.sentence_zh("指标", &|name| format!("<{name}>"));
+            assert!(
+                !sentence.is_empty() && !sentence.contains("<>"),
+                "{code}: {sentence}"
+            );
+        }
+        assert!("no_such_flag".parse::<FlagCode>().is_err());
     }
 }
