@@ -162,10 +162,12 @@ pub enum Command {
         #[command(flatten)]
         endpoint: admin::Endpoint,
     },
-    /// Reads the 自评表 of a spreadsheet (.xlsx, .xls, .ods, .csv) as published and pushes
-    /// them to the ingestion service: department, project, target set with the texts, budget
-    /// figures, printed scores and actuals. Importing the same file again stores nothing (and
-    /// says so); a retry never stores twice. Nothing is pushed while any cell is unreadable.
+    /// Reads the 自评表 of a spreadsheet (.xlsx, .xls, .ods, .csv) or a Word document (.docx) as
+    /// published and sends each table to the ingestion service as one ImportTable request,
+    /// stored whole or not at all: unit, project, target set with the texts, budget figures,
+    /// printed scores and actuals. Importing the same file again stores nothing (and says so);
+    /// a retry never stores twice. No table is refused for its words: a cell read otherwise
+    /// than as written is noted.
     Import {
         /// The spreadsheet.
         file: PathBuf,

@@ -815,3 +815,139 @@ fn rows_for_a_reviewer_are_listed_explained_and_exported() {
         assert!(markdown.contains(expected), "{expected} not in\n{markdown}");
     }
 }
+
+/// Writes the cells with an independent writer: a Word document whose table merges 一级指标
+/// down its group (vMerge) under the title paragraph (python-docx), an Excel 97 workbook
+/// (xlwt) or an OpenDocument spreadsheet (odfpy), each with the group merged as published.
+const WRITE_OTHER: &str = r#"
+import json, sys
+rows, merges, kind, path = json.load(open(sys.argv[1])), json.load(open(sys.argv[2])), sys.argv[3], sys.argv[4]
+number = lambda text: float(text) if text.replace('.', '', 1).isdigit() else None
+if kind == "docx":
+    import docx
+    document = docx.Document()
+    document.add_paragraph(rows[0][0])
+    body = rows[1:]
+    width = max(len(row) for row in body)
+    table = document.add_table(rows=len(body), cols=width)
+    for r, row in enumerate(body):
+        for c, text in enumerate(row):
+            table.cell(r, c).text = text
+    for first, last in merges:
+        if last > first:
+            top = table.cell(first - 1, 0)
+            text = top.text
+            merged = top.merge(table.cell(last - 1, 0))
+            merged.text = text
+    document.save(path)
+elif kind == "xls":
+    import xlwt
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("自评表")
+    merged = {(r, 0) for first, last in merges if last > first for r in range(first, last + 1)}
+    for first, last in merges:
+        if last > first:
+            sheet.write_merge(first, last, 0, 0, rows[first][0])
+    for r, row in enumerate(rows):
+        for c, text in enumerate(row):
+            if (r, c) in merged or text == "":
+                continue
+            value = number(text) if c > 0 else None
+            sheet.write(r, c, value if value is not None else text)
+    book.save(path)
+else:
+    from odf.opendocument import OpenDocumentSpreadsheet
+    from odf.table import Table, TableRow, TableCell, CoveredTableCell
+    from odf.text import P
+    document = OpenDocumentSpreadsheet()
+    table = Table(name="自评表")
+    spans = {first: last - first + 1 for first, last in merges if last > first}
+    covered = {r for first, last in merges if last > first for r in range(first + 1, last + 1)}
+    for r, row in enumerate(rows):
+        line = TableRow()
+        for c, text in enumerate(row):
+            if c == 0 and r in covered:
+                line.addElement(CoveredTableCell())
+                continue
+            value = number(text) if c > 0 else None
+            attributes = {"numberrowsspanned": spans[r]} if c == 0 and r in spans else {}
+            if value is not None:
+                cell = TableCell(valuetype="float", value=value, **attributes)
+            else:
+                cell = TableCell(valuetype="string", **attributes)
+            cell.addElement(P(text=text))
+            line.addElement(cell)
+        table.addElement(line)
+    document.spreadsheet.addElement(table)
+    document.save(path)
+"#;
+
+/// The same published table read from `.docx`, `.xls` and `.ods` files made by other writers
+/// scores as its `.xlsx` does.
+#[test]
+fn word_documents_and_older_spreadsheets_import_as_workbooks_do() {
+    let (_system, ingest, evaluator) = serve(&[]);
+    let files = tempfile::tempdir().unwrap();
+    let (rows, merges) = layout(&case("F16"));
+    let rows_file = files.path().join("rows.json");
+    let merges_file = files.path().join("merges.json");
+    std::fs::write(&rows_file, serde_json::to_string(&rows).unwrap()).unwrap();
+    std::fs::write(&merges_file, serde_json::to_string(&merges).unwrap()).unwrap();
+    let script = files.path().join("write.py");
+    std::fs::write(&script, WRITE_OTHER).unwrap();
+    let mut first_read: Option<Vec<String>> = None;
+    for kind in ["docx", "xls", "ods"] {
+        let path = files.path().join(format!("F16.{kind}"));
+        let output = Command::new("python3")
+            .args([
+                script.to_str().unwrap(),
+                rows_file.to_str().unwrap(),
+                merges_file.to_str().unwrap(),
+                kind,
+                path.to_str().unwrap(),
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{kind}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let department = format!("OTHER-{}", kind.to_uppercase());
+        let project = format!("{department}-P");
+        let (ok, output) = jixiao(&[
+            "import",
+            path.to_str().unwrap(),
+            "--department",
+            &department,
+            "--project",
+            &project,
+            "--framework",
+            "hubei-2020",
+            "--ingest",
+            &ingest,
+        ]);
+        assert!(ok, "{kind}: {output}");
+        assert!(output.contains(": stored unit "), "{kind}: {output}");
+        // Every row read alike, 一级指标 carried over its merged group.
+        let read: Vec<&str> = output
+            .lines()
+            .filter(|line| line.starts_with("  R0"))
+            .collect();
+        assert_eq!(read.len(), 4, "{kind}: {output}");
+        assert!(
+            read[1].starts_with("  R02 [产出指标/质量指标]"),
+            "{kind}: {output}"
+        );
+        if let Some(first) = &first_read {
+            assert_eq!(&read, first, "{kind}");
+        }
+        first_read = Some(
+            read.iter()
+                .map(|line| (*line).to_owned())
+                .collect::<Vec<_>>(),
+        );
+        let score = evaluate_and_score(&evaluator, &department, "2020", &project);
+        assert!(score.contains(": 100.00 优"), "{kind}: {score}\n{output}");
+    }
+}
