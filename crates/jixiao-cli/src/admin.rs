@@ -392,6 +392,16 @@ pub fn render(snapshot: &pb::Snapshot) -> String {
         } else {
             format!("computed {}", row.computed_score)
         };
+        // A monitoring table's projection for the year, with the unit's word on it.
+        let projected = match (row.projected_text.is_empty(), row.likelihood.is_empty()) {
+            (true, true) => String::new(),
+            (false, true) => row.projected_text.clone(),
+            (true, false) => format!("- (完成目标可能性: {})", row.likelihood),
+            (false, false) => format!(
+                "{} (完成目标可能性: {})",
+                row.projected_text, row.likelihood
+            ),
+        };
         // A row the rules could not judge: why, and what it scores until a reviewer does.
         let review = match (row.review_reason.is_empty(), row.awaiting_review) {
             (true, _) => String::new(),
@@ -412,6 +422,7 @@ pub fn render(snapshot: &pb::Snapshot) -> String {
             ("formula", &row.formula),
             ("score as printed", &row.reported_score),
             ("for a reviewer", &review),
+            ("projected for the year", &projected),
             ("adjusted by a reviewer", &adjusted),
         ] {
             if !text.is_empty() {

@@ -64,6 +64,10 @@ struct Columns {
     nature: Option<usize>,
     /// 度量单位 in a column of its own (the Yunnan form).
     measure_unit: Option<usize>,
+    /// 全年预计完成值 (a monitoring table's projection for the year).
+    projected: Option<usize>,
+    /// 完成目标可能性 (a monitoring table's word on reaching the target).
+    likelihood: Option<usize>,
 }
 
 /// The column of the first of `wanted` that the row holds: labels are tried in the order
@@ -127,6 +131,37 @@ fn header(grid: &Grid, row: usize) -> Option<Columns> {
         }),
         reported: find_column(grid, row, labels::REPORTED_SCORE),
         code: find_column(grid, row, labels::CODE),
+        projected: find_column_by(grid, row, |label| label.contains("预计")),
+        likelihood: find_column_by(grid, row, |label| label.contains("可能")),
+    })
+}
+
+/// The months a monitoring table's figures cover from January: the `N` of a range `1-N月`
+/// (`1—6月`, `1至9月`, `1～6月`) in `text`, when it holds one and N is a month.
+fn months_covered(text: &str) -> Option<u32> {
+    let text = jixiao_domain::written::normalize(text);
+    let chars: Vec<char> = text.chars().collect();
+    (0..chars.len()).find_map(|start| {
+        if chars[start] != '1'
+            || chars
+                .get(start.wrapping_sub(1))
+                .is_some_and(char::is_ascii_digit)
+        {
+            return None;
+        }
+        let separator = *chars.get(start + 1)?;
+        if !matches!(separator, '-' | '—' | '–' | '~' | '～' | '至' | '到') {
+            return None;
+        }
+        let digits: String = chars[start + 2..]
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .collect();
+        let end = start + 2 + digits.len();
+        (chars.get(end) == Some(&'月'))
+            .then(|| digits.parse::<u32>().ok())
+            .flatten()
+            .filter(|months| (2..=12).contains(months))
     })
 }
 
@@ -234,6 +269,7 @@ impl Heading {
             },
             sheet: grid.sheet.clone(),
             year: year_of(&self.title).or(self.year),
+            months: months_covered(&self.title),
             title: self.title,
             project_name: self.project_name,
             unit_name: if self.unit_name.is_empty() {
@@ -472,14 +508,34 @@ fn read_table(
             },
             deviation: optional(columns.deviation),
             code: optional(columns.code),
+            projected: optional(columns.projected),
+            likelihood: optional(columns.likelihood),
         });
         row += 1;
+    }
+    let heading = heading.into_table(grid);
+    let months = months_covered(grid.text(header_row, columns.actual)).or(heading.months);
+    if let Some(months) = months.filter(|months| months % 3 != 0) {
+        problems.push(Note {
+            at: grid.cell(header_row, columns.actual).at,
+            label: "实际完成值".to_owned(),
+            text: grid.text(header_row, columns.actual).to_owned(),
+            reason: format!(
+                "covers 1-{months}月, which ends no quarter: the figures are stored as of the quarter before ({}), the last an actual can be as of",
+                if months < 3 {
+                    "none: the year".to_owned()
+                } else {
+                    format!("Q{}", months / 3)
+                }
+            ),
+        });
     }
     let table = Table {
         has_weights: columns.weight.is_some(),
         rows,
         total,
-        ..heading.into_table(grid)
+        months,
+        ..heading
     };
     (table, problems, row)
 }
@@ -778,6 +834,21 @@ fn project_code(department: &str, name: &str) -> String {
     format!("{department}-P{hex}")
 }
 
+/// The period a table's figures are as of: the year, or for a monitoring table of `1-N月`
+/// the quarter its months end (`1-6月` of 2022: `2022-Q2`; the figures are the year to date,
+/// which as the only quarter point of a flow is the window's value); months that end no
+/// quarter are as of the quarter before (said by the reader), under three months the year.
+fn period_of(year: i32, months: Option<u32>) -> String {
+    match months {
+        Some(months @ 3..=11) => format!("{year}-Q{}", months / 3),
+        _ => year.to_string(),
+    }
+}
+
+fn cell_text(cell: Option<&Cell>) -> String {
+    cell.map(|cell| cell.text.clone()).unwrap_or_default()
+}
+
 /// The requests a table becomes.
 ///
 /// # Errors
@@ -823,7 +894,7 @@ pub fn plan(table: &Table, options: &ImportOptions, index: usize) -> anyhow::Res
             ..Default::default()
         })
         .collect();
-    let period = year.to_string();
+    let period = period_of(year, table.months);
     let mut points = Vec::new();
     for figure_cell in figure_cells(table) {
         if let Some(cell) = figure_cell.cell
@@ -851,6 +922,8 @@ pub fn plan(table: &Table, options: &ImportOptions, index: usize) -> anyhow::Res
             indicator_code: row_code(row, row_index),
             period: period.clone(),
             actual_text: row.actual.text.clone(),
+            projected_text: cell_text(row.projected.as_ref()),
+            likelihood: cell_text(row.likelihood.as_ref()),
             // 偏差原因分析及改进措施 is the unit's note on the actual (jixiao's own findings go
             // to 评价提示 on export).
             note: row

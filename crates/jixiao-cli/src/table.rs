@@ -80,6 +80,10 @@ pub struct Row {
     pub deviation: Option<Cell>,
     /// 指标编码, in tables `jixiao export` wrote.
     pub code: Option<Cell>,
+    /// 全年预计完成值 of a monitoring table, when written.
+    pub projected: Option<Cell>,
+    /// 完成目标可能性 of a monitoring table, when written.
+    pub likelihood: Option<Cell>,
 }
 
 /// A budget block's line: 年初预算数, 全年预算数, 全年执行数 (万元), 分值, 执行率 (%) and 得分.
@@ -137,6 +141,9 @@ pub struct Table {
     pub rows: Vec<Row>,
     /// 总分 as printed.
     pub total: Option<Cell>,
+    /// The months its figures cover from January, for a monitoring table (`1-6月` in its title
+    /// or its actual column's label: 6); `None` for a year's table.
+    pub months: Option<u32>,
 }
 
 /// Labels of the indicator header, each with the spellings tables use.
@@ -203,10 +210,28 @@ pub fn starts_with_label(text: &str, labels: &[&str]) -> bool {
     labels.iter().any(|label| folded.starts_with(label))
 }
 
+/// The text after a leading month range from January (`1-6月`, `1—9月`, `1至6月`).
+fn strip_month_range(text: &str) -> Option<&str> {
+    let rest = text.strip_prefix('1')?;
+    let separator = rest.chars().next()?;
+    if !matches!(separator, '-' | '—' | '–' | '~' | '～' | '至' | '到') {
+        return None;
+    }
+    let rest = &rest[separator.len_utf8()..];
+    let digits = rest.chars().take_while(char::is_ascii_digit).count();
+    let rest = rest[digits..].strip_prefix('月')?;
+    (digits > 0 && !rest.is_empty()).then_some(rest)
+}
+
 /// A label folded: full-width forms to ASCII, spaces away, a trailing colon and a bracketed
 /// unit or weight (`全年预算数（万元）`, `分值(100)`) dropped.
 pub fn fold(text: &str) -> String {
     let mut folded = jixiao_domain::written::normalize(text);
+    // A monitoring table's period before the label (`1-6月执行数`, `1-6月实际完成值`) is the
+    // table's, not the label's.
+    if let Some(rest) = strip_month_range(&folded) {
+        folded = rest.to_owned();
+    }
     while folded.ends_with(':') {
         folded.pop();
     }

@@ -951,3 +951,95 @@ fn word_documents_and_older_spreadsheets_import_as_workbooks_do() {
         assert!(score.contains(": 100.00 优"), "{kind}: {score}\n{output}");
     }
 }
+
+/// A monitoring table (绩效运行监控表, 1-6月): its figures are the year to date at the end of
+/// Q2, its projections for the year are stored, shown and compared with the targets.
+#[test]
+fn a_monitoring_table_is_read_as_of_its_quarter_with_its_projections() {
+    let (_system, ingest, evaluator) = serve(&[]);
+    let files = tempfile::tempdir().unwrap();
+    let table = files.path().join("monitoring.csv");
+    let rows: Vec<Vec<String>> = [
+        vec!["2022年1-6月项目支出绩效运行监控表"],
+        vec!["项目名称", "监控项目"],
+        vec!["全年预算数", "1-6月执行数", "执行率"],
+        vec!["100", "45", "45%"],
+        vec![
+            "一级指标",
+            "二级指标",
+            "三级指标",
+            "年度指标值",
+            "1-6月实际完成值",
+            "全年预计完成值",
+            "完成目标可能性",
+            "原因分析",
+        ],
+        vec![
+            "产出指标",
+            "数量指标",
+            "培训人数",
+            "≥120人",
+            "50人",
+            "100人",
+            "有可能",
+            "报名不足",
+        ],
+        vec![
+            "产出指标",
+            "质量指标",
+            "合格率",
+            "≥95%",
+            "96%",
+            "96%",
+            "确定能",
+            "",
+        ],
+    ]
+    .iter()
+    .map(|row| row.iter().map(|cell| (*cell).to_owned()).collect())
+    .collect();
+    write_csv(&rows, &table);
+    let (ok, output) = jixiao(&[
+        "import",
+        table.to_str().unwrap(),
+        "--department",
+        "MON",
+        "--project",
+        "MON-P",
+        "--ingest",
+        &ingest,
+    ]);
+    assert!(ok, "{output}");
+    // The actual column is the year to date, never the projection.
+    assert!(output.contains("培训人数: ≥120人 → 50人"), "{output}");
+    let (ok, output) = jixiao(&[
+        "evaluate",
+        "2022-Q2",
+        "--department",
+        "MON",
+        "--evaluator",
+        &evaluator,
+    ]);
+    assert!(ok, "{output}");
+    let (ok, output) = jixiao(&[
+        "explain",
+        "MON",
+        "2022-Q2",
+        "--project",
+        "MON-P",
+        "--evaluator",
+        &evaluator,
+    ]);
+    assert!(ok, "{output}");
+    for expected in [
+        "— 2022-Q2:",
+        "E 45.00 万元 / A 100.00 万元",
+        "actual as written: 50人 (2022-Q2)",
+        "projected for the year: 100人 (完成目标可能性: 有可能)",
+        "projected for the year: 96% (完成目标可能性: 确定能)",
+        "projected_shortfall: R01",
+    ] {
+        assert!(output.contains(expected), "{expected} not in\n{output}");
+    }
+    assert_eq!(output.matches("projected_shortfall").count(), 1, "{output}");
+}

@@ -324,6 +324,8 @@ fn indicator(row: IndicatorScore) -> pb::IndicatorScore {
         reported_score,
         review_reason,
         awaiting_review,
+        projected_text,
+        likelihood,
     } = row;
     pb::IndicatorScore {
         indicator_code,
@@ -352,6 +354,8 @@ fn indicator(row: IndicatorScore) -> pb::IndicatorScore {
         reported_score: optional(reported_score, plain),
         review_reason,
         awaiting_review,
+        projected_text,
+        likelihood,
     }
 }
 

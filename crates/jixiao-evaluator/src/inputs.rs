@@ -169,6 +169,8 @@ async fn fetch_unbounded(
                         period,
                         actual_text: actual.actual_text,
                         note: actual.note,
+                        projected_text: actual.projected_text,
+                        likelihood: actual.likelihood,
                         sequence: actual.sequence,
                     };
                     if actual.project_code.is_empty() {

@@ -609,6 +609,8 @@ pub fn new_actuals(
             read_as: _,
             pushed_by: _,
             sequence: _,
+            projected_text,
+            likelihood,
         } = actual;
         let mut ok = true;
         if let Err(reason) = validate_code(&department_code) {
@@ -644,6 +646,15 @@ pub fn new_actuals(
             violations.push(field("note"), reason);
             ok = false;
         }
+        for (name, text) in [
+            ("projected_text", &projected_text),
+            ("likelihood", &likelihood),
+        ] {
+            if let Err(reason) = validate_text(text, false, jixiao_domain::target::MAX_TEXT_CHARS) {
+                violations.push(field(name), reason);
+                ok = false;
+            }
+        }
         if let (Some(period), true) = (period, ok) {
             validated.push(NewActual {
                 department_code,
@@ -652,6 +663,8 @@ pub fn new_actuals(
                 period,
                 actual_text,
                 note,
+                projected_text,
+                likelihood,
             });
         }
     }
@@ -667,6 +680,8 @@ pub fn row_actual(record: ActualRecord) -> pb::RowActual {
         period,
         actual_text,
         note,
+        projected_text,
+        likelihood,
         read_as,
         revision,
         sequence,
@@ -683,6 +698,8 @@ pub fn row_actual(record: ActualRecord) -> pb::RowActual {
         read_as,
         pushed_by,
         sequence,
+        projected_text,
+        likelihood,
     }
 }
 

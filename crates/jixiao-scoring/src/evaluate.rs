@@ -125,6 +125,12 @@ pub struct IndicatorScore {
     /// provisional and not graded.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub awaiting_review: bool,
+    /// The unit's projection for the year as written (全年预计完成值), from the actual counted.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub projected_text: String,
+    /// The unit's word on reaching the target (完成目标可能性), as written.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub likelihood: String,
 }
 
 /// A deduction applied.

@@ -137,6 +137,10 @@ pub struct RowActual {
     pub actual_text: String,
     /// 偏差原因分析及改进措施.
     pub note: String,
+    /// 全年预计完成值 as written: a monitoring table's projection for the year (TABLES.md §7).
+    pub projected_text: String,
+    /// 完成目标可能性 as written.
+    pub likelihood: String,
     /// The ingestion sequence of this revision.
     pub sequence: i64,
 }

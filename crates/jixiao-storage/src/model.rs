@@ -265,6 +265,10 @@ pub struct NewActual {
     pub actual_text: String,
     /// 偏差原因分析及改进措施, optional.
     pub note: String,
+    /// 全年预计完成值 as written (a monitoring table's projection for the year), optional.
+    pub projected_text: String,
+    /// 完成目标可能性 as written, optional.
+    pub likelihood: String,
 }
 
 /// A stored actual of a self-reported row.
@@ -283,6 +287,12 @@ pub struct ActualRecord {
     pub actual_text: String,
     /// 偏差原因分析及改进措施.
     pub note: String,
+    /// 全年预计完成值 as written.
+    #[serde(default)]
+    pub projected_text: String,
+    /// 完成目标可能性 as written.
+    #[serde(default)]
+    pub likelihood: String,
     /// What was read from it, for example `50 个` or `达成`.
     pub read_as: String,
     /// Revision, from 1.

@@ -60,6 +60,8 @@ impl<'a> Context<'a> {
             reported_score: None,
             review_reason: String::new(),
             awaiting_review: false,
+            projected_text: String::new(),
+            likelihood: String::new(),
         };
         match result {
             Ok(value) => {

@@ -68,6 +68,8 @@ pub enum FlagCode {
     GroupNotInFramework,
     /// A text OCR may have garbled (`1O0%`, `295%`): read as written, the intended reading said.
     TextSuspect,
+    /// A monitoring table's projection for the year (全年预计完成值) does not reach the target.
+    ProjectedShortfall,
 }
 
 impl FlagCode {
@@ -102,13 +104,14 @@ impl FlagCode {
             FlagCode::WeightsIncomplete => "weights_incomplete",
             FlagCode::GroupNotInFramework => "group_not_in_framework",
             FlagCode::TextSuspect => "text_suspect",
+            FlagCode::ProjectedShortfall => "projected_shortfall",
         }
     }
 }
 
 impl FlagCode {
     /// Every code, in the order of the enum.
-    pub const ALL: [FlagCode; 28] = [
+    pub const ALL: [FlagCode; 29] = [
         FlagCode::ActualIsBound,
         FlagCode::ActualNotJudged,
         FlagCode::BudgetTotalMissing,
@@ -137,6 +140,7 @@ impl FlagCode {
         FlagCode::WeightsIncomplete,
         FlagCode::GroupNotInFramework,
         FlagCode::TextSuspect,
+        FlagCode::ProjectedShortfall,
     ];
 
     /// Whether a snapshot with this flag is not graded (TABLES.md §0): rows await a reviewer,
@@ -229,6 +233,11 @@ impl FlagCode {
             FlagCode::TextSuspect => format!(
                 "“{name}”的指标值疑有录入或识别错误，按原文计，疑为“{}”",
                 figure("intended")
+            ),
+            FlagCode::ProjectedShortfall => format!(
+                "“{name}”全年预计完成 {}，未达到年度指标值 {}，请关注",
+                figure("projected"),
+                figure("target")
             ),
         }
     }

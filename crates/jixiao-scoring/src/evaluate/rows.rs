@@ -250,6 +250,12 @@ impl<'a> Context<'a> {
             "actual {} {} {} {} {}",
             row.indicator_code, actual.period, actual.sequence, actual.actual_text, actual.note
         ));
+        if !actual.projected_text.is_empty() || !actual.likelihood.is_empty() {
+            self.digest_line(format!(
+                "projection {} {} {}",
+                row.indicator_code, actual.projected_text, actual.likelihood
+            ));
+        }
         Some((
             actual,
             format!("{} ({})", actual.actual_text, actual.period),
@@ -365,15 +371,7 @@ impl<'a> Context<'a> {
                 // A bare number is in the unit the target was written in (50 against ≥50厘米
                 // is 50 厘米); the value is then canonical, in the row's unit. A unit kept as
                 // written compares by its word (TABLES.md §0).
-                let written_in = if qualitative {
-                    "percent"
-                } else if row.unit == "as_written" {
-                    row.unit_word.as_str()
-                } else if row.unit_as_sent.is_empty() {
-                    row.unit.as_str()
-                } else {
-                    row.unit_as_sent.as_str()
-                };
+                let written_in = written_in(row);
                 let unit = if qualitative {
                     "percent"
                 } else {
@@ -436,6 +434,59 @@ impl<'a> Context<'a> {
                 scored.score = Decimal::ZERO;
                 scored.awaiting_review = true;
             }
+        }
+    }
+
+    /// Shows a monitoring table's projection for the year (全年预计完成值) and its likelihood
+    /// with the row, and flags `projected_shortfall` when the projection, read as an actual of
+    /// the row, does not reach the year's target (TABLES.md §7). A projection the rules cannot
+    /// compare (words, a date, another unit) is shown and not judged.
+    fn check_projection(&mut self, row: &TargetRow, scored: &mut IndicatorScore) {
+        let Some(actual) = self.latest_actual(row) else {
+            return;
+        };
+        scored.projected_text.clone_from(&actual.projected_text);
+        scored.likelihood.clone_from(&actual.likelihood);
+        if actual.projected_text.is_empty() {
+            return;
+        }
+        let reading = jixiao_domain::written::read_actual(&actual.projected_text, &row.target_text);
+        let Ok(projected) = jixiao_domain::written::actual_value(&reading, written_in(row)) else {
+            return;
+        };
+        let short = match row.comparator {
+            Comparator::AtLeast => projected < row.target,
+            Comparator::AtMost => projected > row.target,
+            Comparator::Equal => projected != row.target,
+            Comparator::Range => {
+                projected < row.target || row.target_high.is_some_and(|high| projected > high)
+            }
+            Comparator::Qualitative | Comparator::Deadline | Comparator::Review => false,
+        };
+        if short {
+            let message = format!(
+                "{} ({}): the unit projects {:?} for the year against the target {} {}{}",
+                row.indicator_code,
+                row.name,
+                actual.projected_text,
+                row.comparator,
+                show(row.target),
+                if actual.likelihood.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (完成目标可能性: {})", actual.likelihood)
+                }
+            );
+            self.flag(
+                FlagCode::ProjectedShortfall,
+                &row.indicator_code,
+                message,
+                vec![
+                    ("projected", show(projected)),
+                    ("target", show(row.target)),
+                    ("likelihood", actual.likelihood.clone()),
+                ],
+            );
         }
     }
 
@@ -532,7 +583,12 @@ impl<'a> Context<'a> {
             reported_score: row.reported_score,
             review_reason: String::new(),
             awaiting_review: false,
+            projected_text: String::new(),
+            likelihood: String::new(),
         };
+        if row.metric_code.is_empty() {
+            self.check_projection(row, &mut scored);
+        }
         if !row.suspect.is_empty() {
             let message = format!(
                 "{} ({}): the target {:?} looks garbled, as OCR prints digits; it is read as written, and may have been meant as {:?}",
@@ -799,5 +855,19 @@ pub(crate) fn score_row(
         }
         // Never scored by rule: the printed 得分 or a reviewer's (TABLES.md §0).
         Comparator::Review => Decimal::ZERO,
+    }
+}
+
+/// The unit a bare number of a row's actual is in: the unit the target was written in (50
+/// against ≥50厘米 is 50 厘米), percent for a qualitative row, the word of a unit kept as written.
+fn written_in(row: &TargetRow) -> &str {
+    if row.comparator == Comparator::Qualitative {
+        "percent"
+    } else if row.unit == "as_written" {
+        row.unit_word.as_str()
+    } else if row.unit_as_sent.is_empty() {
+        row.unit.as_str()
+    } else {
+        row.unit_as_sent.as_str()
     }
 }

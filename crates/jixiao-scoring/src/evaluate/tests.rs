@@ -7,9 +7,9 @@ use proptest::prelude::*;
 use rust_decimal::Decimal;
 
 use super::{Evaluation, Light, evaluate, score_row};
-use crate::AtMostRule;
 use crate::framework::Framework;
 use crate::inputs::{Department, Inputs, MetricInfo, Point, TargetRow, TargetSet};
+use crate::{AtMostRule, FlagCode};
 
 fn d(text: &str) -> Decimal {
     text.parse().unwrap()
@@ -1096,6 +1096,8 @@ fn with_actuals(given: &Given, actuals: &[(&str, &str, &str, i64)]) -> Inputs {
                 period: period.parse().unwrap(),
                 actual_text: (*text).into(),
                 note: String::new(),
+                projected_text: String::new(),
+                likelihood: String::new(),
                 sequence: *sequence,
             },
         );
@@ -1112,6 +1114,59 @@ fn self_reported(code: &str, comparator: Comparator, target: &str, unit: &str) -
     row.unit_as_sent = unit.code.into();
     row.target = unit.to_canonical(d(target)).unwrap();
     row
+}
+
+/// A monitoring table's Q2 actuals with the unit's projections for the year: a projection
+/// short of the target is flagged, one that reaches it or cannot be compared is only shown.
+#[test]
+fn a_projection_short_of_the_target_is_flagged_at_the_quarter() {
+    let mut given = Given::new();
+    given.department("DEPT", None).targets(
+        "DEPT",
+        vec![
+            self_reported("O1", Comparator::AtLeast, "100", "count"),
+            self_reported("O2", Comparator::AtMost, "5000", "yuan"),
+            self_reported("O3", Comparator::AtLeast, "10", "count"),
+        ],
+    );
+    let mut inputs = given.inputs();
+    for (code, actual, projected, likelihood) in [
+        ("O1", "40", "90", "有可能"),
+        ("O2", "2000", "4800", "确定能"),
+        ("O3", "6", "按计划推进", ""),
+    ] {
+        inputs.add_row_actual(
+            "DEPT".into(),
+            crate::RowActual {
+                indicator_code: code.into(),
+                period: "2022-Q2".parse().unwrap(),
+                actual_text: actual.into(),
+                note: String::new(),
+                projected_text: projected.into(),
+                likelihood: likelihood.into(),
+                sequence: 1,
+            },
+        );
+    }
+    inputs.finish();
+    let evaluation = evaluate(
+        &Framework::central_2020(),
+        &inputs,
+        "DEPT",
+        "2022-Q2".parse().unwrap(),
+    );
+    let shortfalls: Vec<&str> = evaluation
+        .flags
+        .iter()
+        .filter(|flag| flag.code == FlagCode::ProjectedShortfall)
+        .map(|flag| flag.subject.as_str())
+        .collect();
+    assert_eq!(shortfalls, ["O1"]);
+    assert_eq!(evaluation.indicators[0].projected_text, "90");
+    assert_eq!(evaluation.indicators[0].likelihood, "有可能");
+    assert_eq!(evaluation.indicators[2].projected_text, "按计划推进");
+    // The Q2 actual is the year to date: 40 of the window's 50.
+    assert_eq!(evaluation.indicators[0].actual, Some(d("40")));
 }
 
 #[test]

@@ -117,7 +117,8 @@ pub(super) async fn report(
         let year = actual.period.year_number();
         let period = actual.period.to_string();
         let current = sqlx::query(
-            "SELECT revision, actual_text, note, read_as, sequence, pushed_by FROM row_actuals \
+            "SELECT revision, actual_text, note, projected_text, likelihood, read_as, sequence, \
+               pushed_by FROM row_actuals \
              WHERE year = ? AND department_code = ? AND project_code = ? AND indicator_code = ? \
              AND period = ? ORDER BY revision DESC LIMIT 1",
         )
@@ -136,6 +137,8 @@ pub(super) async fn report(
                 period: period.clone(),
                 actual_text: actual.actual_text.clone(),
                 note: actual.note.clone(),
+                projected_text: actual.projected_text.clone(),
+                likelihood: actual.likelihood.clone(),
                 read_as,
                 revision,
                 sequence,
@@ -144,7 +147,9 @@ pub(super) async fn report(
         match current {
             Some(row)
                 if row.get::<String, _>("actual_text") == actual.actual_text
-                    && row.get::<String, _>("note") == actual.note =>
+                    && row.get::<String, _>("note") == actual.note
+                    && row.get::<String, _>("projected_text") == actual.projected_text
+                    && row.get::<String, _>("likelihood") == actual.likelihood =>
             {
                 outcome.unchanged += 1;
                 outcome.actuals.push(record(
@@ -167,8 +172,8 @@ pub(super) async fn report(
                 sqlx::query(
                     "INSERT INTO row_actuals (year, department_code, project_code, \
                        indicator_code, period, revision, actual_text, note, read_as, sequence, \
-                       received_at, request_id, pushed_by) \
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       received_at, request_id, pushed_by, projected_text, likelihood) \
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 )
                 .bind(year)
                 .bind(&actual.department_code)
@@ -183,6 +188,8 @@ pub(super) async fn report(
                 .bind(format_time(&at))
                 .bind(idempotency.map(|idempotency| &idempotency.request_id))
                 .bind(pushed_by)
+                .bind(&actual.projected_text)
+                .bind(&actual.likelihood)
                 .execute(&mut *tx)
                 .await?;
                 outcome
@@ -210,7 +217,8 @@ pub(super) async fn export(
     const BATCH: usize = 1000;
     let rows = sqlx::query(
         "SELECT a.department_code, a.project_code, a.indicator_code, a.period, a.revision, \
-           a.actual_text, a.note, a.read_as, a.sequence, a.pushed_by FROM row_actuals a \
+           a.actual_text, a.note, a.projected_text, a.likelihood, a.read_as, a.sequence, \
+           a.pushed_by FROM row_actuals a \
          WHERE a.year = ? AND a.revision = (SELECT MAX(revision) FROM row_actuals b \
            WHERE b.year = a.year AND b.department_code = a.department_code \
            AND b.project_code = a.project_code AND b.indicator_code = a.indicator_code \
@@ -239,6 +247,8 @@ pub(super) async fn export(
             period,
             actual_text: row.get("actual_text"),
             note: row.get("note"),
+            projected_text: row.get("projected_text"),
+            likelihood: row.get("likelihood"),
             read_as: row.get("read_as"),
             revision: row.get("revision"),
             sequence: row.get("sequence"),
@@ -251,6 +261,8 @@ pub(super) async fn export(
             &record.period,
             &record.actual_text,
             &record.note,
+            &record.projected_text,
+            &record.likelihood,
             &record.read_as,
             &record.pushed_by,
         ]);
