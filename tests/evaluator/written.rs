@@ -173,6 +173,8 @@ async fn actuals_are_revised_idempotent_and_refused_whole_when_unreadable() {
     ingest
         .client
         .set_targets(ingest_pb::SetTargetsRequest {
+            overall_target: String::new(),
+            overall_result: String::new(),
             validate_only: false,
             department_code: "TX".into(),
             year: 2022,
@@ -330,6 +332,8 @@ async fn a_projects_quarter_is_monitored_with_self_reported_actuals_as_of_the_qu
     ingest
         .client
         .set_targets(ingest_pb::SetTargetsRequest {
+            overall_target: String::new(),
+            overall_result: String::new(),
             validate_only: false,
             department_code: "MON".into(),
             project_code: "MON-P".into(),
@@ -434,6 +438,8 @@ async fn a_project_is_scored_on_its_own_figures_beside_its_department() {
     ingest
         .client
         .set_targets(ingest_pb::SetTargetsRequest {
+            overall_target: String::new(),
+            overall_result: String::new(),
             validate_only: false,
             department_code: "BY-LAND".into(),
             year: 2022,
@@ -569,6 +575,8 @@ async fn a_project_is_scored_on_its_own_figures_beside_its_department() {
     let status = ingest
         .client
         .set_targets(ingest_pb::SetTargetsRequest {
+            overall_target: String::new(),
+            overall_result: String::new(),
             validate_only: false,
             department_code: "BY-LAND".into(),
             year: 2023,

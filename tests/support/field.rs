@@ -133,6 +133,7 @@ impl Case {
             targets: written_targets(self),
             request_id: String::new(),
             framework: self.framework().to_owned(),
+            ..Default::default()
         }
     }
 

@@ -333,6 +333,14 @@ pub fn render(snapshot: &pb::Snapshot) -> String {
         snapshot.input_watermark,
         &snapshot.input_digest[..snapshot.input_digest.len().min(12)]
     );
+    for (label, text) in [
+        ("年度总体目标 · 预期目标", &snapshot.overall_target),
+        ("年度总体目标 · 实际完成情况", &snapshot.overall_result),
+    ] {
+        if !text.is_empty() {
+            let _ = writeln!(out, "{label}: {text}");
+        }
+    }
     if let Some(budget) = &snapshot.budget {
         let _ = writeln!(
             out,

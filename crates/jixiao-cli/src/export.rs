@@ -395,7 +395,16 @@ pub fn write_xlsx(filled: &Filled, path: &Path) -> anyhow::Result<()> {
             write_figure(sheet, 3, column, text)?;
         }
     }
-    let header = 5;
+    // The 年度总体目标 block, as the national form has it (read back by `jixiao import`).
+    let overall = !snapshot.overall_target.is_empty() || !snapshot.overall_result.is_empty();
+    if overall {
+        sheet.write_string_with_format(5, 0, "年度总体目标", &bold)?;
+        sheet.write_string_with_format(5, 1, "预期目标", &bold)?;
+        sheet.write_string_with_format(5, 4, "实际完成情况", &bold)?;
+        sheet.write_string(6, 1, &snapshot.overall_target)?;
+        sheet.write_string(6, 4, &snapshot.overall_result)?;
+    }
+    let header = if overall { 8 } else { 5 };
     for (column, label) in [
         "一级指标",
         "二级指标",
@@ -488,6 +497,14 @@ pub fn report(filled: &Filled) -> Vec<(String, Vec<String>)> {
             &budget.rate
         }
     ));
+    for (label, text) in [
+        ("年度总体目标", &snapshot.overall_target),
+        ("实际完成情况", &snapshot.overall_result),
+    ] {
+        if !text.is_empty() {
+            basics.push(format!("{label}：{text}"));
+        }
+    }
     if let Some(previous) = &filled.previous_executed
         && let (Ok(now), Ok(before)) = (
             budget.executed.parse::<Decimal>(),
@@ -657,6 +674,18 @@ pub fn markdown(filled: &Filled) -> String {
             budget.rate,
             budget.score
         );
+    }
+    for (label, text) in [
+        ("年度总体目标 · 预期目标", &snapshot.overall_target),
+        ("年度总体目标 · 实际完成情况", &snapshot.overall_result),
+    ] {
+        if !text.is_empty() {
+            let _ = writeln!(
+                out,
+                "{label}：{text}
+"
+            );
+        }
     }
     out.push_str("| 一级指标 | 二级指标 | 三级指标 | 年度指标值 | 实际完成值 | 分值 | 得分 | 偏差原因分析及改进措施 | 评价提示 |\n|---|---|---|---|---|---|---|---|---|\n");
     for line in &filled.lines {

@@ -245,6 +245,12 @@ struct Heading {
     budget: Budget,
     /// Columns of the budget block's header, once seen.
     budget_columns: Option<BudgetColumns>,
+    /// 年度总体目标 · 预期目标 and 实际完成情况 as written.
+    overall_target: String,
+    overall_result: String,
+    /// The columns of 预期目标 and 实际完成情况 once their labels are seen: the next row holds
+    /// the texts.
+    overall_columns: Option<(Option<usize>, Option<usize>)>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -281,7 +287,39 @@ impl Heading {
             budget: self.budget,
             rows: Vec::new(),
             total: None,
+            overall_target: self.overall_target,
+            overall_result: self.overall_result,
         }
+    }
+
+    /// Reads the 年度总体目标 block: a row labelling 预期目标 and 实际完成情况 over the row of
+    /// their texts, or one text right of 年度总体目标. Whether the row was part of it.
+    fn read_overall(&mut self, grid: &Grid, row: usize, filled: &[usize]) -> bool {
+        if let Some((target, result)) = self.overall_columns.take() {
+            let text_at = |column: Option<usize>| {
+                column
+                    .map(|column| grid.text(row, column).to_owned())
+                    .filter(|text| !is_label(text, labels::OVERALL))
+                    .unwrap_or_default()
+            };
+            self.overall_target = text_at(target);
+            self.overall_result = text_at(result);
+            return true;
+        }
+        let target = find_column(grid, row, labels::OVERALL_TARGET);
+        let result = find_column(grid, row, labels::OVERALL_RESULT);
+        if target.is_some() || result.is_some() {
+            self.overall_columns = Some((target, result));
+            return true;
+        }
+        if let Some(&column) = filled
+            .iter()
+            .find(|&&column| is_label(grid.text(row, column), labels::OVERALL))
+        {
+            self.overall_target = value_right_of(grid, row, column);
+            return true;
+        }
+        false
     }
 
     fn read(&mut self, grid: &Grid, row: usize) {
@@ -300,6 +338,9 @@ impl Heading {
             } else if written.contains("(万元)") {
                 self.money_unit = "万元";
             }
+        }
+        if self.read_overall(grid, row, &filled) {
+            return;
         }
         // A title merged across the sheet reads the same in every cell it covers.
         let lone = filled
@@ -950,6 +991,8 @@ pub fn plan(table: &Table, options: &ImportOptions, index: usize) -> anyhow::Res
         source: "import".to_owned(),
         points,
         actuals,
+        overall_target: table.overall_target.clone(),
+        overall_result: table.overall_result.clone(),
     };
     plan.request_id = request_id("table", &plan);
     Ok(plan)
@@ -1225,6 +1268,14 @@ fn print_plan(table: &Table, plan: &Plan) {
     }
     for point in &plan.points {
         println!("  {} = {} {}", point.metric_code, point.value, point.unit);
+    }
+    for (label, text) in [
+        ("年度总体目标 · 预期目标", &plan.overall_target),
+        ("年度总体目标 · 实际完成情况", &plan.overall_result),
+    ] {
+        if !text.is_empty() {
+            println!("  {label}: {text}");
+        }
     }
 }
 

@@ -141,6 +141,10 @@ pub struct Table {
     pub rows: Vec<Row>,
     /// 总分 as printed.
     pub total: Option<Cell>,
+    /// 年度总体目标 · 预期目标 as written; empty without the block.
+    pub overall_target: String,
+    /// 年度总体目标 · 实际完成情况 as written.
+    pub overall_result: String,
     /// The months its figures cover from January, for a monitoring table (`1-6月` in its title
     /// or its actual column's label: 6); `None` for a year's table.
     pub months: Option<u32>,
@@ -193,6 +197,10 @@ pub mod labels {
     /// 度量单位 in a column of its own (the Yunnan form).
     pub const MEASURE_UNIT: &[&str] = &["度量单位"];
     /// The budget block's total line.
+    /// The 年度总体目标 block (TABLES.md §1, §7) and its two texts' labels.
+    pub const OVERALL: &[&str] = &["年度总体目标", "总体目标", "年度绩效目标"];
+    pub const OVERALL_TARGET: &[&str] = &["预期目标", "年初设定目标", "年度目标"];
+    pub const OVERALL_RESULT: &[&str] = &["实际完成情况", "全年实际完成情况", "年度实际完成情况"];
     pub const BUDGET_TOTAL: &[&str] = &["年度资金总额", "资金总额", "合计"];
 }
 

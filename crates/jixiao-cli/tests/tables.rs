@@ -1043,3 +1043,161 @@ fn a_monitoring_table_is_read_as_of_its_quarter_with_its_projections() {
     }
     assert_eq!(output.matches("projected_shortfall").count(), 1, "{output}");
 }
+
+/// The national project form (财预〔2020〕10号): `绩效指标` merged down the left of the
+/// indicator block, the 年度总体目标 block above it. Rows are named by 三级指标, the block's
+/// texts are stored, explained, exported in the 自评表 (and read back from it) and in the
+/// report's 基本情况.
+#[test]
+fn the_national_form_keeps_its_overall_target_block_through_export_and_back() {
+    let (_system, ingest, evaluator) = serve(&[]);
+    let files = tempfile::tempdir().unwrap();
+    let table = files.path().join("national.csv");
+    let rows: Vec<Vec<String>> = [
+        &["项目支出绩效自评表"][..],
+        &["（2022年度）"],
+        &["项目名称", "国家形式项目"],
+        &["主管部门", "某局", "", "实施单位", "某中心"],
+        &[
+            "项目资金（万元）",
+            "",
+            "年初预算数",
+            "全年预算数",
+            "全年执行数",
+            "分值",
+            "执行率",
+            "得分",
+        ],
+        &["", "年度资金总额", "100", "100", "90", "10", "90%", "9"],
+        &["年度总体目标", "预期目标", "", "", "实际完成情况"],
+        &["", "完成培训任务120人次", "", "", "完成培训130人次"],
+        &[
+            "绩效指标",
+            "一级指标",
+            "二级指标",
+            "三级指标",
+            "年度指标值",
+            "实际完成值",
+            "分值",
+            "得分",
+            "偏差原因分析及改进措施",
+        ],
+        &[
+            "",
+            "产出指标",
+            "数量指标",
+            "培训人次",
+            "≥120人次",
+            "130人次",
+            "50",
+            "50",
+            "",
+        ],
+        &[
+            "",
+            "效益指标",
+            "社会效益指标",
+            "群众满意",
+            "有效提升",
+            "达成预期指标",
+            "30",
+            "30",
+            "",
+        ],
+        &[
+            "",
+            "满意度指标",
+            "服务对象满意度指标",
+            "满意度",
+            "≥90%",
+            "95%",
+            "10",
+            "10",
+            "",
+        ],
+        &["总分", "", "", "", "", "", "100", "99"],
+    ]
+    .iter()
+    .map(|row| row.iter().map(|cell| (*cell).to_owned()).collect())
+    .collect();
+    write_csv(&rows, &table);
+    let import = |path: &Path, department: &str| {
+        let (ok, output) = jixiao(&[
+            "import",
+            path.to_str().unwrap(),
+            "--department",
+            department,
+            "--project",
+            &format!("{department}-P"),
+            "--ingest",
+            &ingest,
+        ]);
+        assert!(ok, "{output}");
+        output
+    };
+    let output = import(&table, "NAT");
+    for expected in [
+        "R01 [产出指标/数量指标] 培训人次: ≥120人次 → 130人次",
+        "年度总体目标 · 预期目标: 完成培训任务120人次",
+        "年度总体目标 · 实际完成情况: 完成培训130人次",
+        "unit NAT 某中心",
+    ] {
+        assert!(output.contains(expected), "{expected} not in\n{output}");
+    }
+    assert!(!output.contains("] 绩效指标:"), "{output}");
+    let explain = |department: &str| {
+        let score = evaluate_and_score(&evaluator, department, "2022", &format!("{department}-P"));
+        assert!(score.contains(": 99.00 优"), "{score}");
+        let (ok, output) = jixiao(&[
+            "explain",
+            department,
+            "2022",
+            "--project",
+            &format!("{department}-P"),
+            "--evaluator",
+            &evaluator,
+        ]);
+        assert!(ok, "{output}");
+        output
+    };
+    let explained = explain("NAT");
+    assert!(
+        explained.contains("年度总体目标 · 预期目标: 完成培训任务120人次")
+            && explained.contains("年度总体目标 · 实际完成情况: 完成培训130人次"),
+        "{explained}"
+    );
+    let export = |format: &str| {
+        let path = files.path().join(format!("NAT.{format}"));
+        let (ok, output) = jixiao(&[
+            "export",
+            "NAT",
+            "2022",
+            "--project",
+            "NAT-P",
+            "--format",
+            format,
+            "--output",
+            path.to_str().unwrap(),
+            "--evaluator",
+            &evaluator,
+            "--ingest",
+            &ingest,
+        ]);
+        assert!(ok, "{output}");
+        path
+    };
+    let report = python(READ_DOCX, &export("docx"));
+    assert!(
+        report.contains("年度总体目标：完成培训任务120人次")
+            && report.contains("实际完成情况：完成培训130人次"),
+        "{report}"
+    );
+    // The filled 自评表 reads back with its block.
+    let output = import(&export("xlsx"), "NAT2");
+    assert!(
+        output.contains("年度总体目标 · 预期目标: 完成培训任务120人次")
+            && output.contains("年度总体目标 · 实际完成情况: 完成培训130人次"),
+        "{output}"
+    );
+    assert!(explain("NAT2").contains("年度总体目标 · 实际完成情况: 完成培训130人次"));
+}

@@ -158,6 +158,8 @@ pub fn snapshot(record: SnapshotRecord) -> pb::Snapshot {
         input_digest,
         adjustments,
         reported_total,
+        overall_target,
+        overall_result,
     } = evaluation;
     pb::Snapshot {
         snapshot_id: summary.id.to_string(),
@@ -198,6 +200,8 @@ pub fn snapshot(record: SnapshotRecord) -> pb::Snapshot {
         project_code,
         project_name,
         reported_total: optional(reported_total, plain),
+        overall_target,
+        overall_result,
     }
 }
 

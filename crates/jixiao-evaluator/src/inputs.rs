@@ -232,6 +232,8 @@ fn target_set_from(target_set: pb::TargetSet) -> Result<TargetSet, InputsError> 
         set_at: _,
         project_code: _,
         framework,
+        overall_target,
+        overall_result,
     } = target_set;
     let targets = targets
         .into_iter()
@@ -317,6 +319,8 @@ fn target_set_from(target_set: pb::TargetSet) -> Result<TargetSet, InputsError> 
         revision,
         targets,
         framework,
+        overall_target,
+        overall_result,
     })
 }
 

@@ -331,6 +331,8 @@ pub fn target_set(record: TargetSetRecord, catalog: &Catalog) -> pb::TargetSet {
         targets,
         framework,
         set_at,
+        overall_target,
+        overall_result,
     } = record;
     pb::TargetSet {
         project_code,
@@ -343,6 +345,23 @@ pub fn target_set(record: TargetSetRecord, catalog: &Catalog) -> pb::TargetSet {
             .collect(),
         set_at: Some(timestamp(&set_at)),
         framework,
+        overall_target,
+        overall_result,
+    }
+}
+
+/// Most characters of a 年度总体目标 text (预期目标, 实际完成情况): a few paragraphs.
+const MAX_OVERALL_CHARS: usize = 4000;
+
+/// Checks the 年度总体目标 texts of a target set, naming `overall_target` and `overall_result`.
+pub fn check_overall(overall_target: &str, overall_result: &str, violations: &mut Violations) {
+    for (field, text) in [
+        ("overall_target", overall_target),
+        ("overall_result", overall_result),
+    ] {
+        if let Err(reason) = validate_text(text, false, MAX_OVERALL_CHARS) {
+            violations.push(field, reason);
+        }
     }
 }
 

@@ -169,8 +169,11 @@ impl<S: IngestStore> IngestApi<S> {
             source,
             mut points,
             mut actuals,
+            overall_target,
+            overall_result,
         } = request;
         convert::check_request_id(&request_id, violations);
+        convert::check_overall(&overall_target, &overall_result, violations);
         convert::check_year("year", year, violations);
         // An empty name keeps the unit's name (or, for a new unit, takes its code); it is
         // checked as that name would be.
@@ -296,6 +299,8 @@ impl<S: IngestStore> IngestApi<S> {
             year,
             framework,
             targets,
+            overall_target,
+            overall_result,
             points: PointBatch {
                 source: if source.is_empty() {
                     "import".to_owned()
@@ -547,6 +552,8 @@ impl<S: IngestStore> IngestService for IngestApi<S> {
             project_code,
             framework,
             validate_only,
+            overall_target,
+            overall_result,
         } = request.into_inner();
         let digest = convert::digest(&pb::SetTargetsRequest {
             department_code: department_code.clone(),
@@ -556,8 +563,11 @@ impl<S: IngestStore> IngestService for IngestApi<S> {
             project_code: project_code.clone(),
             framework: framework.clone(),
             validate_only: false,
+            overall_target: overall_target.clone(),
+            overall_result: overall_result.clone(),
         });
         let mut violations = Violations::default();
+        convert::check_overall(&overall_target, &overall_result, &mut violations);
         convert::check_request_id(&request_id, &mut violations);
         if let Err(reason) = validate_code(&department_code) {
             violations.push("department_code", reason);
@@ -577,6 +587,8 @@ impl<S: IngestStore> IngestService for IngestApi<S> {
                     year,
                     framework,
                     targets: validated,
+                    overall_target,
+                    overall_result,
                 },
                 Self::idempotency(&request_id, "SetTargets", digest),
                 write_mode(validate_only),

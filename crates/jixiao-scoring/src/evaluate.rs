@@ -198,6 +198,12 @@ pub struct Evaluation {
     /// The table's own 总分 (`evaluation.total_reported`), when it was pushed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reported_total: Option<Decimal>,
+    /// The target set's 年度总体目标 · 预期目标 as written.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub overall_target: String,
+    /// The target set's 年度总体目标 · 实际完成情况 as written.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub overall_result: String,
 }
 
 /// The total: budget execution and the rows, less the deductions, within [0, 100].
@@ -495,6 +501,12 @@ fn evaluate_subject(
         input_digest: digest.iter().map(|byte| format!("{byte:02x}")).collect(),
         adjustments: Vec::new(),
         reported_total,
+        overall_target: target_set
+            .map(|set| set.overall_target.clone())
+            .unwrap_or_default(),
+        overall_result: target_set
+            .map(|set| set.overall_result.clone())
+            .unwrap_or_default(),
     };
     settle_review(&mut evaluation, framework);
     evaluation

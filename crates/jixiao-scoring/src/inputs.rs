@@ -87,6 +87,10 @@ pub struct TargetSet {
     pub targets: Vec<TargetRow>,
     /// The framework it is scored under (TABLES.md §4); empty: the default of its subject kind.
     pub framework: String,
+    /// 年度总体目标 · 预期目标 as written (TABLES.md §1).
+    pub overall_target: String,
+    /// 年度总体目标 · 实际完成情况 as written.
+    pub overall_result: String,
 }
 
 /// The current revision of a point from one source.

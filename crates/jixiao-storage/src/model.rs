@@ -62,6 +62,10 @@ pub struct NewTargetSet {
     pub framework: String,
     /// The rows, validated.
     pub targets: Vec<Target>,
+    /// 年度总体目标 · 预期目标 (年初设定目标) as written, optional.
+    pub overall_target: String,
+    /// 年度总体目标 · 实际完成情况 as written, optional.
+    pub overall_result: String,
 }
 
 /// A stored target set.
@@ -81,6 +85,12 @@ pub struct TargetSetRecord {
     /// The scoring framework the set names (TABLES.md §4); empty: the evaluator's default.
     #[serde(default)]
     pub framework: String,
+    /// 年度总体目标 · 预期目标 as written.
+    #[serde(default)]
+    pub overall_target: String,
+    /// 年度总体目标 · 实际完成情况 as written.
+    #[serde(default)]
+    pub overall_result: String,
     /// When this revision was stored.
     pub set_at: DateTime<Utc>,
 }
@@ -392,6 +402,10 @@ pub struct NewTable {
     pub framework: String,
     /// The rows (绩效指标), validated.
     pub targets: Vec<Target>,
+    /// 年度总体目标 · 预期目标 as written, optional.
+    pub overall_target: String,
+    /// 年度总体目标 · 实际完成情况 as written, optional.
+    pub overall_result: String,
     /// The budget figures (万元, percent) and printed scores, all of this table's subject.
     pub points: PointBatch,
     /// The actuals (实际完成值) of the rows, as written.

@@ -71,6 +71,8 @@ impl Given {
         self.target_sets.insert(
             department.into(),
             TargetSet {
+                overall_target: String::new(),
+                overall_result: String::new(),
                 revision: 1,
                 targets: rows,
                 framework: String::new(),

@@ -47,7 +47,8 @@ pub(super) async fn report(
         }
         let year = actual.period.year_number();
         let target_set = sqlx::query(
-            "SELECT department_code, project_code, year, revision, targets, set_at, framework \
+            "SELECT department_code, project_code, year, revision, targets, set_at, framework, \
+                overall_target, overall_result \
              FROM target_sets WHERE department_code = ? AND project_code = ? AND year = ? \
              ORDER BY revision DESC LIMIT 1",
         )

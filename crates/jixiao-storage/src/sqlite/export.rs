@@ -65,7 +65,7 @@ pub(super) async fn export_view(
 
     let rows = sqlx::query(
         "SELECT t.department_code, t.project_code, t.year, t.revision, t.targets, t.set_at, \
-                t.framework \
+                t.framework, t.overall_target, t.overall_result \
          FROM target_sets t \
          WHERE t.year = ? AND t.revision = (SELECT MAX(revision) FROM target_sets u \
            WHERE u.department_code = t.department_code AND u.project_code = t.project_code \

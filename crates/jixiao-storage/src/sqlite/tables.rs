@@ -30,6 +30,8 @@ pub(super) async fn import(
         year,
         framework,
         targets,
+        overall_target,
+        overall_result,
         points,
         actuals,
     } = table;
@@ -73,6 +75,8 @@ pub(super) async fn import(
         year,
         framework,
         targets,
+        overall_target,
+        overall_result,
     };
     let targets = targets::set(&mut *tx, set, None).await?;
     let pending = Pending {

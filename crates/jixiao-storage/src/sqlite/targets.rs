@@ -22,6 +22,8 @@ pub(super) fn target_set_from_row(row: &SqliteRow) -> StoreResult<TargetSetRecor
         revision: row.get("revision"),
         targets,
         framework: row.get("framework"),
+        overall_target: row.get("overall_target"),
+        overall_result: row.get("overall_result"),
         set_at: parse_time(row.get("set_at"))?,
     })
 }
@@ -38,6 +40,8 @@ pub(super) async fn set(
         year,
         framework,
         targets,
+        overall_target,
+        overall_result,
     } = set;
     if let Some(idempotency) = idempotency
         && let Some(answer) = replay(&mut *tx, idempotency).await?
@@ -54,7 +58,8 @@ pub(super) async fn set(
         projects::check_project(&mut *tx, &department_code, &project_code, year).await?;
     }
     let current = sqlx::query(
-        "SELECT department_code, project_code, year, revision, targets, set_at, framework \
+        "SELECT department_code, project_code, year, revision, targets, set_at, framework, \
+                overall_target, overall_result \
          FROM target_sets \
          WHERE department_code = ? AND project_code = ? AND year = ? \
          ORDER BY revision DESC LIMIT 1",
@@ -68,7 +73,12 @@ pub(super) async fn set(
     .transpose()?;
     let at = now();
     let outcome = match current {
-        Some(current) if current.targets == targets && current.framework == framework => {
+        Some(current)
+            if current.targets == targets
+                && current.framework == framework
+                && current.overall_target == overall_target
+                && current.overall_result == overall_result =>
+        {
             TargetsOutcome {
                 target_set: current,
                 unchanged: true,
@@ -80,8 +90,8 @@ pub(super) async fn set(
             sqlx::query(
                 "INSERT INTO target_sets \
                  (department_code, project_code, year, revision, targets, sequence, set_at, \
-                  request_id, framework) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                  request_id, framework, overall_target, overall_result) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             )
             .bind(&department_code)
             .bind(&project_code)
@@ -92,6 +102,8 @@ pub(super) async fn set(
             .bind(format_time(&at))
             .bind(idempotency.map(|idempotency| &idempotency.request_id))
             .bind(&framework)
+            .bind(&overall_target)
+            .bind(&overall_result)
             .execute(&mut *tx)
             .await?;
             write_sequence(&mut *tx, sequence).await?;
@@ -103,6 +115,8 @@ pub(super) async fn set(
                     revision,
                     targets,
                     framework,
+                    overall_target,
+                    overall_result,
                     set_at: at,
                 },
                 unchanged: false,
@@ -123,7 +137,8 @@ pub(super) async fn get(
     year: i32,
 ) -> StoreResult<Option<TargetSetRecord>> {
     sqlx::query(
-        "SELECT department_code, project_code, year, revision, targets, set_at, framework \
+        "SELECT department_code, project_code, year, revision, targets, set_at, framework, \
+                overall_target, overall_result \
          FROM target_sets \
          WHERE department_code = ? AND project_code = ? AND year = ? \
          ORDER BY revision DESC LIMIT 1",
