@@ -1395,3 +1395,150 @@ fn generated_tables_import_as_checked_and_come_back_from_export_the_same() {
         );
     }
 }
+
+/// A case's table in the national form: `绩效指标` merged down the left of the indicator
+/// block, and the 年度总体目标 block above it.
+fn national_layout(case: &Value) -> (Vec<Vec<String>>, Vec<(usize, usize)>) {
+    let (rows, _) = layout(case);
+    let header = rows
+        .iter()
+        .position(|row| row.first().is_some_and(|cell| cell == "一级指标"))
+        .unwrap();
+    let mut out: Vec<Vec<String>> = rows[..header].to_vec();
+    out.push(vec![
+        "年度总体目标".into(),
+        "预期目标".into(),
+        String::new(),
+        String::new(),
+        "实际完成情况".into(),
+    ]);
+    out.push(vec![
+        String::new(),
+        "按计划完成年度任务".into(),
+        String::new(),
+        String::new(),
+        "已完成".into(),
+    ]);
+    for (index, row) in rows[header..].iter().enumerate() {
+        let mut shifted = vec![if index == 0 {
+            "绩效指标".to_owned()
+        } else {
+            String::new()
+        }];
+        shifted.extend(row.iter().cloned());
+        out.push(shifted);
+    }
+    (out, Vec::new())
+}
+
+/// A case's table in the Yunnan form: the target written as 指标性质 | 指标值 | 度量单位.
+fn yunnan_layout(case: &Value) -> (Vec<Vec<String>>, Vec<(usize, usize)>) {
+    let (rows, _) = layout(case);
+    let header = rows
+        .iter()
+        .position(|row| row.first().is_some_and(|cell| cell == "一级指标"))
+        .unwrap();
+    let mut out: Vec<Vec<String>> = rows[..header].to_vec();
+    for (index, row) in rows[header..].iter().enumerate() {
+        let mut split = row.clone();
+        if split.len() > 3 {
+            let target = split.remove(3);
+            let parts = if index == 0 {
+                [
+                    "指标性质".to_owned(),
+                    "指标值".to_owned(),
+                    "度量单位".to_owned(),
+                ]
+            } else {
+                let nature: String = target
+                    .chars()
+                    .take_while(|c| "≥≤=<>＞＜≧≦﹦═".contains(*c))
+                    .collect();
+                let rest = &target[nature.len()..];
+                let value: String = rest
+                    .chars()
+                    .take_while(|c| c.is_ascii_digit() || *c == '.')
+                    .collect();
+                if value.is_empty() {
+                    ["定性".to_owned(), target.clone(), String::new()]
+                } else {
+                    [nature, value.clone(), rest[value.len()..].to_owned()]
+                }
+            };
+            for (offset, part) in parts.into_iter().enumerate() {
+                split.insert(3 + offset, part);
+            }
+        }
+        out.push(split);
+    }
+    (out, Vec::new())
+}
+
+/// The published tables in the national form and the Yunnan form score as in their own
+/// layout, with the project and the unit named from 项目名称 and 实施单位.
+#[test]
+fn published_tables_in_the_national_and_yunnan_forms_score_as_published() {
+    let (_system, ingest, evaluator) = serve(&[]);
+    let files = tempfile::tempdir().unwrap();
+    for (id, framework, expected) in [
+        ("F01", "", "90.00 优"),
+        ("F04", "", "97.24 优"),
+        ("F08a", "", "90.00 优"),
+        ("F16", "hubei-2020", "100.00 优"),
+    ] {
+        let case = case(id);
+        let year = text(&case["year"]);
+        let year = if year.is_empty() {
+            "2022".to_owned()
+        } else {
+            year
+        };
+        for (form, (rows, _)) in [
+            ("national", national_layout(&case)),
+            ("yunnan", yunnan_layout(&case)),
+        ] {
+            let path = files.path().join(format!("{id}-{form}.csv"));
+            write_csv(&rows, &path);
+            let department = format!("{id}-{form}").to_uppercase();
+            let project = format!("{department}-P");
+            let (ok, output) = jixiao(&[
+                "import",
+                path.to_str().unwrap(),
+                "--department",
+                &department,
+                "--project",
+                &project,
+                "--framework",
+                framework,
+                "--year",
+                &year,
+                "--ingest",
+                &ingest,
+            ]);
+            assert!(ok, "{id} {form}: {output}");
+            let unit = text(&case["department"])
+                .split_once(" — ")
+                .map(|(unit, _)| unit.to_owned())
+                .unwrap();
+            assert!(
+                output.contains(&format!("unit {department} {unit}")),
+                "{id} {form}: {output}"
+            );
+            assert!(!output.contains("] 绩效指标:"), "{id} {form}: {output}");
+            // Every target reads as written, the Yunnan form's three cells as one text.
+            for row in case["indicators"].as_array().unwrap() {
+                let line = format!(
+                    "{}: {} → ",
+                    text(&row["name"]),
+                    text(&row["target_text"])
+                );
+                assert!(output.contains(&line), "{id} {form}: {line} not in\n{output}");
+            }
+            let score = evaluate_and_score(&evaluator, &department, &year, &project);
+            assert!(
+                score.contains(&format!(": {expected}")),
+                "{id} {form}: {score}\n{output}"
+            );
+        }
+    }
+}
