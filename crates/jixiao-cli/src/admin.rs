@@ -2,80 +2,14 @@
 //! text. Everything they show, grpcurl shows too.
 
 use jixiao::evaluator::v1 as pb;
-use jixiao::evaluator::v1::evaluator_service_client::EvaluatorServiceClient;
 use jixiao_scoring::FlagCode;
-use jixiao_server::auth::BearerToken;
+
 use jixiao_server::tls::ClientTls;
-use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 
-/// Where the evaluator is, and how to be let in.
-#[derive(Debug, clap::Args)]
-pub struct Endpoint {
-    /// The evaluator service.
-    #[arg(
-        long = "evaluator",
-        env = "JIXIAO_EVALUATOR_URL",
-        default_value = "http://127.0.0.1:50052"
-    )]
-    url: String,
-    /// A bearer token (scope read; admin for evaluate), when the evaluator requires one.
-    #[arg(long, env = "JIXIAO_TOKEN", hide_env_values = true, default_value = "")]
-    token: String,
-    /// With an https:// evaluator: the CA that signed its certificate (PEM).
-    #[arg(long, env = "JIXIAO_CA_FILE")]
-    ca_file: Option<std::path::PathBuf>,
-    /// With an evaluator that requires client certificates: this client's certificate (PEM).
-    #[arg(long, env = "JIXIAO_CERT_FILE")]
-    cert_file: Option<std::path::PathBuf>,
-    /// This client's private key (PEM).
-    #[arg(long, env = "JIXIAO_KEY_FILE")]
-    key_file: Option<std::path::PathBuf>,
-}
-
-/// A client of the evaluator with the bearer token.
-pub(crate) type Client = EvaluatorServiceClient<InterceptedService<Channel, BearerToken>>;
-
-/// Connects to the evaluator.
-pub(crate) async fn connect(endpoint: &Endpoint) -> anyhow::Result<Client> {
-    let tls = ClientTls {
-        ca_file: endpoint.ca_file.clone(),
-        cert_file: endpoint.cert_file.clone(),
-        key_file: endpoint.key_file.clone(),
-        domain_name: None,
-    };
-    let target = Channel::from_shared(endpoint.url.clone())
-        .map_err(|error| anyhow::anyhow!("--evaluator {:?}: {error}", endpoint.url))?;
-    let channel = tls
-        .apply(target, "--ca-file/--cert-file/--key-file")?
-        .connect()
-        .await
-        .map_err(|error| {
-            anyhow::anyhow!(
-                "cannot reach the evaluator at {}: {}",
-                endpoint.url,
-                with_causes(&error)
-            )
-        })?;
-    Ok(EvaluatorServiceClient::with_interceptor(
-        channel,
-        BearerToken::new(&endpoint.token)?,
-    ))
-}
-
-/// An error with its causes, as `transport error: tcp connect error: Connection refused`.
-fn with_causes(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut cause = error.source();
-    while let Some(inner) = cause {
-        let more = inner.to_string();
-        if !text.ends_with(&more) {
-            text = format!("{text}: {more}");
-        }
-        cause = inner.source();
-    }
-    text
-}
+use crate::endpoint::Endpoint;
+use crate::endpoint::{connect, with_causes};
+use crate::figures::amount;
 
 fn failed(status: tonic::Status) -> anyhow::Error {
     anyhow::anyhow!("{:?}: {}", status.code(), status.message())
@@ -468,32 +402,6 @@ pub fn render(snapshot: &pb::Snapshot) -> String {
         );
     }
     out
-}
-
-/// A figure as a report prints it: its unit's Chinese name, and money with 2 decimals
-/// (`816.1` in `wan_yuan` is `816.10 万元`); `-` when there is none.
-pub(crate) fn amount(text: &str, unit_code: &str) -> String {
-    if text.is_empty() {
-        return "-".to_owned();
-    }
-    let unit = jixiao_domain::Unit::by_code(unit_code);
-    let figure = match (unit, text.parse::<rust_decimal::Decimal>()) {
-        (Some(unit), Ok(value)) if unit.kind == jixiao_domain::MetricKind::Money => {
-            format!(
-                "{:.2}",
-                value.round_dp_with_strategy(
-                    2,
-                    rust_decimal::RoundingStrategy::MidpointAwayFromZero
-                )
-            )
-        }
-        _ => text.to_owned(),
-    };
-    match unit {
-        Some(unit) if unit.name_zh() == "%" => format!("{figure}%"),
-        Some(unit) => format!("{figure} {}", unit.name_zh()),
-        None => format!("{figure} {unit_code}"),
-    }
 }
 
 fn or_dash(text: &str) -> &str {

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 use crate::serve::{self, ServeArgs};
-use crate::{admin, export, import};
+use crate::{admin, endpoint, export, import};
 
 /// jixiao (绩效): budget performance monitoring and self-evaluation.
 #[derive(Debug, Parser)]
@@ -29,7 +29,7 @@ pub enum Command {
         #[arg(long = "department", value_name = "CODE")]
         departments: Vec<String>,
         #[command(flatten)]
-        endpoint: admin::Endpoint,
+        endpoint: endpoint::Endpoint,
     },
     /// Prints the latest score of a department (部门整体), or with --project of one of its
     /// projects (项目支出), for a period.
@@ -42,7 +42,7 @@ pub enum Command {
         #[arg(long, value_name = "CODE", default_value = "")]
         project: String,
         #[command(flatten)]
-        endpoint: admin::Endpoint,
+        endpoint: endpoint::Endpoint,
     },
     /// Prints a snapshot's full explanation: budget execution, each indicator (with its target
     /// and actual as written), deductions and flags with their figures.
@@ -53,7 +53,7 @@ pub enum Command {
         #[arg(long, value_name = "CODE", default_value = "")]
         project: String,
         #[command(flatten)]
-        endpoint: admin::Endpoint,
+        endpoint: endpoint::Endpoint,
     },
     /// Lists a department's projects with their latest scores for a year.
     Projects {
@@ -62,7 +62,7 @@ pub enum Command {
         /// The year.
         year: i32,
         #[command(flatten)]
-        endpoint: admin::Endpoint,
+        endpoint: endpoint::Endpoint,
     },
     /// Prints a new random bearer token and the configuration entry (with its SHA-256) that
     /// lets it in; the token itself is shown once and stored nowhere.
@@ -130,7 +130,7 @@ pub enum Command {
         #[arg(long, value_name = "CODE", default_value = "")]
         project: String,
         #[command(flatten)]
-        endpoint: admin::Endpoint,
+        endpoint: endpoint::Endpoint,
     },
     /// Lists the adjustments of a subject's period with who made them, when, why, and whether
     /// the latest snapshot applies them.
@@ -143,7 +143,7 @@ pub enum Command {
         #[arg(long, value_name = "CODE", default_value = "")]
         project: String,
         #[command(flatten)]
-        endpoint: admin::Endpoint,
+        endpoint: endpoint::Endpoint,
     },
     /// Lists the rows awaiting a reviewer in a period, across subjects (ListPendingReviews):
     /// rows the rules could not judge, with their texts, the printed 得分 and the reason;
@@ -155,12 +155,12 @@ pub enum Command {
         #[arg(long, value_name = "CODE", default_value = "")]
         department: String,
         #[command(flatten)]
-        endpoint: admin::Endpoint,
+        endpoint: endpoint::Endpoint,
     },
     /// Lists the scoring frameworks the evaluator loads and the default of each subject kind.
     Frameworks {
         #[command(flatten)]
-        endpoint: admin::Endpoint,
+        endpoint: endpoint::Endpoint,
     },
     /// Reads the 自评表 of a spreadsheet (.xlsx, .xls, .ods, .csv) or a Word document (.docx) as
     /// published and sends each table to the ingestion service as one ImportTable request,
@@ -188,7 +188,7 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
         #[command(flatten)]
-        ingest: import::IngestEndpoint,
+        ingest: endpoint::IngestEndpoint,
     },
     /// Writes a subject's period from its latest snapshot: the filled 自评表 (xlsx), a draft
     /// 自评报告 (docx), or both as Markdown (md).
@@ -207,9 +207,9 @@ pub enum Command {
         #[arg(long, short)]
         output: Option<PathBuf>,
         #[command(flatten)]
-        endpoint: admin::Endpoint,
+        endpoint: endpoint::Endpoint,
         #[command(flatten)]
-        ingest: import::IngestEndpoint,
+        ingest: endpoint::IngestEndpoint,
     },
     /// Lists the latest evaluation runs.
     Runs {
@@ -217,7 +217,7 @@ pub enum Command {
         #[arg(long, default_value_t = 20)]
         limit: i32,
         #[command(flatten)]
-        endpoint: admin::Endpoint,
+        endpoint: endpoint::Endpoint,
     },
 }
 

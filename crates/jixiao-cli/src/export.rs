@@ -9,14 +9,11 @@ use std::path::{Path, PathBuf};
 
 use jixiao::evaluator::v1 as pb;
 use jixiao::ingest::v1 as ingest_pb;
-use jixiao::ingest::v1::ingest_service_client::IngestServiceClient;
 use jixiao_scoring::FlagCode;
-use jixiao_server::auth::BearerToken;
 use rust_decimal::Decimal;
-use tonic::transport::Channel;
 
-use crate::admin::{self, Endpoint};
-use crate::import::IngestEndpoint;
+use crate::endpoint::{Client, Endpoint, IngestEndpoint, connect, connect_ingest};
+use crate::figures::amount;
 
 /// What `jixiao export` writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -126,7 +123,7 @@ pub fn fill(
                 if row.actual.is_empty() {
                     String::new()
                 } else {
-                    admin::amount(&row.actual, &row.unit)
+                    amount(&row.actual, &row.unit)
                 }
             } else {
                 without_period(&row.actual_text).to_owned()
@@ -151,7 +148,7 @@ pub fn fill(
                     format!(
                         "{}{}",
                         row.comparator,
-                        admin::amount(&row.annual_target, &row.unit)
+                        amount(&row.annual_target, &row.unit)
                     )
                 } else {
                     row.target_text.clone()
@@ -201,7 +198,7 @@ pub async fn run(
     if format == Format::Xlsx && period.parse::<i32>().is_err() {
         anyhow::bail!("{period}: a 自评表 is yearly; export a quarter's monitoring as docx or md");
     }
-    let mut client = admin::connect(endpoint).await?;
+    let mut client = connect(endpoint).await?;
     let snapshot = latest(&mut client, &department, &period, &project)
         .await?
         .ok_or_else(|| {
@@ -269,7 +266,7 @@ pub async fn run(
 }
 
 async fn latest(
-    client: &mut admin::Client,
+    client: &mut Client,
     department: &str,
     period: &str,
     project: &str,
@@ -305,15 +302,7 @@ async fn target_set(
     project: &str,
     year: i32,
 ) -> Option<ingest_pb::TargetSet> {
-    let channel = Channel::from_shared(ingest.ingest_url.clone())
-        .ok()?
-        .connect()
-        .await
-        .ok()?;
-    let mut client = IngestServiceClient::with_interceptor(
-        channel,
-        BearerToken::new(&ingest.ingest_token).ok()?,
-    );
+    let mut client = connect_ingest(ingest).await.ok()?;
     client
         .get_targets(ingest_pb::GetTargetsRequest {
             department_code: department.to_owned(),
@@ -476,7 +465,7 @@ pub fn report(filled: &Filled) -> Vec<(String, Vec<String>)> {
     let snapshot = &filled.snapshot;
     let name = filled.subject_name();
     let budget = snapshot.budget.clone().unwrap_or_default();
-    let money = |text: &str| admin::amount(text, "wan_yuan");
+    let money = |text: &str| amount(text, "wan_yuan");
     let mut basics = vec![format!(
         "{name}（{}）{}年度绩效自评。",
         if filled.is_project() {

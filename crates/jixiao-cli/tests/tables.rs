@@ -1527,12 +1527,11 @@ fn published_tables_in_the_national_and_yunnan_forms_score_as_published() {
             assert!(!output.contains("] 绩效指标:"), "{id} {form}: {output}");
             // Every target reads as written, the Yunnan form's three cells as one text.
             for row in case["indicators"].as_array().unwrap() {
-                let line = format!(
-                    "{}: {} → ",
-                    text(&row["name"]),
-                    text(&row["target_text"])
+                let line = format!("{}: {} → ", text(&row["name"]), text(&row["target_text"]));
+                assert!(
+                    output.contains(&line),
+                    "{id} {form}: {line} not in\n{output}"
                 );
-                assert!(output.contains(&line), "{id} {form}: {line} not in\n{output}");
             }
             let score = evaluate_and_score(&evaluator, &department, &year, &project);
             assert!(

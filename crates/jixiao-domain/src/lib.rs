@@ -8,6 +8,7 @@
 pub mod catalog;
 pub mod decimal;
 pub mod department;
+pub mod label;
 pub mod period;
 pub mod target;
 pub mod unit;

@@ -15,45 +15,14 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::decimal::parse_plain_decimal;
-use crate::target::{Comparator, Level1};
+pub use crate::label::{COMPARATOR_PREFIXES, LEVEL1_LABELS, normalize, read_level1};
+use crate::label::{Comparator, label_core};
 use crate::unit::{MetricKind, Unit};
 
 pub mod scan;
 pub mod units;
 
 pub use scan::WrittenDate;
-
-/// The level-1 labels as published, by group (TABLES.md §3 Labels). A label is matched after
-/// [`normalize`], with or without the suffix 指标 and a trailing `(50分)`.
-pub const LEVEL1_LABELS: &[(Level1, &[&str])] = &[
-    (Level1::Output, &["产出", "项目产出", "output"]),
-    (Level1::Outcome, &["效益", "项目效益", "outcome"]),
-    (
-        Level1::Satisfaction,
-        &["满意度", "服务对象满意度", "satisfaction"],
-    ),
-    (Level1::Input, &["投入", "input"]),
-    (Level1::Process, &["过程", "process"]),
-    (
-        Level1::Decision,
-        &["决策", "项目决策", "部门决策", "decision"],
-    ),
-    (
-        Level1::Management,
-        &[
-            "管理",
-            "项目管理",
-            "综合管理",
-            "部门管理",
-            "部门预算管理",
-            "management",
-        ],
-    ),
-    (
-        Level1::Effect,
-        &["效果", "部门绩效", "部门绩效情况", "项目绩效", "effect"],
-    ),
-];
 
 /// The level-2 labels that are normalised (`数量指标` → 数量, `社会效益指标` → 社会); any other
 /// label is kept as written.
@@ -70,49 +39,6 @@ pub const LEVEL2_LABELS: &[(&str, &[&str])] = &[
         "服务对象满意度",
         &["服务对象满意度", "beneficiary_satisfaction"],
     ),
-];
-
-/// Comparators written before the number, as a sign or among the words before it (`≥95%`,
-/// `达到预计值 2100`, `完成率达到95%`, `确保`, `力争`): the spelling nearest the number counts,
-/// the longest where one ends another (`不大于` over `大于`).
-pub const COMPARATOR_PREFIXES: &[(&str, Comparator)] = &[
-    ("大于等于", Comparator::AtLeast),
-    ("大于或等于", Comparator::AtLeast),
-    ("不低于", Comparator::AtLeast),
-    ("不少于", Comparator::AtLeast),
-    ("至少", Comparator::AtLeast),
-    (">=", Comparator::AtLeast),
-    ("≥", Comparator::AtLeast),
-    ("≧", Comparator::AtLeast),
-    ("⩾", Comparator::AtLeast),
-    ("小于等于", Comparator::AtMost),
-    ("小于或等于", Comparator::AtMost),
-    ("不高于", Comparator::AtMost),
-    ("不超过", Comparator::AtMost),
-    ("不大于", Comparator::AtMost),
-    ("至多", Comparator::AtMost),
-    ("控制在", Comparator::AtMost),
-    ("<=", Comparator::AtMost),
-    ("≤", Comparator::AtMost),
-    ("≦", Comparator::AtMost),
-    ("⩽", Comparator::AtMost),
-    ("低于", Comparator::AtMost),
-    ("小于", Comparator::AtMost),
-    ("少于", Comparator::AtMost),
-    ("<", Comparator::AtMost),
-    ("达到", Comparator::AtLeast),
-    ("确保", Comparator::AtLeast),
-    ("力争", Comparator::AtLeast),
-    ("高于", Comparator::AtLeast),
-    ("大于", Comparator::AtLeast),
-    ("多于", Comparator::AtLeast),
-    ("超过", Comparator::AtLeast),
-    (">", Comparator::AtLeast),
-    ("==", Comparator::Equal),
-    ("等于", Comparator::Equal),
-    ("=", Comparator::Equal),
-    ("═", Comparator::Equal),
-    ("﹦", Comparator::Equal),
 ];
 
 /// Comparators written after the number and its unit.
@@ -225,51 +151,6 @@ pub const VERDICT_WORDS: &[(Verdict, &[&str])] = &[
 
 /// Words that mean nothing happened, read as 0 on a quantitative row.
 pub const NONE_WORDS: &[&str] = &["无", "零", "没有"];
-
-/// Folds what varies between tables and means nothing: full-width letters, digits and signs to
-/// their ASCII forms (`１００％` → `100%`), and every kind of space away.
-pub fn normalize(text: &str) -> String {
-    text.chars()
-        .filter(|character| !character.is_whitespace() && *character != '\u{3000}')
-        .map(|character| match character {
-            // Full-width ASCII (！ to ～), except the full-width tilde, kept as a range word.
-            '\u{FF01}'..='\u{FF5D}' => {
-                char::from_u32(character as u32 - 0xFF01 + 0x21).unwrap_or(character)
-            }
-            '。' => '.',
-            other => other,
-        })
-        .collect()
-}
-
-/// Strips what surrounds a group label: a trailing `(50分)`, then the suffix 指标.
-fn label_core(label: &str) -> String {
-    let mut text = normalize(label);
-    if let Some(open) = text.rfind('(')
-        && text.ends_with("分)")
-    {
-        text.truncate(open);
-    }
-    text.strip_suffix("指标").map(str::to_owned).unwrap_or(text)
-}
-
-/// Reads a level-1 label as published (`产出指标`, `服务对象满意度指标`, `项目决策`, `投入`).
-///
-/// # Errors
-///
-/// The label and the groups understood, when no alias matches.
-pub fn read_level1(label: &str) -> Result<Level1, String> {
-    let core = label_core(label);
-    LEVEL1_LABELS
-        .iter()
-        .find(|(_, aliases)| aliases.contains(&core.as_str()))
-        .map(|(level, _)| *level)
-        .ok_or_else(|| {
-            format!(
-                "{label:?} is not a level-1 group; expected one of 产出, 效益, 满意度, 投入, 过程, 决策, 管理, 效果, with or without 指标 (for example 产出指标)"
-            )
-        })
-}
 
 /// Reads a level-2 label: the normalised name when it is a known one (`社会效益指标` → 社会),
 /// else the label as written, trimmed; never refused.

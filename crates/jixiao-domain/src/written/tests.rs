@@ -1,6 +1,7 @@
 use proptest::prelude::*;
 
 use super::*;
+use crate::label::Level1;
 
 fn d(text: &str) -> Decimal {
     text.parse().unwrap()

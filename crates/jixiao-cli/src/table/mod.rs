@@ -2,6 +2,8 @@
 //! `jixiao import` reads out of a spreadsheet and `jixiao export` writes back, and the labels
 //! both find it by.
 
+pub mod read;
+
 use std::fmt;
 
 /// What a table scores.
