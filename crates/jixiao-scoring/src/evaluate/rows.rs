@@ -490,12 +490,62 @@ impl<'a> Context<'a> {
         }
     }
 
+    /// Scores one row of the target set (SCORING.md §3): its window target, what was reported
+    /// (a metric's value, a self-reported actual read as written, or a row for a reviewer),
+    /// the score, the light and the flags.
     pub(super) fn indicator(&mut self, row: &'a TargetRow) -> IndicatorScore {
         let temporal = self
             .inputs
             .metric(&row.metric_code)
             .map(|info| info.temporal);
-        // Flow metrics, and self-reported rows of a kind that accumulates, scale by t.
+        let (window_target, window_high) = self.window_targets(row, temporal);
+        let (reported, actual_text, read_as) = self.row_reported(row);
+        let value = match &reported {
+            Reported::Value(value) => Some(*value),
+            _ => None,
+        };
+        let mut scored = self.unscored(row, window_target, value, actual_text, read_as);
+        if row.metric_code.is_empty() {
+            self.check_projection(row, &mut scored);
+        }
+        self.check_target_text(row);
+        match reported {
+            Reported::Attainment(attainment) => {
+                self.score_attainment(row, &mut scored, attainment);
+                return scored;
+            }
+            Reported::Review(reason) => {
+                self.for_review(&mut scored, row, reason);
+                return scored;
+            }
+            Reported::Missing | Reported::Value(_) => {}
+        }
+        let Some(value) = value else {
+            self.flag_missing(row);
+            return scored;
+        };
+        let x = value.amount;
+        if !window_target.is_zero() && row.comparator != Comparator::Qualitative {
+            scored.ratio = Some(round2(arith::mul(
+                arith::div(x, window_target),
+                Decimal::ONE_HUNDRED,
+            )));
+        }
+        scored.score = self.score_value(row, x, window_target, window_high);
+        scored.light = self.light_of(&mut scored, row, x, (window_target, window_high), temporal);
+        if !value.noted {
+            self.check_over_achievement(row, x, window_target);
+        }
+        scored
+    }
+
+    /// The row's target for the window and the high end of a range: scaled by t for flow
+    /// metrics and self-reported rows of a kind that accumulates (SCORING.md §3).
+    fn window_targets(
+        &self,
+        row: &TargetRow,
+        temporal: Option<Temporal>,
+    ) -> (Decimal, Option<Decimal>) {
         let scales = match (temporal, row.kind) {
             (Some(temporal), _) => temporal == Temporal::Flow,
             (None, Some(kind)) => kind.accumulates(),
@@ -508,11 +558,14 @@ impl<'a> Context<'a> {
                 target
             }
         };
-        let window_target = window(row.target);
-        let window_high = row.target_high.map(window);
+        (window(row.target), row.target_high.map(window))
+    }
+
+    /// What was reported for the row, with the actual's text and what was read of it: for a
+    /// row the rules cannot judge the actual shown as written and nothing read; a
+    /// self-reported actual read as written; a metric's value.
+    fn row_reported(&mut self, row: &'a TargetRow) -> (Reported, String, String) {
         let (reported, actual_text, read_as) = if row.comparator == Comparator::Review {
-            // The actual is shown as written; nothing of it is read for a row the rules cannot
-            // judge.
             let text = self
                 .counted_actual(row)
                 .map(|(_, text)| text)
@@ -532,27 +585,19 @@ impl<'a> Context<'a> {
                 String::new(),
             )
         };
-        let value = match &reported {
-            Reported::Value(value) => Some(*value),
-            _ => None,
-        };
-        let mut read_as = read_as;
-        if !row.read_note.is_empty() {
-            read_as = if read_as.is_empty() {
-                row.read_note.clone()
-            } else {
-                format!("{}; {read_as}", row.read_note)
-            };
-        }
-        if row.comparator_inferred {
-            let inferred = format!("comparator {} inferred", row.comparator);
-            read_as = if read_as.is_empty() {
-                inferred
-            } else {
-                format!("{inferred}; {read_as}")
-            };
-        }
-        let mut scored = IndicatorScore {
+        (reported, actual_text, with_reading_notes(row, read_as))
+    }
+
+    /// The row's explanation before it is scored: 0 points, no light.
+    fn unscored(
+        &self,
+        row: &TargetRow,
+        window_target: Decimal,
+        value: Option<Value>,
+        actual_text: String,
+        read_as: String,
+    ) -> IndicatorScore {
+        IndicatorScore {
             indicator_code: row.indicator_code.clone(),
             name: row.name.clone(),
             level1: row.level1,
@@ -585,10 +630,12 @@ impl<'a> Context<'a> {
             awaiting_review: false,
             projected_text: String::new(),
             likelihood: String::new(),
-        };
-        if row.metric_code.is_empty() {
-            self.check_projection(row, &mut scored);
         }
+    }
+
+    /// Flags a target text OCR may have garbled (`text_suspect`) and a comparator the
+    /// framework does not allow (`comparator_not_allowed`).
+    fn check_target_text(&mut self, row: &TargetRow) {
         if !row.suspect.is_empty() {
             let message = format!(
                 "{} ({}): the target {:?} looks garbled, as OCR prints digits; it is read as written, and may have been meant as {:?}",
@@ -613,78 +660,82 @@ impl<'a> Context<'a> {
                 vec![("comparator", row.comparator.to_string())],
             );
         }
-        match reported {
-            Reported::Attainment(attainment) => {
-                let w = row.weight;
-                scored.score = self.framework.rounding.round(
-                    arith::div(
-                        arith::mul(w, attainment.max(Decimal::ZERO).min(Decimal::ONE_HUNDRED)),
-                        Decimal::ONE_HUNDRED,
-                    )
-                    .min(w),
-                );
-                scored.light = self.light_for_progress(attainment);
-                let message = format!(
-                    "{} ({}): the actual {:?} is a verdict on a quantitative target; it counts as {}% of the weight",
-                    row.indicator_code,
-                    row.name,
-                    scored.actual_text,
-                    show(attainment)
-                );
-                self.flag(
-                    FlagCode::VerdictOnQuantitativeRow,
-                    &row.indicator_code,
-                    message,
-                    vec![("attainment_percent", show(attainment))],
-                );
-                return scored;
-            }
-            Reported::Review(reason) => {
-                self.for_review(&mut scored, row, reason);
-                return scored;
-            }
-            Reported::Missing | Reported::Value(_) => {}
-        }
-        let Some(value) = value else {
-            let what = if row.metric_code.is_empty() {
-                "no actual is reported for the row".to_owned()
-            } else {
-                format!("{} has no value", row.metric_code)
-            };
-            let message = format!(
-                "{} ({}): {what} as of {}; the row scores 0",
-                row.indicator_code, row.name, self.as_of
-            );
-            self.flag(
-                FlagCode::MissingActual,
-                &row.indicator_code,
-                message,
-                vec![("metric", row.metric_code.clone())],
-            );
-            return scored;
-        };
-        let x = value.amount;
+    }
+
+    /// A verdict written as the actual of a quantitative row: its attainment of the weight
+    /// (`verdict_on_quantitative_row`).
+    fn score_attainment(
+        &mut self,
+        row: &TargetRow,
+        scored: &mut IndicatorScore,
+        attainment: Decimal,
+    ) {
         let w = row.weight;
-        if !window_target.is_zero() && row.comparator != Comparator::Qualitative {
-            scored.ratio = Some(round2(arith::mul(
-                arith::div(x, window_target),
+        scored.score = self.framework.rounding.round(
+            arith::div(
+                arith::mul(w, attainment.max(Decimal::ZERO).min(Decimal::ONE_HUNDRED)),
                 Decimal::ONE_HUNDRED,
-            )));
-        }
-        let raw = score_row(
-            row.comparator,
-            self.framework.indicators.at_most,
-            w,
-            x,
-            window_target,
-            window_high,
+            )
+            .min(w),
         );
+        scored.light = self.light_for_progress(attainment);
+        let message = format!(
+            "{} ({}): the actual {:?} is a verdict on a quantitative target; it counts as {}% of the weight",
+            row.indicator_code,
+            row.name,
+            scored.actual_text,
+            show(attainment)
+        );
+        self.flag(
+            FlagCode::VerdictOnQuantitativeRow,
+            &row.indicator_code,
+            message,
+            vec![("attainment_percent", show(attainment))],
+        );
+    }
+
+    /// A row without an actual as of the window scores 0 (`missing_actual`).
+    fn flag_missing(&mut self, row: &TargetRow) {
+        let what = if row.metric_code.is_empty() {
+            "no actual is reported for the row".to_owned()
+        } else {
+            format!("{} has no value", row.metric_code)
+        };
+        let message = format!(
+            "{} ({}): {what} as of {}; the row scores 0",
+            row.indicator_code, row.name, self.as_of
+        );
+        self.flag(
+            FlagCode::MissingActual,
+            &row.indicator_code,
+            message,
+            vec![("metric", row.metric_code.clone())],
+        );
+    }
+
+    /// The score of the actual `x` against the window's target, by the row's comparator and
+    /// the framework's rules (exact `=`, over-achievement as missed), within [0, weight].
+    fn score_value(
+        &self,
+        row: &TargetRow,
+        x: Decimal,
+        window_target: Decimal,
+        window_high: Option<Decimal>,
+    ) -> Decimal {
+        let w = row.weight;
         let indicator_rules = &self.framework.indicators;
         let raw =
             if row.comparator == Comparator::Equal && indicator_rules.equal == EqualRule::Exact {
                 if x == window_target { w } else { Decimal::ZERO }
             } else {
-                raw
+                score_row(
+                    row.comparator,
+                    indicator_rules.at_most,
+                    w,
+                    x,
+                    window_target,
+                    window_high,
+                )
             };
         let missed_by_over_achievement = indicator_rules.over_achievement
             == OverAchievementRule::Missed
@@ -696,10 +747,21 @@ impl<'a> Context<'a> {
         } else {
             raw
         };
-        scored.score = self.framework.rounding.round(raw.max(Decimal::ZERO).min(w));
+        self.framework.rounding.round(raw.max(Decimal::ZERO).min(w))
+    }
+
+    /// The row's monitoring light (SCORING.md §4), and a qualitative row's band.
+    fn light_of(
+        &self,
+        scored: &mut IndicatorScore,
+        row: &TargetRow,
+        x: Decimal,
+        (window_target, window_high): (Decimal, Option<Decimal>),
+        temporal: Option<Temporal>,
+    ) -> Light {
         let lights = &self.framework.lights;
-        let hundred = Decimal::from(100);
-        scored.light = match row.comparator {
+        let hundred = Decimal::ONE_HUNDRED;
+        match row.comparator {
             Comparator::Qualitative => {
                 let indicators = &self.framework.indicators;
                 let (band, light) = if x >= indicators.qualitative_achieved {
@@ -713,7 +775,7 @@ impl<'a> Context<'a> {
                 light
             }
             _ if row.target.is_zero() => {
-                if scored.score == w {
+                if scored.score == row.weight {
                     Light::Green
                 } else {
                     Light::Red
@@ -728,7 +790,7 @@ impl<'a> Context<'a> {
                     self.light_for_progress(arith::mul(arith::div(x, window_target), hundred))
                 }
             }
-            Comparator::AtMost => {
+            Comparator::AtMost | Comparator::Deadline => {
                 if x <= window_target {
                     Light::Green
                 } else {
@@ -744,43 +806,37 @@ impl<'a> Context<'a> {
                     Light::Green
                 }
             }
-            Comparator::Deadline => {
-                if x <= window_target {
-                    Light::Green
-                } else {
-                    Light::Red
-                }
-            }
             Comparator::Review => Light::None,
-        };
-        if matches!(row.comparator, Comparator::AtLeast | Comparator::Equal)
-            && window_target > Decimal::ZERO
-            && x >= arith::mul(self.framework.flags.over_achievement_ratio, window_target)
-            && !value.noted
-        {
-            let message = format!(
-                "{} ({}): the actual {} is {}% of the window's target {}, and no point counted in it explains why (a note)",
-                row.indicator_code,
-                row.name,
-                figure(x, &row.unit),
-                percent(arith::mul(arith::div(x, window_target), hundred)),
-                figure(window_target, &row.unit),
-            );
-            self.flag(
-                FlagCode::OverAchievement,
-                &row.indicator_code,
-                message,
-                vec![
-                    ("actual", show(x)),
-                    ("window_target", show(window_target)),
-                    (
-                        "ratio_percent",
-                        percent(arith::mul(arith::div(x, window_target), hundred)),
-                    ),
-                ],
-            );
         }
-        scored
+    }
+
+    /// Flags an actual far above its target that no note explains (`over_achievement`).
+    fn check_over_achievement(&mut self, row: &TargetRow, x: Decimal, window_target: Decimal) {
+        let hundred = Decimal::ONE_HUNDRED;
+        if !(matches!(row.comparator, Comparator::AtLeast | Comparator::Equal)
+            && window_target > Decimal::ZERO
+            && x >= arith::mul(self.framework.flags.over_achievement_ratio, window_target))
+        {
+            return;
+        }
+        let ratio = percent(arith::mul(arith::div(x, window_target), hundred));
+        let message = format!(
+            "{} ({}): the actual {} is {ratio}% of the window's target {}, and no point counted in it explains why (a note)",
+            row.indicator_code,
+            row.name,
+            figure(x, &row.unit),
+            figure(window_target, &row.unit),
+        );
+        self.flag(
+            FlagCode::OverAchievement,
+            &row.indicator_code,
+            message,
+            vec![
+                ("actual", show(x)),
+                ("window_target", show(window_target)),
+                ("ratio_percent", ratio),
+            ],
+        );
     }
 }
 
@@ -870,4 +926,26 @@ fn written_in(row: &TargetRow) -> &str {
     } else {
         row.unit_as_sent.as_str()
     }
+}
+
+/// What was read of a row's actual, after what was noted in reading its target and an
+/// inferred comparator.
+fn with_reading_notes(row: &TargetRow, read_as: String) -> String {
+    let mut read_as = read_as;
+    if !row.read_note.is_empty() {
+        read_as = if read_as.is_empty() {
+            row.read_note.clone()
+        } else {
+            format!("{}; {read_as}", row.read_note)
+        };
+    }
+    if row.comparator_inferred {
+        let inferred = format!("comparator {} inferred", row.comparator);
+        read_as = if read_as.is_empty() {
+            inferred
+        } else {
+            format!("{inferred}; {read_as}")
+        };
+    }
+    read_as
 }
