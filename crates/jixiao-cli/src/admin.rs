@@ -288,6 +288,13 @@ pub fn render(snapshot: &pb::Snapshot) -> String {
             budget.score,
             budget.weight
         );
+        if !budget.projected.is_empty() {
+            let _ = writeln!(
+                out,
+                "      projected for the year (全年预计执行数): {}",
+                amount(&budget.projected, "wan_yuan")
+            );
+        }
         if !budget.computed_score.is_empty() {
             let _ = writeln!(
                 out,

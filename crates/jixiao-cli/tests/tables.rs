@@ -962,8 +962,8 @@ fn a_monitoring_table_is_read_as_of_its_quarter_with_its_projections() {
     let rows: Vec<Vec<String>> = [
         vec!["2022年1-6月项目支出绩效运行监控表"],
         vec!["项目名称", "监控项目"],
-        vec!["全年预算数", "1-6月执行数", "执行率"],
-        vec!["100", "45", "45%"],
+        vec!["全年预算数", "1-6月执行数", "执行率", "全年预计执行数"],
+        vec!["100", "45", "45%", "96"],
         vec![
             "一级指标",
             "二级指标",
@@ -1038,6 +1038,7 @@ fn a_monitoring_table_is_read_as_of_its_quarter_with_its_projections() {
         "projected for the year: 100人 (完成目标可能性: 有可能)",
         "projected for the year: 96% (完成目标可能性: 确定能)",
         "projected_shortfall: R01",
+        "projected for the year (全年预计执行数): 96.00 万元",
     ] {
         assert!(output.contains(expected), "{expected} not in\n{output}");
     }

@@ -119,6 +119,14 @@ impl Catalog {
             ),
             ("budget.income", "收入", "Income", Money, Flow, true),
             (
+                "budget.executed_projected",
+                "全年预计执行数",
+                "Expenditure projected for the year (monitoring)",
+                Money,
+                Stock,
+                true,
+            ),
+            (
                 "budget.prior_year_final",
                 "上年决算数",
                 "Prior-year final accounts",

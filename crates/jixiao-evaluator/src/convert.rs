@@ -253,6 +253,7 @@ fn budget_score(budget: BudgetScore) -> pb::BudgetExecution {
         computed_score,
         reported_score,
         reported_rate,
+        projected,
     } = budget;
     pb::BudgetExecution {
         executed: optional(executed, plain),
@@ -266,6 +267,7 @@ fn budget_score(budget: BudgetScore) -> pb::BudgetExecution {
         computed_score: optional(computed_score, two),
         reported_score: optional(reported_score, plain),
         reported_rate: optional(reported_rate, plain),
+        projected: optional(projected, plain),
     }
 }
 

@@ -61,6 +61,9 @@ pub struct BudgetScore {
     /// The execution rate as the table printed it, percent (`budget.execution_rate_reported`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reported_rate: Option<Decimal>,
+    /// 全年预计执行数 (`budget.executed_projected`, 万元), a monitoring table's projection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub projected: Option<Decimal>,
 }
 
 /// One target row, explained.

@@ -101,6 +101,8 @@ pub struct Budget {
     pub rate: Option<Cell>,
     /// 得分 of budget execution as printed.
     pub score: Option<Cell>,
+    /// 全年预计执行数 of a monitoring table (万元): the spending projected for the year.
+    pub projected: Option<Cell>,
 }
 
 impl Budget {
@@ -112,6 +114,7 @@ impl Budget {
             &self.executed,
             &self.rate,
             &self.score,
+            &self.projected,
         ]
         .iter()
         .all(|cell| cell.is_none())

@@ -245,6 +245,8 @@ pub(crate) struct BudgetColumns {
     executed: Option<usize>,
     rate: Option<usize>,
     score: Option<usize>,
+    /// 全年预计执行数: a label that projects (预计) spending (执行).
+    projected: Option<usize>,
 }
 
 impl Heading {
@@ -367,6 +369,9 @@ impl Heading {
                 .or_else(|| find_column(grid, row, labels::RATE)),
             score: find_column(grid, row, labels::REPORTED_SCORE)
                 .or_else(|| find_column(grid, row, labels::SCORE)),
+            projected: find_column_by(grid, row, |label| {
+                label.contains("预计") && label.contains("执行")
+            }),
         };
         if budget_header.adjusted.is_some() && budget_header.executed.is_some() {
             self.budget_columns = Some(budget_header);
@@ -389,6 +394,7 @@ impl Heading {
                 executed: take(columns.executed),
                 rate: take(columns.rate),
                 score: take(columns.score),
+                projected: take(columns.projected),
             };
         }
     }
@@ -688,7 +694,7 @@ pub(crate) struct FigureCell<'a> {
 }
 
 /// The budget block's figures and 总分, the one list both the check and the push go by.
-pub(crate) fn figure_cells(table: &Table) -> [FigureCell<'_>; 6] {
+pub(crate) fn figure_cells(table: &Table) -> [FigureCell<'_>; 7] {
     let budget = &table.budget;
     let money: &'static str = if table.money_unit.is_empty() {
         "万元"
@@ -719,6 +725,13 @@ pub(crate) fn figure_cells(table: &Table) -> [FigureCell<'_>; 6] {
             cell: budget.executed.as_ref(),
             label: "全年执行数",
             metric: "budget.executed",
+            unit: money,
+            units: money_units,
+        },
+        FigureCell {
+            cell: budget.projected.as_ref(),
+            label: "全年预计执行数",
+            metric: "budget.executed_projected",
             unit: money,
             units: money_units,
         },

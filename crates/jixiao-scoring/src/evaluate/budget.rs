@@ -88,6 +88,9 @@ impl<'a> Context<'a> {
             computed_score: None,
             reported_score: None,
             reported_rate: None,
+            projected: self
+                .value("budget.executed_projected")
+                .map(|value| value.amount),
         };
         if self.framework.budget.rule == BudgetScoring::None {
             // The framework judges the budget through its own rows (R14): no score, no flags.
