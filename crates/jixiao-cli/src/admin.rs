@@ -67,7 +67,7 @@ pub async fn evaluate(
         .map_err(failed)?
         .into_inner();
     if let Some(run) = &answer.run {
-        println!(
+        crate::say!(
             "run {} of {}: {} ({} new snapshots, {} unchanged)",
             run.run_id,
             run.period,
@@ -78,7 +78,7 @@ pub async fn evaluate(
         print_failures(run);
     }
     for snapshot in answer.snapshots {
-        println!(
+        crate::say!(
             "{:<24} {:>7} {}  snapshot {}  {} flags{}",
             snapshot.department_code,
             snapshot.total,
@@ -113,7 +113,7 @@ pub async fn score(
     } else {
         format!("{} project {}", score.department_code, score.project_code)
     };
-    println!(
+    crate::say!(
         "{} {}: {} {} (snapshot {}, {} flags, evaluated {})",
         subject,
         score.period,
@@ -156,7 +156,7 @@ pub async fn explain(
         .into_inner()
         .snapshot
         .ok_or_else(|| anyhow::anyhow!("the evaluator answered without a snapshot"))?;
-    print!("{}", render(&snapshot));
+    crate::output::write(format_args!("{}", render(&snapshot)));
     Ok(())
 }
 
@@ -192,10 +192,10 @@ pub async fn projects(endpoint: &Endpoint, department: String, year: i32) -> any
         page_token = page.next_page_token;
     }
     if latest.is_empty() {
-        println!("no project snapshots of {department} in {year}");
+        crate::say!("no project snapshots of {department} in {year}");
     }
     for ((project, period), summary) in latest {
-        println!(
+        crate::say!(
             "{project:<24} {period:<8} {:>7} {}  snapshot {}  {} flags",
             summary.total,
             grade(&summary.grade),
@@ -428,7 +428,7 @@ pub async fn runs(endpoint: &Endpoint, limit: i32) -> anyhow::Result<()> {
         .into_inner()
         .runs;
     for run in runs {
-        println!(
+        crate::say!(
             "run {:>5}  {:<8} {:<9} {:<11} attempt {}  {}  +{} ={}  {}",
             run.run_id,
             run.period,
@@ -448,9 +448,10 @@ pub async fn runs(endpoint: &Endpoint, limit: i32) -> anyhow::Result<()> {
 /// The departments a run could not score, one line each.
 fn print_failures(run: &pb::Run) {
     for failure in &run.failures {
-        println!(
+        crate::say!(
             "  not scored: {}: {}",
-            failure.department_code, failure.reason
+            failure.department_code,
+            failure.reason
         );
     }
 }
@@ -481,7 +482,7 @@ pub async fn health(url: &str, service: &str, tls: &ClientTls) -> anyhow::Result
     } else {
         service
     };
-    println!("{name}: {}", status.as_str_name());
+    crate::say!("{name}: {}", status.as_str_name());
     if status == ServingStatus::Serving {
         Ok(())
     } else {
@@ -539,10 +540,10 @@ pub async fn adjust(endpoint: &Endpoint, args: AdjustArgs) -> anyhow::Result<()>
         .map_err(failed)?
         .into_inner();
     if let Some(adjustment) = &answer.adjustment {
-        println!("adjustment {}", describe_adjustment(adjustment));
+        crate::say!("adjustment {}", describe_adjustment(adjustment));
     }
     if let Some(snapshot) = &answer.snapshot {
-        println!(
+        crate::say!(
             "snapshot {}: {} {}",
             snapshot.snapshot_id,
             snapshot.total,
@@ -591,20 +592,24 @@ pub async fn reviews(
             } else {
                 format!("counts the printed {}", review.reported_score)
             };
-            println!(
+            crate::say!(
                 "{subject} {} {} [{}/{}]: {score} of {}",
-                review.indicator_code, review.name, review.level1, review.level2, review.weight
+                review.indicator_code,
+                review.name,
+                review.level1,
+                review.level2,
+                review.weight
             );
-            println!("      target as written: {}", or_dash(&review.target_text));
-            println!("      actual as written: {}", or_dash(&review.actual_text));
-            println!("      why: {}", review.review_reason);
+            crate::say!("      target as written: {}", or_dash(&review.target_text));
+            crate::say!("      actual as written: {}", or_dash(&review.actual_text));
+            crate::say!("      why: {}", review.review_reason);
         }
         if page.next_page_token.is_empty() {
             break;
         }
         page_token = page.next_page_token;
     }
-    println!(
+    crate::say!(
         "{count} rows await a reviewer in {period}{}",
         if count > 0 {
             "; score each with jixiao adjust DEPARTMENT PERIOD ROW SCORE --reason … [--project CODE]"
@@ -633,10 +638,10 @@ pub async fn adjustments(
         .map_err(failed)?
         .into_inner();
     if answer.adjustments.is_empty() {
-        println!("no adjustments");
+        crate::say!("no adjustments");
     }
     for adjustment in &answer.adjustments {
-        println!("{}", describe_adjustment(adjustment));
+        crate::say!("{}", describe_adjustment(adjustment));
     }
     Ok(())
 }
@@ -657,9 +662,12 @@ pub async fn frameworks(endpoint: &Endpoint) -> anyhow::Result<()> {
         } else {
             format!(" (default for {})", framework.default_for.join(", "))
         };
-        println!(
+        crate::say!(
             "{} v{}{defaults} [{}]: {}",
-            framework.name, framework.version, framework.origin, framework.description
+            framework.name,
+            framework.version,
+            framework.origin,
+            framework.description
         );
     }
     Ok(())

@@ -337,7 +337,7 @@ pub async fn run() -> anyhow::Result<()> {
             destination,
         } => {
             let report = jixiao_sqlite::backup::backup(&database, &destination).await?;
-            println!(
+            crate::say!(
                 "backed up {} to {} ({} bytes, integrity checked)",
                 database.display(),
                 report.path.display(),
@@ -347,7 +347,7 @@ pub async fn run() -> anyhow::Result<()> {
         }
         Command::Restore { backup, database } => {
             let report = jixiao_sqlite::backup::restore(&backup, &database).await?;
-            println!(
+            crate::say!(
                 "restored {} to {} ({} bytes); start the service again",
                 backup.display(),
                 report.path.display(),
@@ -377,16 +377,16 @@ fn token(name: &str, scopes: &[String], departments: &[String]) -> anyhow::Resul
             .collect::<Vec<_>>()
             .join(", ")
     };
-    println!("token (give it to the client; it is not stored anywhere):");
-    println!("  {token}");
-    println!();
-    println!("configuration (add it to the service's [auth] table, for example [ingest.auth]):");
-    println!("  [[auth.tokens]]");
-    println!("  name = {name:?}");
-    println!("  sha256 = \"{hash}\"");
-    println!("  scopes = [{}]", quote(scopes));
+    crate::say!("token (give it to the client; it is not stored anywhere):");
+    crate::say!("  {token}");
+    crate::say!();
+    crate::say!("configuration (add it to the service's [auth] table, for example [ingest.auth]):");
+    crate::say!("  [[auth.tokens]]");
+    crate::say!("  name = {name:?}");
+    crate::say!("  sha256 = \"{hash}\"");
+    crate::say!("  scopes = [{}]", quote(scopes));
     if !departments.is_empty() {
-        println!("  departments = [{}]", quote(departments));
+        crate::say!("  departments = [{}]", quote(departments));
     }
     Ok(())
 }

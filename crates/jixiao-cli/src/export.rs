@@ -261,7 +261,7 @@ pub async fn run(
         Format::Md => std::fs::write(&output, markdown(&filled))
             .map_err(|error| anyhow::anyhow!("{}: {error}", output.display()))?,
     }
-    println!("{}", output.display());
+    crate::say!("{}", output.display());
     Ok(())
 }
 

@@ -212,9 +212,10 @@ pub async fn run(
         eprintln!("reading sheet {} ({} rows)", grid.sheet, grid.rows.len());
         for (table, unreadable, skipped) in tables_of(grid, &options.framework) {
             for name in skipped {
-                println!(
+                crate::say!(
                     "{}: row {name} left out: {} computes it from the figures",
-                    table.sheet, options.framework
+                    table.sheet,
+                    options.framework
                 );
             }
             problems.extend(unreadable);
@@ -246,7 +247,7 @@ pub async fn run(
     }
     // Notes never stop an import: every row is stored as written (TABLES.md §0).
     for problem in &problems {
-        println!("note {problem}");
+        crate::say!("note {problem}");
     }
     let mut client = connect_ingest(endpoint).await.map_err(|error| {
         anyhow::anyhow!("{error} (a dry run asks it too: it runs every check of the import)")
@@ -289,7 +290,7 @@ pub async fn run(
                 "dry run: the service would refuse {refused} of {total} tables; nothing was stored"
             );
         }
-        println!("dry run: the service checked every table and stored nothing");
+        crate::say!("dry run: the service checked every table and stored nothing");
     }
     Ok(())
 }
@@ -395,7 +396,7 @@ fn print_plan(table: &Table, plan: &Plan) {
         ),
         None => format!("department {department_code}"),
     };
-    println!(
+    crate::say!(
         "{} (sheet {}): {subject}, {} {}, {} rows, {} figures, {} actuals",
         if table.title.is_empty() {
             "table"
@@ -414,7 +415,7 @@ fn print_plan(table: &Table, plan: &Plan) {
         plan.actuals.len(),
     );
     for (target, row) in plan.targets.iter().zip(&table.rows) {
-        println!(
+        crate::say!(
             "  {} [{}/{}] {}: {} → {} ({} points{})",
             target.indicator_code,
             fold(&target.level1),
@@ -431,14 +432,14 @@ fn print_plan(table: &Table, plan: &Plan) {
         );
     }
     for point in &plan.points {
-        println!("  {} = {} {}", point.metric_code, point.value, point.unit);
+        crate::say!("  {} = {} {}", point.metric_code, point.value, point.unit);
     }
     for (label, text) in [
         ("年度总体目标 · 预期目标", &plan.overall_target),
         ("年度总体目标 · 实际完成情况", &plan.overall_result),
     ] {
         if !text.is_empty() {
-            println!("  {label}: {text}");
+            crate::say!("  {label}: {text}");
         }
     }
 }

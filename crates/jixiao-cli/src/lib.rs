@@ -5,6 +5,8 @@
 //! each table one request and sends it, [`export`] writes a snapshot back as a table and a
 //! report, figures printed as [`figures`] says.
 
+#![deny(clippy::print_stdout)]
+
 pub mod admin;
 pub mod cli;
 pub mod endpoint;
@@ -12,5 +14,6 @@ pub mod export;
 pub mod figures;
 pub mod grid;
 pub mod import;
+pub mod output;
 pub mod serve;
 pub mod table;

@@ -1542,3 +1542,53 @@ fn published_tables_in_the_national_and_yunnan_forms_score_as_published() {
         }
     }
 }
+
+/// `jixiao import … | head`: the command ends quietly when its reader goes away, never with
+/// a panic.
+#[test]
+fn a_reader_that_goes_away_ends_the_command_quietly() {
+    let (_system, ingest, _) = serve(&[]);
+    let files = tempfile::tempdir().unwrap();
+    let path = files.path().join("long.csv");
+    let mut rows = vec![
+        vec!["2022年度项目支出绩效自评表".to_owned()],
+        vec!["项目名称".to_owned(), "长表项目".to_owned()],
+        [
+            "一级指标",
+            "二级指标",
+            "三级指标",
+            "年度指标值",
+            "实际完成值",
+            "分值",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
+    for index in 0..400 {
+        rows.push(
+            [
+                "产出指标".to_owned(),
+                "数量指标".to_owned(),
+                format!("指标{index}"),
+                "≥1个".to_owned(),
+                "1个".to_owned(),
+                "0.2".to_owned(),
+            ]
+            .to_vec(),
+        );
+    }
+    write_csv(&rows, &path);
+    let script = format!(
+        "{JIXIAO} import {} --department LONG --dry-run --ingest {ingest} | head -n 1; echo \"status ${{PIPESTATUS[0]}}\"",
+        path.display()
+    );
+    let output = Command::new("bash").args(["-c", &script]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(stdout.lines().count(), 2, "{stdout}");
+    assert!(
+        stdout.contains("status 141") || stdout.contains("status 0"),
+        "{stdout}\n{stderr}"
+    );
+}

@@ -68,6 +68,7 @@ pub async fn open_pools(
     options: &PoolOptions,
     migrator: &sqlx::migrate::Migrator,
 ) -> Result<(SqlitePool, SqlitePool), OpenError> {
+    refuse_unpoolable(path)?;
     if let Some(parent) = path
         .parent()
         .filter(|parent| !parent.as_os_str().is_empty())
@@ -101,6 +102,28 @@ pub async fn open_pools(
         .connect_with(connect.read_only(true))
         .await?;
     Ok((writer, readers))
+}
+
+/// Refuses a database name a pool cannot share: an in-memory database (`:memory:`, a URI with
+/// `mode=memory`) gives every connection its own empty database, so writes would vanish and
+/// reads fail; a URI (`file:…`) is not a file name this opener passes on as one.
+fn refuse_unpoolable(path: &Path) -> Result<(), OpenError> {
+    let text = path.to_string_lossy();
+    let name = path
+        .file_name()
+        .map(|name| name.to_string_lossy())
+        .unwrap_or_default();
+    let reason = if name == ":memory:" || text.contains("mode=memory") {
+        "an in-memory database gives each connection of the pool its own empty database: name a file (database_file)"
+    } else if name.starts_with("file:") || text.starts_with("file:") {
+        "a URI is not a file name: name the file itself (database_file)"
+    } else {
+        return Ok(());
+    };
+    Err(OpenError::Io {
+        path: text.into_owned(),
+        source: std::io::Error::new(std::io::ErrorKind::InvalidInput, reason),
+    })
 }
 
 /// How instants are stored: RFC 3339 text in UTC, to the microsecond.
