@@ -60,9 +60,21 @@ impl EvaluatorServer {
             file: config.framework_file.clone(),
             defaults: config.default_frameworks.clone(),
         });
-        framework
+        let loaded = framework
             .load()
             .map_err(|reason| anyhow::anyhow!("invalid framework: {reason}"))?;
+        // The content digest is what decides whether a snapshot is reused: a file changed
+        // under the same version shows here with another digest, and its subjects are scored
+        // anew at the next run.
+        for framework in loaded.iter() {
+            tracing::info!(
+                name = %framework.framework.name,
+                version = %framework.framework.version,
+                digest = %framework.framework.content_digest(),
+                origin = %framework.origin,
+                "framework loaded"
+            );
+        }
         schedule::Schedules::new(&config.schedule)?;
         Authenticator::new(&config.auth, service::scope_of)?;
         config.tls.load("tls")?;

@@ -42,6 +42,10 @@ impl Kind {
     }
 }
 
+/// The longest wait for a schedule's next fire, in days: four years and a day, so that a cron of
+/// 29 February (a leap day) is accepted and one of 30 February is not.
+const MAX_DAYS_TO_FIRE: i64 = 4 * 366 + 1;
+
 /// The parsed cron expressions, in their time zone.
 #[derive(Debug, Clone)]
 pub struct Schedules {
@@ -71,7 +75,7 @@ impl Schedules {
         let timezone: Tz = config.timezone.parse().map_err(|error| {
             anyhow::anyhow!("schedule.timezone = {:?}: {error}", config.timezone)
         })?;
-        Ok(Self {
+        let schedules = Self {
             timezone,
             quarterly: (
                 config.quarterly_cron.clone(),
@@ -81,7 +85,27 @@ impl Schedules {
                 config.yearly_cron.clone(),
                 parse_cron("yearly_cron", &config.yearly_cron)?,
             ),
-        })
+        };
+        // A cron that parses may still never fire (30 February): the scheduler would drop it
+        // in silence, and the year's self-evaluation would never run.
+        let now = Utc::now();
+        for (kind, key) in [
+            (Kind::Quarterly, "quarterly_cron"),
+            (Kind::Yearly, "yearly_cron"),
+        ] {
+            let fires_in_time = schedules
+                .next_fire(kind, now)
+                .is_some_and(|next| next - now <= chrono::Duration::days(MAX_DAYS_TO_FIRE));
+            if !fires_in_time {
+                anyhow::bail!(
+                    "schedule.{key} = {:?} does not fire within {} years (a day no month has, such as 30 February?): the {} evaluation would never run",
+                    schedules.cron(kind).0,
+                    MAX_DAYS_TO_FIRE / 365,
+                    kind.name()
+                );
+            }
+        }
+        Ok(schedules)
     }
 
     fn cron(&self, kind: Kind) -> &(String, Cron) {
@@ -389,6 +413,28 @@ mod tests {
             .from_local_datetime(&naive)
             .unwrap()
             .with_timezone(&Utc)
+    }
+
+    #[test]
+    fn a_cron_that_never_fires_is_refused_at_start() {
+        let error = Schedules::new(&ScheduleConfig {
+            yearly_cron: "0 0 3 30 2 *".into(),
+            ..ScheduleConfig::default()
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(
+            error.contains("schedule.yearly_cron") && error.contains("does not fire"),
+            "{error}"
+        );
+        // A leap day fires, if only every fourth year.
+        assert!(
+            Schedules::new(&ScheduleConfig {
+                yearly_cron: "0 0 3 29 2 *".into(),
+                ..ScheduleConfig::default()
+            })
+            .is_ok()
+        );
     }
 
     #[test]

@@ -401,6 +401,13 @@ fn evaluate_subject(
         digest: Sha256::new(),
     };
     context.digest_header(department_code);
+    // The rules as well as the inputs: a framework changed under the same version scores anew.
+    context.digest_line(format!(
+        "framework {} {} {}",
+        framework.name,
+        framework.version,
+        framework.content_digest()
+    ));
     if let Some(project) = project_code {
         let name = inputs
             .project(project)

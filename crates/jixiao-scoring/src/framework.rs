@@ -444,6 +444,21 @@ impl Framework {
         Self::from_toml(CENTRAL_2020).expect("the shipped framework is valid")
     }
 
+    /// A digest of the framework's content as parsed (SHA-256 of its canonical TOML,
+    /// hexadecimal): two files that parse to the same rules have the same digest, and any
+    /// change to a rule changes it, whatever its `version` says (a snapshot is reused only
+    /// under the same digest).
+    pub fn content_digest(&self) -> String {
+        use sha2::{Digest, Sha256};
+        // Written back from the parsed rules, so that comments and layout do not count.
+        let canonical = toml::to_string(self).unwrap_or_else(|error| format!("{self:?} {error}"));
+        Sha256::digest(canonical.as_bytes())
+            .iter()
+            .take(16)
+            .map(|byte| format!("{byte:02x}"))
+            .collect()
+    }
+
     /// Parses and validates a framework.
     pub fn from_toml(text: &str) -> Result<Self, FrameworkError> {
         let framework: Framework =

@@ -1920,3 +1920,26 @@ fn outputs_ahead_of_spending_is_judged_again_on_adjusted_scores() {
     assert_eq!(adjusted.total, d("100"));
     assert_eq!(flags(&adjusted, "outputs_ahead_of_spending"), 0);
 }
+
+/// A framework changed under the same name and version gives another input digest, so that its
+/// subjects are scored anew rather than answered with the old snapshots; the same rules give the
+/// same digest.
+#[test]
+fn the_input_digest_follows_the_frameworks_content_not_its_version() {
+    let mut given = Given::new();
+    given.department("DEPT", None).targets(
+        "DEPT",
+        vec![self_reported("O1", Comparator::AtLeast, "100", "count")],
+    );
+    let inputs = with_actuals(&given, &[("O1", "2022", "90", 1)]);
+    let digest = |framework: &Framework| {
+        evaluate(framework, &inputs, "DEPT", Period::year(2022).unwrap()).input_digest
+    };
+    let shipped = Framework::central_2020();
+    let mut changed = shipped.clone();
+    changed.lights.blue_at_ratio += Decimal::ONE;
+    assert_eq!(changed.version, shipped.version);
+    assert_eq!(digest(&shipped), digest(&Framework::central_2020()));
+    assert_ne!(digest(&shipped), digest(&changed));
+    assert_ne!(shipped.content_digest(), changed.content_digest());
+}
