@@ -588,17 +588,22 @@ pub async fn reviews(
                 )
             };
             let score = if review.awaiting_review {
-                "no score: the total is provisional".to_owned()
+                format!(
+                    "no score yet, weight {} (the total is provisional)",
+                    review.weight
+                )
             } else {
-                format!("counts the printed {}", review.reported_score)
+                format!(
+                    "counts the printed {} of {}",
+                    review.reported_score, review.weight
+                )
             };
             crate::say!(
-                "{subject} {} {} [{}/{}]: {score} of {}",
+                "{subject} {} {} [{}/{}]: {score}",
                 review.indicator_code,
                 review.name,
                 review.level1,
-                review.level2,
-                review.weight
+                review.level2
             );
             crate::say!("      target as written: {}", or_dash(&review.target_text));
             crate::say!("      actual as written: {}", or_dash(&review.actual_text));

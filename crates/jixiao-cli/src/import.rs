@@ -416,14 +416,18 @@ fn print_plan(table: &Table, plan: &Plan) {
     );
     for (target, row) in plan.targets.iter().zip(&table.rows) {
         crate::say!(
-            "  {} [{}/{}] {}: {} → {} ({} points{})",
+            "  {} [{}/{}] {}: {} → {} ({}{})",
             target.indicator_code,
             fold(&target.level1),
             target.level2,
             target.name,
             target.target_text,
             row.actual.text,
-            target.weight,
+            if target.weight.is_empty() {
+                "no 分值".to_owned()
+            } else {
+                format!("{} points", target.weight)
+            },
             if target.reported_score.is_empty() {
                 String::new()
             } else {
@@ -525,6 +529,127 @@ mod tests {
                 proptest::prop_assert_eq!(&target.weight, &row.weight);
             }
         }
+    }
+
+    /// Headers spelled by meaning and names given in one cell: a flat table whose name column
+    /// is 绩效指标名称, with 实施单位：… in one cell and 转移支付（项目）名称 naming the project.
+    #[test]
+    fn a_flat_table_with_its_own_spellings_is_read_whole() {
+        let grid = grid(&[
+            &["渝北区2023年度项目支出绩效自评表"],
+            &["转移支付（项目）名称", "老旧小区改造补助资金"],
+            &["实施单位：渝北区住房和城乡建设委员会"],
+            &[
+                "序号",
+                "绩效指标名称",
+                "目标值",
+                "全年完成值",
+                "分值",
+                "得分",
+            ],
+            &["1", "改造老旧小区数量", "≥23个", "23个", "15", "15"],
+            &["2", "改造户数", "5600户", "5712户", "10", "10"],
+        ]);
+        let tables = find_tables(&grid);
+        assert_eq!(tables.len(), 1);
+        let table = &tables[0].0;
+        assert_eq!(table.project_name, "老旧小区改造补助资金");
+        assert_eq!(table.unit_name, "渝北区住房和城乡建设委员会");
+        let rows: Vec<(&str, &str, &str, &str)> = table
+            .rows
+            .iter()
+            .map(|row| {
+                (
+                    row.level2.text.as_str(),
+                    row.name.text.as_str(),
+                    row.target.text.as_str(),
+                    row.actual.text.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                ("", "改造老旧小区数量", "≥23个", "23个"),
+                ("", "改造户数", "5600户", "5712户")
+            ]
+        );
+    }
+
+    /// A header over two rows: the adjusted target (预期指标值 over 年初 | 调整后) is the target,
+    /// and a target in three parts (年度指标值 over 符号 | 值 | 单位) reads as one text; the second
+    /// header row is no indicator row.
+    #[test]
+    fn a_header_over_two_rows_maps_its_parts_by_meaning() {
+        let adjusted = grid(&[
+            &["2023年度项目支出绩效自评表"],
+            &[
+                "一级指标",
+                "二级指标",
+                "三级指标",
+                "预期指标值",
+                "",
+                "实际完成值",
+                "分值",
+            ],
+            &["", "", "", "年初", "调整后", "", ""],
+            &[
+                "产出指标",
+                "数量指标",
+                "培训乡村医生",
+                "≥1500人",
+                "≥1300人",
+                "1320人",
+                "10",
+            ],
+        ]);
+        let tables = find_tables(&adjusted);
+        let table = &tables[0].0;
+        assert_eq!(table.rows.len(), 1);
+        assert_eq!(table.rows[0].target.text, "≥1300人");
+        assert_eq!(table.rows[0].actual.text, "1320人");
+        let parts = grid(&[
+            &["2023年度项目支出绩效自评表"],
+            &[
+                "一级指标",
+                "二级指标",
+                "三级指标",
+                "年度指标值",
+                "",
+                "",
+                "实际完成值",
+                "分值",
+            ],
+            &["", "", "", "符号", "值", "单位", "", ""],
+            &[
+                "产出指标",
+                "数量指标",
+                "供热面积",
+                "≥",
+                "3000",
+                "万平方米",
+                "3100",
+                "20",
+            ],
+            &[
+                "产出指标",
+                "质量指标",
+                "供热事故发生数",
+                "=",
+                "0",
+                "起",
+                "1",
+                "10",
+            ],
+        ]);
+        let tables = find_tables(&parts);
+        let table = &tables[0].0;
+        let targets: Vec<&str> = table
+            .rows
+            .iter()
+            .map(|row| row.target.text.as_str())
+            .collect();
+        assert_eq!(targets, ["≥3000万平方米", "=0起"]);
     }
 
     fn grid(rows: &[&[&str]]) -> Grid {

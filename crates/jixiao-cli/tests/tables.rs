@@ -763,7 +763,7 @@ fn rows_for_a_reviewer_are_listed_explained_and_exported() {
         "R02 成本控制",
         "counts the printed 18",
         "R03 资金结余",
-        "no score: the total is provisional",
+        "no score yet, weight 20 (the total is provisional)",
         "actual as written: 有结余",
         "2 rows await a reviewer in 2022",
     ] {

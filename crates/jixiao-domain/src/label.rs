@@ -309,11 +309,17 @@ pub fn normalize(text: &str) -> String {
         .collect()
 }
 
-/// Strips what surrounds a group label: a trailing `(50分)`, then the suffix 指标.
+/// Strips what surrounds a group label: its points (`(50分)`, `(50)`), then the suffix 指标.
 pub(crate) fn label_core(label: &str) -> String {
     let mut text = normalize(label);
+    // The group's points after it: `(50分)`, `(50)`, `(30.5分)`.
     if let Some(open) = text.rfind('(')
-        && text.ends_with("分)")
+        && let Some(inner) = text[open + 1..].strip_suffix(')')
+        && !inner.is_empty()
+        && inner
+            .trim_end_matches('分')
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == '.')
     {
         text.truncate(open);
     }

@@ -910,7 +910,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(targets[0].comparator, Comparator::Deadline);
-        assert_eq!(targets[0].target_canonical, Decimal::from(20230931));
+        assert_eq!(targets[0].target_canonical, Decimal::from(20230930));
         assert_eq!(targets[1].comparator, Comparator::Review);
         assert!(targets[1].review_reason.contains("month 13"));
         assert_eq!(targets[2].comparator, Comparator::AtLeast);

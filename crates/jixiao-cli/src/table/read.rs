@@ -95,7 +95,8 @@ pub(crate) fn is_actual_header(label: &str) -> bool {
 /// The indicator header of `row`, when it is one: 一级指标, a name and a target and an actual
 /// column. A header without 分值 is still a header: the missing column is reported.
 pub(crate) fn header(grid: &Grid, row: usize) -> Option<Columns> {
-    let name = find_column(grid, row, labels::NAME)?;
+    let name = find_column(grid, row, labels::NAME)
+        .or_else(|| find_column_by(grid, row, is_name_header))?;
     let target = find_column(grid, row, labels::TARGET)
         .or_else(|| find_column_by(grid, row, is_target_header))?;
     let actual = find_column(grid, row, labels::ACTUAL)
@@ -119,6 +120,85 @@ pub(crate) fn header(grid: &Grid, row: usize) -> Option<Columns> {
         projected: find_column_by(grid, row, |label| label.contains("预计")),
         likelihood: find_column_by(grid, row, |label| label.contains("可能")),
     })
+}
+
+/// The columns of a header over two rows (预期指标值 over 年初 | 调整后; 年度指标值 over 符号 | 值 |
+/// 单位), when the row under the header is its second row: no name, no figure, only labels
+/// under the first row's columns. The parts are mapped by meaning: an adjusted target (调整)
+/// is the target, a sign (符号, 性质) the comparator, a unit (单位) the unit, a value (值) the
+/// target's number; other parts (年初 beside 调整后) are kept as written in the grid only.
+pub(crate) fn second_header_row(
+    grid: &Grid,
+    header_row: usize,
+    columns: &Columns,
+) -> Option<Columns> {
+    let row = header_row + 1;
+    let name = grid.text(row, columns.name);
+    if !name.is_empty() && name != grid.text(header_row, columns.name) {
+        return None;
+    }
+    let parts: Vec<(usize, String)> = (0..grid.width(row))
+        .map(|column| (column, grid.text(row, column)))
+        .filter(|(column, text)| !text.is_empty() && *text != grid.text(header_row, *column))
+        .map(|(column, text)| (column, fold(text)))
+        .collect();
+    if parts.is_empty()
+        || parts
+            .iter()
+            .any(|(_, text)| text.chars().any(|c| c.is_ascii_digit()))
+    {
+        return None;
+    }
+    let mut refined = *columns;
+    for (column, text) in &parts {
+        if text.contains("调整") {
+            refined.target = *column;
+        } else if text.contains("符号") || text.contains("性质") {
+            refined.nature = Some(*column);
+        } else if text.contains("单位") {
+            refined.measure_unit = Some(*column);
+        } else if text == "值" || text == "指标值" || text == "数值" {
+            refined.target = *column;
+        }
+    }
+    Some(refined)
+}
+
+/// Whether a header names the indicator's name column by meaning: an 指标 that is named
+/// (绩效指标名称, 指标名称, 三级指标名称) and is no group, value or score.
+pub(crate) fn is_name_header(label: &str) -> bool {
+    label.contains("指标")
+        && (label.contains("名称") || label.contains("三级"))
+        && !label.contains("值")
+        && !label.contains("一级")
+        && !label.contains("二级")
+}
+
+/// A label and its value in one cell (`实施单位：某委员会`), split at its colon when the part
+/// before it is a label of `wanted`.
+pub(crate) fn label_with_value(text: &str, wanted: &[&str]) -> Option<String> {
+    let normalized = jixiao_domain::written::normalize(text);
+    let (label, value) = normalized.split_once(':')?;
+    (is_label(label, wanted) && !value.trim().is_empty()).then(|| value.trim().to_owned())
+}
+
+/// Puts `value` in an empty `slot`: the first name a heading gives counts.
+fn fill(slot: &mut String, value: String) {
+    if slot.is_empty() {
+        *slot = value;
+    }
+}
+
+/// Whether a heading label names the project (项目名称, 转移支付（项目）名称): a 名称 of a 项目.
+fn names_project(text: &str) -> bool {
+    let folded = fold(text);
+    is_label(text, labels::PROJECT) || (folded.ends_with("名称") && folded.contains("项目"))
+}
+
+/// Whether a heading label names the supervising department (主管部门, 地方主管部门).
+fn names_supervisor(text: &str) -> bool {
+    let folded = fold(text);
+    is_label(text, labels::SUPERVISOR) || folded.ends_with("主管部门")
 }
 
 /// The months a monitoring table's figures cover from January: the `N` of a range `1-N月`
@@ -279,6 +359,26 @@ impl Heading {
         }
     }
 
+    /// Reads the names given with their labels in one cell (`实施单位：某委员会`); whether the
+    /// row held only such cells.
+    fn read_named_cells(&mut self, grid: &Grid, row: usize, filled: &[usize]) -> bool {
+        let mut named = 0;
+        for &column in filled {
+            let text = grid.text(row, column);
+            if let Some(value) = label_with_value(text, labels::UNIT) {
+                fill(&mut self.unit_name, value);
+            } else if let Some(value) = label_with_value(text, labels::SUPERVISOR) {
+                fill(&mut self.supervisor, value);
+            } else if let Some(value) = label_with_value(text, labels::PROJECT) {
+                fill(&mut self.project_name, value);
+            } else {
+                continue;
+            }
+            named += 1;
+        }
+        named > 0 && named == filled.len()
+    }
+
     /// Reads the 年度总体目标 block: a row labelling 预期目标 and 实际完成情况 over the row of
     /// their texts, or one text right of 年度总体目标. Whether the row was part of it.
     fn read_overall(&mut self, grid: &Grid, row: usize, filled: &[usize]) -> bool {
@@ -326,7 +426,7 @@ impl Heading {
                 self.money_unit = "万元";
             }
         }
-        if self.read_overall(grid, row, &filled) {
+        if self.read_overall(grid, row, &filled) || self.read_named_cells(grid, row, &filled) {
             return;
         }
         // A title merged across the sheet reads the same in every cell it covers.
@@ -352,9 +452,9 @@ impl Heading {
         }
         for &column in &filled {
             let text = grid.text(row, column);
-            if is_label(text, labels::PROJECT) {
+            if names_project(text) {
                 self.project_name = value_right_of(grid, row, column);
-            } else if is_label(text, labels::SUPERVISOR) && self.supervisor.is_empty() {
+            } else if names_supervisor(text) && self.supervisor.is_empty() {
                 self.supervisor = value_right_of(grid, row, column);
             } else if is_label(text, labels::UNIT) && self.unit_name.is_empty() {
                 self.unit_name = value_right_of(grid, row, column);
@@ -424,6 +524,12 @@ pub(crate) fn read_table(
     let (mut level1, mut level2) = (None::<Cell>, None::<Cell>);
     let mut blank = 0;
     let mut row = header_row + 1;
+    // A header over two rows: the second names the parts of a column of the first.
+    let mut columns = columns;
+    if let Some(refined) = second_header_row(grid, header_row, &columns) {
+        columns = refined;
+        row += 1;
+    }
     while row < grid.rows.len() {
         if header(grid, row).is_some() {
             break;
@@ -509,9 +615,13 @@ pub(crate) fn read_table(
             text: String::new(),
             at: name.at.clone(),
         });
+        // A flat table has no 二级指标: the row's stays empty, never its name.
         let level2 = level2.clone().unwrap_or_else(|| {
             columns.level2.map_or_else(
-                || grid.cell(row, columns.name),
+                || Cell {
+                    text: String::new(),
+                    at: name_at.clone(),
+                },
                 |column| grid.cell(row, column),
             )
         });

@@ -99,12 +99,14 @@ impl WrittenDate {
     /// The date as a number that orders like the date: `YYYYMMDD`, the year `year` when the
     /// text gives none, and the day `missing_day` when it gives no day (31 for a deadline:
     /// `9月前` is met by any day of September; 1 for an actual).
+    /// A day past the month's end (`9月底` read as the 31st, a missing day of 31) is its last
+    /// day: `9月前` is `YYYY0930`.
     pub fn ordinal(&self, year: i32, missing_day: u8) -> Decimal {
         let year = self.year.unwrap_or(year);
+        let day = u32::from(self.day.unwrap_or(missing_day));
+        let last = last_day_of_month(year, u32::from(self.month));
         Decimal::from(
-            i64::from(year) * 10_000
-                + i64::from(self.month) * 100
-                + i64::from(self.day.unwrap_or(missing_day)),
+            i64::from(year) * 10_000 + i64::from(self.month) * 100 + i64::from(day.min(last)),
         )
     }
 }
@@ -251,6 +253,19 @@ fn month_date(
         )),
     };
     (date, end)
+}
+
+/// The last day of a month (28 to 31), by the calendar (chrono); 31 for a month no calendar
+/// has, which the reader never gives.
+fn last_day_of_month(year: i32, month: u32) -> u32 {
+    let (next_year, next_month) = if month == 12 {
+        (year + 1, 1)
+    } else {
+        (year, month + 1)
+    };
+    chrono::NaiveDate::from_ymd_opt(next_year, next_month, 1)
+        .and_then(|first| first.pred_opt())
+        .map_or(31, |last| chrono::Datelike::day(&last))
 }
 
 #[cfg(test)]

@@ -38,6 +38,11 @@ fn every_level1_label_reads_as_its_group() {
         }
     }
     assert_eq!(read_level1(" 产出指标(70分) ").unwrap(), Level1::Output);
+    assert_eq!(read_level1("产出指标(50)").unwrap(), Level1::Output);
+    assert_eq!(
+        read_level1("满意度指标（10）").unwrap(),
+        Level1::Satisfaction
+    );
     assert_eq!(read_level1("产出指标（50分）").unwrap(), Level1::Output);
     assert_eq!(read_level1("效益指标（30分）").unwrap(), Level1::Outcome);
     assert_eq!(

@@ -44,6 +44,11 @@ pub(super) fn flags(
 ) -> Vec<Flag> {
     let mut flags = Vec::new();
     for row in rows {
+        // A row without a 分值 scores nothing by rule (weights_incomplete says so): its printed
+        // 得分 has nothing to be compared with.
+        if row.weight.is_zero() {
+            continue;
+        }
         if let Some(reported) = row.reported_score
             && let Some(difference) = differs(reported, row.score, tolerance)
         {
@@ -74,10 +79,10 @@ pub(super) fn flags(
             code: FlagCode::ReportedTotalMismatch,
             subject: REPORTED_TOTAL.to_owned(),
             message: format!(
-                "the reported total {} differs from the computed {} by {} points",
+                "the reported total {} differs from the computed {} by {} points at the table's precision",
                 show(reported),
                 percent(total),
-                percent(difference)
+                show(difference)
             ),
             figures: vec![
                 ("reported".to_owned(), show(reported)),
@@ -108,10 +113,10 @@ fn score_flag(
         code: FlagCode::ReportedScoreMismatch,
         subject: code.to_owned(),
         message: format!(
-            "{code} ({name}): the table gives {} points, the rules {} ({} apart)",
+            "{code} ({name}): the table gives {} points, the rules {} ({} apart at the table's precision)",
             show(reported),
             percent(computed),
-            percent(difference)
+            show(difference)
         ),
         figures: vec![
             ("reported".to_owned(), show(reported)),

@@ -3,7 +3,7 @@
 //! TABLES.md §3).
 
 use jixiao_domain::target::{GroupWeightRule, WeightPlan};
-use jixiao_domain::{Comparator, Grain, Level1, Temporal};
+use jixiao_domain::{Comparator, Grain, Level1, MetricKind, Temporal};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -548,6 +548,9 @@ impl<'a> Context<'a> {
     ) -> (Decimal, Option<Decimal>) {
         let scales = match (temporal, row.kind) {
             (Some(temporal), _) => temporal == Temporal::Flow,
+            // A unit kept as written (组, 万人次) counts things that accumulate over the year
+            // unless it is per something (元/人*月), which is a level.
+            (None, Some(MetricKind::AsWritten)) => !row.unit_word.contains('/'),
             (None, Some(kind)) => kind.accumulates(),
             (None, None) => false,
         } && row.comparator != Comparator::Qualitative;

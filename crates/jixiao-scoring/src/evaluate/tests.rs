@@ -1943,3 +1943,32 @@ fn the_input_digest_follows_the_frameworks_content_not_its_version() {
     assert_ne!(digest(&shipped), digest(&changed));
     assert_ne!(shipped.content_digest(), changed.content_digest());
 }
+
+/// In-year, a count in a unit kept as written (组) has its window target scaled by t like any
+/// count; a unit per something (元/人*月) is a level and keeps its target.
+#[test]
+fn a_unit_kept_as_written_scales_in_year_unless_it_is_per_something() {
+    let mut given = Given::new();
+    let mut groups = self_reported("O1", Comparator::AtLeast, "24", "as_written");
+    groups.unit_word = "组".into();
+    let mut wage = self_reported("O2", Comparator::AtMost, "530", "as_written");
+    wage.unit_word = "元/人*月".into();
+    given
+        .department("DEPT", None)
+        .targets("DEPT", vec![groups, wage]);
+    let inputs = with_actuals(
+        &given,
+        &[
+            ("O1", "2022-Q2", "12组", 1),
+            ("O2", "2022-Q2", "520元/人*月", 2),
+        ],
+    );
+    let evaluation = evaluate(
+        &Framework::central_2020(),
+        &inputs,
+        "DEPT",
+        "2022-Q2".parse().unwrap(),
+    );
+    assert_eq!(evaluation.indicators[0].window_target, d("12"));
+    assert_eq!(evaluation.indicators[1].window_target, d("530"));
+}
