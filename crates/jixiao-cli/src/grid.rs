@@ -10,9 +10,20 @@ use crate::table::{Cell, CellRef};
 /// Largest file `jixiao import` reads, in bytes: a 自评表 is a few hundred KiB.
 pub const MAX_FILE_BYTES: u64 = 20 * 1024 * 1024;
 /// Most rows and columns of one grid: a 自评表 has tens of rows and about a dozen columns.
-pub const MAX_ROWS: usize = 20_000;
+pub const MAX_ROWS: usize = 10_000;
 /// Most columns of one grid.
 pub const MAX_COLUMNS: usize = 200;
+/// Most cells with a value in one sheet.
+pub const MAX_CELLS: usize = 200_000;
+/// Most sheets of one workbook.
+pub const MAX_SHEETS: usize = 100;
+/// Largest expanded size of one part of a zip-packaged file (a sheet's XML, its shared strings),
+/// and of all its parts together, in bytes: a 自评表's parts are a few MiB at most.
+pub const MAX_PART_BYTES: u64 = 64 * 1024 * 1024;
+/// Largest expanded size of all parts of a zip-packaged file, in bytes.
+pub const MAX_PACKAGE_BYTES: u64 = 256 * 1024 * 1024;
+/// Most parts of a zip-packaged file.
+pub const MAX_PARTS: usize = 10_000;
 
 /// A sheet's cells as text, row by row, with where its first cell is.
 #[derive(Debug, Clone)]
@@ -125,13 +136,33 @@ pub fn read_grids(path: &Path) -> anyhow::Result<Vec<Grid>> {
         }]);
     }
     use calamine::{Data, Reader};
+    if matches!(extension.as_str(), "xlsx" | "xlsm" | "ods") {
+        check_package(path)?;
+    }
     let mut workbook = calamine::open_workbook_auto(path)
         .map_err(|error| anyhow::anyhow!("{}: {error}", path.display()))?;
     let mut grids = Vec::new();
-    for sheet in workbook.sheet_names() {
-        let range = workbook
-            .worksheet_range(&sheet)
-            .map_err(|error| anyhow::anyhow!("{}: sheet {sheet}: {error}", path.display()))?;
+    let sheets = workbook.sheet_names();
+    if sheets.len() > MAX_SHEETS {
+        anyhow::bail!(
+            "{}: {} sheets; jixiao import reads at most {MAX_SHEETS}",
+            path.display(),
+            sheets.len()
+        );
+    }
+    for sheet in sheets {
+        let range = match &mut workbook {
+            // A workbook's cells are streamed and bounded before a grid is made: a single cell
+            // far down and to the right must not make a dense rectangle of the used range.
+            calamine::Sheets::Xlsx(xlsx) => xlsx_range(xlsx, &sheet, path)?,
+            other => {
+                let range = other.worksheet_range(&sheet).map_err(|error| {
+                    anyhow::anyhow!("{}: sheet {sheet}: {error}", path.display())
+                })?;
+                check_size(range.get_size(), &sheet, path)?;
+                range
+            }
+        };
         // Merged regions and number formats, where the reader gives them (xlsx).
         let (merges, styles) = match &mut workbook {
             calamine::Sheets::Xlsx(xlsx) => (
@@ -211,11 +242,103 @@ pub fn read_grids(path: &Path) -> anyhow::Result<Vec<Grid>> {
     Ok(grids)
 }
 
+/// Refuses a zip package (xlsx, ods, docx) whose parts expand beyond what any 自评表 needs, from
+/// its directory, before a part is read: a zip bomb is refused without being expanded.
+fn check_package(path: &Path) -> anyhow::Result<()> {
+    let file = std::fs::File::open(path)
+        .map_err(|error| anyhow::anyhow!("{}: {error}", path.display()))?;
+    let mut archive = zip::ZipArchive::new(file).map_err(|error| {
+        anyhow::anyhow!(
+            "{}: not a workbook or document (zip): {error}",
+            path.display()
+        )
+    })?;
+    if archive.len() > MAX_PARTS {
+        anyhow::bail!(
+            "{}: {} parts; at most {MAX_PARTS}",
+            path.display(),
+            archive.len()
+        );
+    }
+    let mut total: u64 = 0;
+    for index in 0..archive.len() {
+        let part = archive
+            .by_index_raw(index)
+            .map_err(|error| anyhow::anyhow!("{}: {error}", path.display()))?;
+        if part.size() > MAX_PART_BYTES {
+            anyhow::bail!(
+                "{}: the part {} expands to {} bytes; jixiao import reads parts of at most {MAX_PART_BYTES} bytes",
+                path.display(),
+                part.name().unwrap_or_default(),
+                part.size()
+            );
+        }
+        total = total.saturating_add(part.size());
+    }
+    if total > MAX_PACKAGE_BYTES {
+        anyhow::bail!(
+            "{}: the file expands to {total} bytes; jixiao import reads files of at most {MAX_PACKAGE_BYTES} bytes expanded",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+/// Refuses a sheet whose used range is larger than a grid may be.
+fn check_size((rows, columns): (usize, usize), sheet: &str, path: &Path) -> anyhow::Result<()> {
+    if rows > MAX_ROWS || columns > MAX_COLUMNS {
+        anyhow::bail!(
+            "{}: sheet {sheet} spans {rows} rows and {columns} columns; jixiao import reads at most {MAX_ROWS} rows and {MAX_COLUMNS} columns",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+/// A workbook sheet's cells streamed one by one, each position and the count bounded as it is
+/// read, then laid out in a range over the cells that hold values.
+fn xlsx_range(
+    xlsx: &mut calamine::Xlsx<std::io::BufReader<std::fs::File>>,
+    sheet: &str,
+    path: &Path,
+) -> anyhow::Result<calamine::Range<calamine::Data>> {
+    let failed =
+        |error: calamine::XlsxError| anyhow::anyhow!("{}: sheet {sheet}: {error}", path.display());
+    let mut reader = xlsx.worksheet_cells_reader(sheet).map_err(failed)?;
+    let mut cells = Vec::new();
+    while let Some(cell) = reader.next_cell().map_err(failed)? {
+        let (row, column) = cell.get_position();
+        if row as usize >= MAX_ROWS || column as usize >= MAX_COLUMNS {
+            anyhow::bail!(
+                "{}: sheet {sheet} has a cell at row {} column {}; jixiao import reads at most {MAX_ROWS} rows and {MAX_COLUMNS} columns",
+                path.display(),
+                row + 1,
+                column + 1
+            );
+        }
+        if cell.get_value() == &calamine::DataRef::Empty {
+            continue;
+        }
+        if cells.len() == MAX_CELLS {
+            anyhow::bail!(
+                "{}: sheet {sheet} has over {MAX_CELLS} cells with values; jixiao import reads at most {MAX_CELLS}",
+                path.display()
+            );
+        }
+        cells.push(calamine::Cell::new(
+            (row, column),
+            calamine::Data::from(cell.get_value().clone()),
+        ));
+    }
+    Ok(calamine::Range::from_sparse(cells))
+}
+
 /// Reads the tables of a Word document, each a grid named `表N`, with the paragraphs just
 /// above it (its title, 项目名称 …, up to three) as rows of one cell on top. A cell spanning
 /// columns (gridSpan) or continuing the cell above (vMerge) reads that cell's text when the
 /// text is not a figure, as a merged region of a sheet does.
 fn read_docx(path: &Path, bytes: &[u8]) -> anyhow::Result<Vec<Grid>> {
+    check_package(path)?;
     use docx_rs::{DocumentChild, TableCellContent, TableChild, TableRowChild};
     let document = docx_rs::read_docx(bytes).map_err(|error| {
         anyhow::anyhow!("{}: not a Word document (.docx): {error}", path.display())
@@ -319,9 +442,39 @@ mod tests {
             .unwrap();
         let error = read_grids(&large).unwrap_err().to_string();
         assert!(error.contains("at most 20971520 bytes"), "{error}");
+        // One cell far down and to the right of an otherwise small sheet.
+        let corner = directory.path().join("corner.xlsx");
+        let mut workbook = rust_xlsxwriter::Workbook::new();
+        let sheet = workbook.add_worksheet();
+        sheet.write_string(0, 0, "自评表").unwrap();
+        sheet.write_string(1_000_000, 16_000, "x").unwrap();
+        workbook.save(&corner).unwrap();
+        let error = read_grids(&corner).unwrap_err().to_string();
+        assert!(
+            error.contains("row 1000001") && error.contains("at most 10000 rows"),
+            "{error}"
+        );
+        // A zip bomb: a part that expands to 80 MiB from a few hundred KiB.
+        let bomb = directory.path().join("bomb.xlsx");
+        let mut writer = zip::ZipWriter::new(std::fs::File::create(&bomb).unwrap());
+        writer
+            .start_file(
+                "xl/worksheets/sheet1.xml",
+                zip::write::SimpleFileOptions::default()
+                    .compression_method(zip::CompressionMethod::Deflated),
+            )
+            .unwrap();
+        let zeros = vec![b' '; 1024 * 1024];
+        for _ in 0..80 {
+            std::io::Write::write_all(&mut writer, &zeros).unwrap();
+        }
+        writer.finish().unwrap();
+        assert!(std::fs::metadata(&bomb).unwrap().len() < 1024 * 1024);
+        let error = read_grids(&bomb).unwrap_err().to_string();
+        assert!(error.contains("expands to 83886080 bytes"), "{error}");
         let fake = directory.path().join("fake.docx");
         std::fs::write(&fake, "not a zip").unwrap();
         let error = read_grids(&fake).unwrap_err().to_string();
-        assert!(error.contains("not a Word document"), "{error}");
+        assert!(error.contains("not a workbook or document"), "{error}");
     }
 }
