@@ -354,3 +354,28 @@ async fn a_table_without_figures_actuals_or_rows_is_stored() {
             .is_empty()
     );
 }
+
+/// Texts people read that would display as something else (a right-to-left override) or as
+/// nothing (zero-width spaces only) are refused with their field, and nothing is stored.
+#[tokio::test]
+async fn texts_that_display_as_something_else_are_refused() {
+    let mut ingest = TestIngest::start().await;
+    let mut reversed = table("U7", "某某中心", "审核通过\u{202e}过通不核审\u{202c}");
+    let mut invisible = table("U7", "\u{200b}\u{200b}", "");
+    for (request, field) in [
+        (&mut reversed, "actuals[0].note"),
+        (&mut invisible, "department.name"),
+    ] {
+        request.validate_only = false;
+        let status = ingest
+            .client
+            .import_table(request.clone())
+            .await
+            .unwrap_err();
+        assert!(
+            violations(&status).iter().any(|(named, _)| named == field),
+            "{field}: {status:?}"
+        );
+    }
+    assert_eq!(ingest.state().await, (Vec::new(), Vec::new()));
+}

@@ -39,7 +39,40 @@ pub fn validate_text(text: &str, required: bool, max_chars: usize) -> Result<(),
     if let Some(bad) = text.chars().find(|c| c.is_control()) {
         return Err(format!("has the control character {bad:?}"));
     }
+    check_readable(text)
+}
+
+/// Checks that a text people read displays as what it holds: no bidirectional control (which
+/// makes `审核通过\u{202e}过通不核审` display as 审核通过审核不通过), and not only invisible
+/// characters (zero-width spaces) when it is not empty.
+///
+/// # Errors
+///
+/// The character refused, or that the text shows nothing.
+pub fn check_readable(text: &str) -> Result<(), String> {
+    if let Some(bad) = text.chars().find(|c| is_bidi_control(*c)) {
+        return Err(format!(
+            "has the bidirectional control {bad:?}, which makes the text display as something else"
+        ));
+    }
+    if !text.is_empty() && text.chars().all(|c| c.is_whitespace() || is_invisible(c)) {
+        return Err("shows nothing: it holds only invisible characters".to_owned());
+    }
     Ok(())
+}
+
+/// The bidirectional formatting characters (Unicode: embeddings, overrides, isolates, marks).
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+}
+
+/// Characters that display as nothing: zero-width spaces and joiners, the word joiner, the
+/// byte-order mark.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{00AD}'
+    )
 }
 
 /// Checks a department name.
@@ -50,6 +83,16 @@ pub fn validate_name(name: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn texts_that_display_as_something_else_are_refused() {
+        assert!(validate_text("审核通过", true, 100).is_ok());
+        let error = validate_text("审核通过\u{202e}过通不核审\u{202c}", true, 100).unwrap_err();
+        assert!(error.contains("bidirectional"), "{error}");
+        assert!(validate_text("\u{200b}\u{200b}", false, 100).is_err());
+        assert!(validate_text("", false, 100).is_ok());
+        assert!(validate_text("a\u{200d}b", false, 100).is_ok());
+    }
 
     #[test]
     fn codes_are_short_ascii_identifiers() {

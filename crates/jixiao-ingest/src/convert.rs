@@ -496,7 +496,7 @@ fn validate_note(note: &str) -> Result<(), String> {
     {
         return Err(format!("has the control character {bad:?}"));
     }
-    Ok(())
+    jixiao_domain::department::check_readable(note)
 }
 
 /// A stored point as sent back.
