@@ -229,7 +229,20 @@ fn non_empty(text: &str) -> Option<String> {
     (!text.is_empty()).then(|| text.to_owned())
 }
 
+/// Largest framework file, in bytes: a framework is a few KiB of rules, and GetFramework sends
+/// its text, which must stay far below the 4 MiB a client accepts by default.
+pub const MAX_FRAMEWORK_BYTES: u64 = 256 * 1024;
+
 fn read(path: &Path) -> Result<Loaded, String> {
+    let size = std::fs::metadata(path)
+        .map_err(|error| format!("cannot read the framework file {}: {error}", path.display()))?
+        .len();
+    if size > MAX_FRAMEWORK_BYTES {
+        return Err(format!(
+            "the framework file {} is {size} bytes; a framework is at most {MAX_FRAMEWORK_BYTES} bytes",
+            path.display()
+        ));
+    }
     let text = std::fs::read_to_string(path)
         .map_err(|error| format!("cannot read the framework file {}: {error}", path.display()))?;
     let framework =
@@ -283,6 +296,12 @@ mod tests {
         };
         let frameworks = Frameworks::load(&sources).unwrap();
         assert_eq!(frameworks.default_project().framework.name, "anhui-2022");
+        // A file too large for GetFramework to send is refused at load, with its size.
+        let large = directory.path().join("large.toml");
+        std::fs::write(&large, format!("{good}\n# {}\n", "x".repeat(300 * 1024))).unwrap();
+        let error = Frameworks::load(&sources).unwrap_err();
+        assert!(error.contains("a framework is at most 262144 bytes"), "{error}");
+        std::fs::remove_file(&large).unwrap();
         assert!(
             frameworks
                 .get("anhui-2022")
