@@ -151,7 +151,7 @@ pub fn read_grids(path: &Path) -> anyhow::Result<Vec<Grid>> {
         );
     }
     for sheet in sheets {
-        let range = match &mut workbook {
+        let (range, formats_bounded) = match &mut workbook {
             // A workbook's cells are streamed and bounded before a grid is made: a single cell
             // far down and to the right must not make a dense rectangle of the used range.
             calamine::Sheets::Xlsx(xlsx) => xlsx_range(xlsx, &sheet, path)?,
@@ -160,14 +160,16 @@ pub fn read_grids(path: &Path) -> anyhow::Result<Vec<Grid>> {
                     anyhow::anyhow!("{}: sheet {sheet}: {error}", path.display())
                 })?;
                 check_size(range.get_size(), &sheet, path)?;
-                range
+                (range, false)
             }
         };
         // Merged regions and number formats, where the reader gives them (xlsx).
         let (merges, styles) = match &mut workbook {
             calamine::Sheets::Xlsx(xlsx) => (
                 xlsx.merge_cells_by_sheet_name(&sheet).unwrap_or_default(),
-                xlsx.worksheet_style(&sheet).ok(),
+                formats_bounded
+                    .then(|| xlsx.worksheet_style(&sheet).ok())
+                    .flatten(),
             ),
             _ => (Vec::new(), None),
         };
@@ -296,18 +298,26 @@ fn check_size((rows, columns): (usize, usize), sheet: &str, path: &Path) -> anyh
 }
 
 /// A workbook sheet's cells streamed one by one, each position and the count bounded as it is
-/// read, then laid out in a range over the cells that hold values.
+/// read, then laid out in a range over the cells that hold values; with whether the sheet's
+/// formatted cells lie within the bounds too.
 fn xlsx_range(
     xlsx: &mut calamine::Xlsx<std::io::BufReader<std::fs::File>>,
     sheet: &str,
     path: &Path,
-) -> anyhow::Result<calamine::Range<calamine::Data>> {
+) -> anyhow::Result<(calamine::Range<calamine::Data>, bool)> {
     let failed =
         |error: calamine::XlsxError| anyhow::anyhow!("{}: sheet {sheet}: {error}", path.display());
     let mut reader = xlsx.worksheet_cells_reader(sheet).map_err(failed)?;
     let mut cells = Vec::new();
+    let mut formats_bounded = true;
     while let Some(cell) = reader.next_cell().map_err(failed)? {
         let (row, column) = cell.get_position();
+        // A formatted cell without a value is nothing of the table, wherever it is; one far
+        // away only keeps the sheet's formats from being read (they span every formatted cell).
+        if cell.get_value() == &calamine::DataRef::Empty {
+            formats_bounded &= (row as usize) < MAX_ROWS && (column as usize) < MAX_COLUMNS;
+            continue;
+        }
         if row as usize >= MAX_ROWS || column as usize >= MAX_COLUMNS {
             anyhow::bail!(
                 "{}: sheet {sheet} has a cell at row {} column {}; jixiao import reads at most {MAX_ROWS} rows and {MAX_COLUMNS} columns",
@@ -315,9 +325,6 @@ fn xlsx_range(
                 row + 1,
                 column + 1
             );
-        }
-        if cell.get_value() == &calamine::DataRef::Empty {
-            continue;
         }
         if cells.len() == MAX_CELLS {
             anyhow::bail!(
@@ -330,7 +337,7 @@ fn xlsx_range(
             calamine::Data::from(cell.get_value().clone()),
         ));
     }
-    Ok(calamine::Range::from_sparse(cells))
+    Ok((calamine::Range::from_sparse(cells), formats_bounded))
 }
 
 /// Reads the tables of a Word document, each a grid named `表N`, with the paragraphs just
@@ -449,6 +456,16 @@ mod tests {
         sheet.write_string(0, 0, "自评表").unwrap();
         sheet.write_string(1_000_000, 16_000, "x").unwrap();
         workbook.save(&corner).unwrap();
+        // A formatted cell without a value far away is nothing of the table.
+        let formatted = directory.path().join("formatted.xlsx");
+        let mut workbook = rust_xlsxwriter::Workbook::new();
+        let sheet = workbook.add_worksheet();
+        sheet.write_string(0, 0, "自评表").unwrap();
+        let bold = rust_xlsxwriter::Format::new().set_bold();
+        sheet.write_blank(1_000_000, 16_000, &bold).unwrap();
+        workbook.save(&formatted).unwrap();
+        let grids = read_grids(&formatted).unwrap();
+        assert_eq!(grids[0].rows, [["自评表"]]);
         let error = read_grids(&corner).unwrap_err().to_string();
         assert!(
             error.contains("row 1000001") && error.contains("at most 10000 rows"),

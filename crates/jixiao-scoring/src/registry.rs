@@ -300,7 +300,10 @@ mod tests {
         let large = directory.path().join("large.toml");
         std::fs::write(&large, format!("{good}\n# {}\n", "x".repeat(300 * 1024))).unwrap();
         let error = Frameworks::load(&sources).unwrap_err();
-        assert!(error.contains("a framework is at most 262144 bytes"), "{error}");
+        assert!(
+            error.contains("a framework is at most 262144 bytes"),
+            "{error}"
+        );
         std::fs::remove_file(&large).unwrap();
         assert!(
             frameworks
