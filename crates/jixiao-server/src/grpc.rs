@@ -160,9 +160,10 @@ pub fn reflection() -> anyhow::Result<(
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
 pub struct ConnectionLimits {
-    /// Longest a request may take before it is cut off with DEADLINE_EXCEEDED (a client's own
-    /// shorter `grpc-timeout` is honoured too); a cut-off write is stored whole or not at
-    /// all, so a retry with its request id is safe.
+    /// Longest a request may take before it is cut off, with CANCELLED (`Timeout expired`,
+    /// the code tonic gives a server's own cut-off; a client's own shorter `grpc-timeout` is
+    /// honoured too); a cut-off write is stored whole or not at all, so a retry with its
+    /// request id is safe.
     pub request_timeout_seconds: u64,
     /// Most HTTP/2 streams (requests) open at once on one connection.
     pub max_concurrent_streams_per_connection: u32,
