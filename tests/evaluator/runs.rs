@@ -240,3 +240,38 @@ async fn an_unreachable_ingestion_service_fails_the_run_visibly_and_a_later_run_
     ingest.stop().await;
     drop(ingest_dir);
 }
+
+/// A request still running at `limits.request_timeout_seconds` is cut off with
+/// DEADLINE_EXCEEDED naming the setting: here a run waiting on an ingestion service that
+/// accepts connections and never answers.
+#[tokio::test]
+async fn a_request_past_the_servers_deadline_is_deadline_exceeded_naming_the_setting() {
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = silent.local_addr().unwrap();
+    let held = tokio::spawn(async move {
+        let mut connections = Vec::new();
+        while let Ok((connection, _)) = silent.accept().await {
+            connections.push(connection);
+        }
+    });
+    let temp = tempfile::tempdir().unwrap();
+    let mut config = evaluator_config(temp.path(), address);
+    config.limits.request_timeout_seconds = 1;
+    let mut evaluator = TestEvaluator::start(config).await;
+    let status = evaluator
+        .client
+        .run_evaluation(pb::RunEvaluationRequest {
+            period: "2022".into(),
+            department_codes: Vec::new(),
+            request_id: String::new(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::DeadlineExceeded, "{status:?}");
+    assert!(
+        status.message().contains("limits.request_timeout_seconds"),
+        "{}",
+        status.message()
+    );
+    held.abort();
+}

@@ -168,16 +168,21 @@ impl EvaluatorServer {
         let authenticator = Authenticator::new(&config.auth, service::scope_of)?;
         authenticator.warn_if_open(SERVICE_NAME);
         let tls = config.tls.load("tls")?;
-        let router =
-            jixiao_server::grpc::base_router(health_service, tls, &config.limits, &grpc_metrics)?
-                .add_service(
-                    authenticator.protect(
-                        EvaluatorServiceServer::new(EvaluatorApi::new(Arc::clone(&engine)))
-                            // What clients accept by default; snapshots list at most
-                            // MAX_FLAGS_PER_CODE flags of a kind, pages are bounded in bytes.
-                            .max_encoding_message_size(4 * 1024 * 1024),
-                    ),
-                );
+        let router = jixiao_server::grpc::base_router(
+            health_service,
+            tls,
+            &config.limits,
+            "limits.request_timeout_seconds",
+            &grpc_metrics,
+        )?
+        .add_service(
+            authenticator.protect(
+                EvaluatorServiceServer::new(EvaluatorApi::new(Arc::clone(&engine)))
+                    // What clients accept by default; snapshots list at most
+                    // MAX_FLAGS_PER_CODE flags of a kind, pages are bounded in bytes.
+                    .max_encoding_message_size(4 * 1024 * 1024),
+            ),
+        );
         let scheduler = if config.schedule.enabled {
             let scheduler = schedule::Scheduler::new(Arc::clone(&engine), &config.schedule)?;
             let cron = scheduler.start().await?;

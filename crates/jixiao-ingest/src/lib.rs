@@ -116,6 +116,7 @@ impl IngestServer {
             health_service,
             tls,
             &config.limits.connection,
+            "limits.connection.request_timeout_seconds",
             &grpc_metrics,
         )?
         .add_service(

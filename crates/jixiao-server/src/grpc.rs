@@ -160,10 +160,9 @@ pub fn reflection() -> anyhow::Result<(
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
 pub struct ConnectionLimits {
-    /// Longest a request may take before it is cut off, with CANCELLED (`Timeout expired`,
-    /// the code tonic gives a server's own cut-off; a client's own shorter `grpc-timeout` is
-    /// honoured too); a cut-off write is stored whole or not at all, so a retry with its
-    /// request id is safe.
+    /// Longest a request may take before it is cut off with DEADLINE_EXCEEDED naming this
+    /// setting ([`DeadlineLayer`]; a client's own shorter `grpc-timeout` is honoured too); a
+    /// cut-off write is stored whole or not at all, so a retry with its request id is safe.
     pub request_timeout_seconds: u64,
     /// Most HTTP/2 streams (requests) open at once on one connection.
     pub max_concurrent_streams_per_connection: u32,
@@ -215,16 +214,82 @@ impl ConnectionLimits {
 }
 
 /// A router whose requests are counted into [`GrpcMetrics`].
-pub type ServiceRouter = Router<Stack<GrpcMetricsLayer, Identity>>;
+pub type ServiceRouter = Router<Stack<DeadlineLayer, Stack<GrpcMetricsLayer, Identity>>>;
+
+/// Cuts a request off after `request_timeout_seconds` with
+/// DEADLINE_EXCEEDED and the setting's name (tonic's own server timeout answers CANCELLED,
+/// `Timeout expired`, naming nothing). The handler's future is dropped: a write in progress is
+/// rolled back whole, so a retry with its request id is safe. A streamed answer already begun
+/// is bounded by its own limits (an export's `export_max_seconds`).
+#[derive(Debug, Clone, Copy)]
+pub struct DeadlineLayer {
+    limit: Duration,
+    /// The setting's name as its configuration file spells it.
+    setting: &'static str,
+}
+
+impl<S> tower_layer::Layer<S> for DeadlineLayer {
+    type Service = Deadline<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        Deadline {
+            inner,
+            limit: self.limit,
+            setting: self.setting,
+        }
+    }
+}
+
+/// A service whose requests are cut off at a deadline; see [`DeadlineLayer`].
+#[derive(Debug, Clone)]
+pub struct Deadline<S> {
+    inner: S,
+    limit: Duration,
+    setting: &'static str,
+}
+
+impl<S, B> tower_service::Service<http::Request<B>> for Deadline<S>
+where
+    S: tower_service::Service<http::Request<B>, Response = http::Response<tonic::body::Body>>,
+    S::Future: Send + 'static,
+{
+    type Response = http::Response<tonic::body::Body>;
+    type Error = S::Error;
+    type Future = std::pin::Pin<Box<dyn Future<Output = Result<Self::Response, S::Error>> + Send>>;
+
+    fn poll_ready(
+        &mut self,
+        context: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(context)
+    }
+
+    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+        let (limit, setting) = (self.limit, self.setting);
+        let response = self.inner.call(request);
+        Box::pin(async move {
+            match tokio::time::timeout(limit, response).await {
+                Ok(response) => response,
+                Err(_) => Ok(Status::deadline_exceeded(format!(
+                    "the request ran longer than {} s ({setting}); a write it began is stored whole or not at all: retry it with its request id",
+                    limit.as_secs()
+                ))
+                .into_http()),
+            }
+        })
+    }
+}
 
 /// A router with what every jixiao service serves besides its own API: one span per request
 /// (with its method and request id, from `x-request-id` or new), health, and reflection `v1`
-/// and `v1alpha`; with `limits` applied, every request counted into `metrics`, and with
+/// and `v1alpha`; with `limits` applied (its deadline named `deadline_setting` in refusals),
+/// every request counted into `metrics`, and with
 /// `tls`, TLS only.
 pub fn base_router<H>(
     health: HealthServer<H>,
     tls: Option<tonic::transport::ServerTlsConfig>,
     limits: &ConnectionLimits,
+    deadline_setting: &'static str,
     metrics: &GrpcMetrics,
 ) -> anyhow::Result<ServiceRouter>
 where
@@ -232,7 +297,6 @@ where
 {
     let (reflection_v1, reflection_v1alpha) = reflection()?;
     let mut server = Server::builder()
-        .timeout(Duration::from_secs(limits.request_timeout_seconds.max(1)))
         .max_concurrent_streams(limits.max_concurrent_streams_per_connection.max(1))
         .http2_keepalive_interval(Some(Duration::from_secs(
             limits.keepalive_interval_seconds.max(1),
@@ -247,6 +311,10 @@ where
     }
     Ok(server
         .layer(metrics.layer())
+        .layer(DeadlineLayer {
+            limit: Duration::from_secs(limits.request_timeout_seconds.max(1)),
+            setting: deadline_setting,
+        })
         .trace_fn(|request| {
             let request_id = crate::telemetry::request_id(request.headers());
             let span = tracing::info_span!(
