@@ -42,6 +42,10 @@ impl Kind {
     }
 }
 
+/// How early a scheduler may call a job and the fire still be for its coming instant, in hours:
+/// more than any daylight-saving offset, far less than the shortest gap between two fires.
+const EARLY_FIRE_HOURS: i64 = 3;
+
 /// The longest wait for a schedule's next fire, in days: four years and a day, so that a cron of
 /// 29 February (a leap day) is accepted and one of 30 February is not.
 const MAX_DAYS_TO_FIRE: i64 = 4 * 366 + 1;
@@ -163,15 +167,26 @@ impl Schedules {
         })
     }
 
-    /// The scheduled instant of a fire handled at `now`: the last one the cron names at or
-    /// before it (a job runs a little after its instant, which may already be the next day, or
-    /// the next period).
+    /// The scheduled instant of a fire handled at `now`, by the cron in the schedule's zone,
+    /// never by the wall clock: the next one the cron names when it is at most
+    /// [`EARLY_FIRE_HOURS`] ahead (a scheduler may call a job early by a daylight-saving
+    /// offset: Europe/Berlin's 1 January fire at 22:00Z), else the last one at or before `now`
+    /// (a job runs a little after its instant, which may already be the next day, or the next
+    /// period).
     pub fn scheduled_instant(&self, kind: Kind, now: DateTime<Utc>) -> DateTime<Utc> {
-        self.cron(kind)
-            .1
-            .find_previous_occurrence(&now.with_timezone(&self.timezone), true)
+        let cron = &self.cron(kind).1;
+        let local = now.with_timezone(&self.timezone);
+        let next = cron
+            .find_next_occurrence(&local, false)
+            .ok()
             .map(|fire| fire.with_timezone(&Utc))
-            .unwrap_or(now)
+            .filter(|next| *next - now <= chrono::Duration::hours(EARLY_FIRE_HOURS));
+        next.or_else(|| {
+            cron.find_previous_occurrence(&local, true)
+                .ok()
+                .map(|fire| fire.with_timezone(&Utc))
+        })
+        .unwrap_or(now)
     }
 
     /// The periods of the fires in `(after, now]`, oldest first, each once, each exactly the
@@ -413,6 +428,40 @@ mod tests {
             .from_local_datetime(&naive)
             .unwrap()
             .with_timezone(&Utc)
+    }
+
+    /// In a zone with daylight saving, a fire called an hour early by the clock (Europe/Berlin's
+    /// 1 January 00:00 at 22:00Z) is for the instant the cron names, and evaluates the quarter
+    /// that just ended, not the one before it again.
+    #[test]
+    fn a_fire_called_early_in_a_daylight_saving_zone_is_for_its_own_instant() {
+        let schedules = Schedules::new(&ScheduleConfig {
+            quarterly_cron: "0 0 0 1 1,4,7,10 *".into(),
+            yearly_cron: "0 0 3 1 3 *".into(),
+            timezone: "Europe/Berlin".into(),
+            ..ScheduleConfig::default()
+        })
+        .unwrap();
+        let early = Utc.with_ymd_and_hms(2025, 12, 31, 22, 0, 0).unwrap();
+        let at = schedules.scheduled_instant(Kind::Quarterly, early);
+        assert_eq!(at, Utc.with_ymd_and_hms(2025, 12, 31, 23, 0, 0).unwrap());
+        assert_eq!(
+            schedules
+                .period_for(Kind::Quarterly, at)
+                .unwrap()
+                .to_string(),
+            "2025-Q4"
+        );
+        // Summer time: the 1 July fire is at 22:00Z on 30 June.
+        let late = Utc.with_ymd_and_hms(2026, 6, 30, 22, 0, 30).unwrap();
+        let at = schedules.scheduled_instant(Kind::Quarterly, late);
+        assert_eq!(
+            schedules
+                .period_for(Kind::Quarterly, at)
+                .unwrap()
+                .to_string(),
+            "2026-Q2"
+        );
     }
 
     #[test]
