@@ -294,3 +294,130 @@ fn every_rpc_of_both_services_has_an_explicit_scope() {
     assert!(checked >= 15, "only {checked} methods found");
     assert!(jixiao_ingest::scope_of("NotAMethod").is_none());
 }
+
+/// An admin token limited to departments reaches no other department by any method: writes,
+/// reads that name one, evaluations and adjustments; every department at once is beyond it.
+#[tokio::test]
+async fn a_department_limited_admin_token_reaches_no_other_department() {
+    let temp = tempfile::tempdir().unwrap();
+    let mut auth = AuthConfig::default();
+    let (limited, sha256) = new_token().unwrap();
+    auth.tokens.push(TokenConfig {
+        name: "by-admin".into(),
+        sha256,
+        scopes: vec![Scope::Admin, Scope::Read, Scope::Push],
+        departments: vec!["BY".into()],
+    });
+    let mut config = test_config(temp.path());
+    config.auth = auth.clone();
+    let ingest = TestIngest::start_with(config).await;
+    let mut by = client(ingest.channel().await, &limited);
+    let department = |code: &str| pb::UpsertDepartmentRequest {
+        department: Some(pb::Department {
+            code: code.into(),
+            name: "某单位".into(),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    by.upsert_department(department("BY-LAND")).await.unwrap();
+    let denied = |status: tonic::Status| {
+        assert_eq!(status.code(), Code::PermissionDenied, "{status:?}");
+        assert!(status.message().contains("by-admin"), "{status:?}");
+    };
+    denied(by.upsert_department(department("TH")).await.unwrap_err());
+    denied(
+        by.set_targets(pb::SetTargetsRequest {
+            department_code: "TH".into(),
+            year: 2022,
+            ..Default::default()
+        })
+        .await
+        .unwrap_err(),
+    );
+    denied(
+        by.get_targets(pb::GetTargetsRequest {
+            department_code: "TH".into(),
+            year: 2022,
+            project_code: String::new(),
+        })
+        .await
+        .unwrap_err(),
+    );
+    denied(
+        by.import_table(pb::ImportTableRequest {
+            department: Some(pb::Department {
+                code: "TH".into(),
+                ..Default::default()
+            }),
+            year: 2022,
+            ..Default::default()
+        })
+        .await
+        .unwrap_err(),
+    );
+
+    let evaluator_temp = tempfile::tempdir().unwrap();
+    let server = EvaluatorServer::build(EvaluatorConfig {
+        listen: "127.0.0.1:0".into(),
+        data_dir: evaluator_temp.path().to_owned(),
+        ingest_endpoint: format!("http://{}", ingest.address),
+        auth,
+        schedule: jixiao_evaluator::config::ScheduleConfig {
+            enabled: false,
+            ..Default::default()
+        },
+        ..EvaluatorConfig::default()
+    })
+    .await
+    .unwrap();
+    let address = server.local_addr();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(server.run_until_stopped(async move {
+        let _ = stopped.await;
+    }));
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{address}"))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut evaluator =
+        EvaluatorServiceClient::with_interceptor(channel, BearerToken::new(&limited).unwrap());
+    for codes in [Vec::new(), vec!["TH".to_owned()]] {
+        denied(
+            evaluator
+                .run_evaluation(evaluator_pb::RunEvaluationRequest {
+                    period: "2022".into(),
+                    department_codes: codes,
+                    request_id: String::new(),
+                })
+                .await
+                .unwrap_err(),
+        );
+    }
+    denied(
+        evaluator
+            .adjust_score(evaluator_pb::AdjustScoreRequest {
+                department_code: "TH".into(),
+                period: "2022".into(),
+                indicator_code: "R01".into(),
+                score: "1".into(),
+                reason: "复核".into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap_err(),
+    );
+    denied(
+        evaluator
+            .list_pending_reviews(evaluator_pb::ListPendingReviewsRequest {
+                period: "2022".into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap_err(),
+    );
+    stop.send(()).unwrap();
+    task.await.unwrap().unwrap();
+    ingest.stop().await;
+}

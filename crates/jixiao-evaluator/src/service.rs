@@ -299,11 +299,18 @@ impl EvaluatorService for EvaluatorApi {
         &self,
         request: Request<pb::RunEvaluationRequest>,
     ) -> Result<Response<pb::RunEvaluationResponse>, Status> {
+        let principal = jixiao_server::auth::principal(&request)?;
         let pb::RunEvaluationRequest {
             period,
             department_codes,
             request_id,
         } = request.into_inner();
+        if department_codes.is_empty() {
+            principal.check_department("department_codes", "")?;
+        }
+        for (index, code) in department_codes.iter().enumerate() {
+            principal.check_department(&format!("department_codes[{index}]"), code)?;
+        }
         let mut violations = Vec::new();
         let parsed = evaluable_period("period", &period, &mut violations);
         for (index, code) in department_codes.iter().enumerate() {
@@ -352,11 +359,13 @@ impl EvaluatorService for EvaluatorApi {
         &self,
         request: Request<pb::GetScoreRequest>,
     ) -> Result<Response<pb::GetScoreResponse>, Status> {
+        let principal = jixiao_server::auth::principal(&request)?;
         let pb::GetScoreRequest {
             department_code,
             period,
             project_code,
         } = request.into_inner();
+        principal.check_department("department_code", &department_code)?;
         let mut violations = Vec::new();
         let parsed = subject_period(&department_code, &project_code, &period, &mut violations);
         let Some(parsed) = parsed.filter(|_| violations.is_empty()) else {
@@ -395,7 +404,9 @@ impl EvaluatorService for EvaluatorApi {
         &self,
         request: Request<pb::GetSnapshotRequest>,
     ) -> Result<Response<pb::GetSnapshotResponse>, Status> {
+        let principal = jixiao_server::auth::principal(&request)?;
         let pb::GetSnapshotRequest { snapshot_id } = request.into_inner();
+
         let id = snapshot_id.parse::<i64>().map_err(|_| {
             invalid(&[Violation::new(
                 "snapshot_id",
@@ -409,6 +420,7 @@ impl EvaluatorService for EvaluatorApi {
             .await
             .map_err(internal)?
             .ok_or_else(|| not_found(format!("no snapshot {id}")))?;
+        principal.check_department("snapshot_id", &record.summary.department_code)?;
         Ok(Response::new(pb::GetSnapshotResponse {
             snapshot: Some(convert::snapshot(record)),
         }))
@@ -418,6 +430,7 @@ impl EvaluatorService for EvaluatorApi {
         &self,
         request: Request<pb::ListSnapshotsRequest>,
     ) -> Result<Response<pb::ListSnapshotsResponse>, Status> {
+        let principal = jixiao_server::auth::principal(&request)?;
         let pb::ListSnapshotsRequest {
             department_code,
             year,
@@ -425,6 +438,7 @@ impl EvaluatorService for EvaluatorApi {
             page_token,
             project_code,
         } = request.into_inner();
+        principal.check_department("department_code", &department_code)?;
         let mut violations = Vec::new();
         let (size, before) = page(page_size, &page_token, &mut violations);
         if year != 0
@@ -551,8 +565,10 @@ impl EvaluatorService for EvaluatorApi {
         &self,
         request: Request<pb::AdjustScoreRequest>,
     ) -> Result<Response<pb::AdjustScoreResponse>, Status> {
-        let adjusted_by = jixiao_server::auth::principal(&request)?.name;
+        let principal = jixiao_server::auth::principal(&request)?;
+        let adjusted_by = principal.name.clone();
         let request = request.into_inner();
+        principal.check_department("department_code", &request.department_code)?;
         let digest = {
             use prost::Message;
             let content = pb::AdjustScoreRequest {
@@ -659,11 +675,13 @@ impl EvaluatorService for EvaluatorApi {
         &self,
         request: Request<pb::ListAdjustmentsRequest>,
     ) -> Result<Response<pb::ListAdjustmentsResponse>, Status> {
+        let principal = jixiao_server::auth::principal(&request)?;
         let pb::ListAdjustmentsRequest {
             department_code,
             project_code,
             period,
         } = request.into_inner();
+        principal.check_department("department_code", &department_code)?;
         let mut violations = Vec::new();
         let parsed = subject_period(&department_code, &project_code, &period, &mut violations);
         let Some(parsed) = parsed.filter(|_| violations.is_empty()) else {
@@ -710,12 +728,14 @@ impl EvaluatorService for EvaluatorApi {
         &self,
         request: Request<pb::ListPendingReviewsRequest>,
     ) -> Result<Response<pb::ListPendingReviewsResponse>, Status> {
+        let principal = jixiao_server::auth::principal(&request)?;
         let pb::ListPendingReviewsRequest {
             period,
             department_code,
             page_size,
             page_token,
         } = request.into_inner();
+        principal.check_department("department_code", &department_code)?;
         let mut violations = Vec::new();
         let period = match period.parse::<Period>() {
             Ok(period) => Some(period.to_string()),

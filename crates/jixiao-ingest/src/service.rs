@@ -477,11 +477,15 @@ impl<S: IngestStore> IngestService for IngestApi<S> {
         request: Request<pb::UpsertDepartmentRequest>,
     ) -> Result<Response<pb::UpsertDepartmentResponse>, Status> {
         let _permit = self.admit()?;
+        let principal = auth::principal(&request)?;
         let pb::UpsertDepartmentRequest {
             department,
             request_id,
             validate_only,
         } = request.into_inner();
+        if let Some(unit) = &department {
+            principal.check_department("department.code", &unit.code)?;
+        }
         let digest = convert::digest(&pb::UpsertDepartmentRequest {
             department: department.clone(),
             request_id: String::new(),
@@ -544,6 +548,7 @@ impl<S: IngestStore> IngestService for IngestApi<S> {
         request: Request<pb::SetTargetsRequest>,
     ) -> Result<Response<pb::SetTargetsResponse>, Status> {
         let _permit = self.admit()?;
+        let principal = auth::principal(&request)?;
         let pb::SetTargetsRequest {
             department_code,
             year,
@@ -555,6 +560,7 @@ impl<S: IngestStore> IngestService for IngestApi<S> {
             overall_target,
             overall_result,
         } = request.into_inner();
+        principal.check_department("department_code", &department_code)?;
         let digest = convert::digest(&pb::SetTargetsRequest {
             department_code: department_code.clone(),
             year,
@@ -614,11 +620,13 @@ impl<S: IngestStore> IngestService for IngestApi<S> {
         request: Request<pb::GetTargetsRequest>,
     ) -> Result<Response<pb::GetTargetsResponse>, Status> {
         let _permit = self.admit()?;
+        let principal = auth::principal(&request)?;
         let pb::GetTargetsRequest {
             department_code,
             year,
             project_code,
         } = request.into_inner();
+        principal.check_department("department_code", &department_code)?;
         let mut violations = Violations::default();
         if let Err(reason) = validate_code(&department_code) {
             violations.push("department_code", reason);
@@ -838,11 +846,15 @@ impl<S: IngestStore> IngestService for IngestApi<S> {
         request: Request<pb::UpsertProjectRequest>,
     ) -> Result<Response<pb::UpsertProjectResponse>, Status> {
         let _permit = self.admit()?;
+        let principal = auth::principal(&request)?;
         let pb::UpsertProjectRequest {
             project,
             request_id,
             validate_only,
         } = request.into_inner();
+        if let Some(project) = &project {
+            principal.check_department("project.department_code", &project.department_code)?;
+        }
         let digest = convert::digest(&pb::UpsertProjectRequest {
             project: project.clone(),
             request_id: String::new(),

@@ -87,6 +87,28 @@ impl Principal {
     pub fn departments(&self) -> &[String] {
         &self.departments
     }
+
+    /// Refuses a request naming a department (in `field`) outside the departments this
+    /// principal is limited to; an empty `code` (every department) is outside any limit.
+    ///
+    /// # Errors
+    ///
+    /// `PERMISSION_DENIED` naming the token, its departments and the field.
+    pub fn check_department(&self, field: &str, code: &str) -> Result<(), Status> {
+        if self.departments.is_empty() || (!code.is_empty() && self.may_push_for(code)) {
+            return Ok(());
+        }
+        let named = if code.is_empty() {
+            "every department".to_owned()
+        } else {
+            format!("{code:?}")
+        };
+        Err(Status::permission_denied(format!(
+            "token {:?} is limited to departments starting with {}; {field} names {named}",
+            self.name,
+            self.departments.join(", ")
+        )))
+    }
 }
 
 /// The principal of a request, as the [`Authenticator`] established it.
