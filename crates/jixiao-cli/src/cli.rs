@@ -73,7 +73,8 @@ pub enum Command {
         /// Scopes: push, read, admin (repeat the flag for several).
         #[arg(long = "scope", value_name = "SCOPE", required = true)]
         scopes: Vec<String>,
-        /// With push: a department code prefix it may push for (repeat for several).
+        /// A department code prefix the token is limited to (repeat for several), for push and
+        /// admin; a read token cannot be limited (its lists answer for every department).
         #[arg(long = "department", value_name = "PREFIX")]
         departments: Vec<String>,
     },
@@ -369,6 +370,16 @@ fn token(name: &str, scopes: &[String], departments: &[String]) -> anyhow::Resul
             anyhow::bail!("--scope {scope:?}: expected push, read or admin");
         }
     }
+    let parsed: Vec<jixiao_server::auth::Scope> = scopes
+        .iter()
+        .filter_map(|scope| match scope.as_str() {
+            "push" => Some(jixiao_server::auth::Scope::Push),
+            "read" => Some(jixiao_server::auth::Scope::Read),
+            "admin" => Some(jixiao_server::auth::Scope::Admin),
+            _ => None,
+        })
+        .collect();
+    jixiao_server::auth::check_enforceable(name, &parsed, departments)?;
     let (token, hash) = jixiao_server::auth::new_token()?;
     let quote = |items: &[String]| {
         items

@@ -111,6 +111,26 @@ impl Principal {
     }
 }
 
+/// Refuses a token limited to departments with a scope whose methods the services do not limit:
+/// `read` lists every department (ListDepartments, ListMetricPoints, ExportInputs).
+///
+/// # Errors
+///
+/// The token, the scope and why.
+pub fn check_enforceable(
+    name: &str,
+    scopes: &[Scope],
+    departments: &[String],
+) -> anyhow::Result<()> {
+    if !departments.is_empty() && scopes.contains(&Scope::Read) {
+        anyhow::bail!(
+            "token {name:?} is limited to departments {} but has the scope read, whose lists (ListDepartments, ListMetricPoints, ExportInputs) answer for every department: give it push or admin only, and read to another token",
+            departments.join(", ")
+        );
+    }
+    Ok(())
+}
+
 /// The principal of a request, as the [`Authenticator`] established it.
 ///
 /// # Errors
@@ -192,6 +212,7 @@ impl Authenticator {
             if token.scopes.is_empty() {
                 anyhow::bail!("token {:?} has no scopes", token.name);
             }
+            check_enforceable(&token.name, &token.scopes, &token.departments)?;
             tokens.push(Token {
                 name: token.name.clone(),
                 hash: parse_hash(&token.name, &token.sha256)?,
