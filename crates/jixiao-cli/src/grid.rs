@@ -136,7 +136,7 @@ pub fn read_grids(path: &Path) -> anyhow::Result<Vec<Grid>> {
         }]);
     }
     use calamine::{Data, Reader};
-    if matches!(extension.as_str(), "xlsx" | "xlsm" | "ods") {
+    if matches!(extension.as_str(), "xlsx" | "xlsm" | "xlsb" | "ods") {
         check_package(path)?;
     }
     let mut workbook = calamine::open_workbook_auto(path)

@@ -271,7 +271,7 @@ where
             match tokio::time::timeout(limit, response).await {
                 Ok(response) => response,
                 Err(_) => Ok(Status::deadline_exceeded(format!(
-                    "the request ran longer than {} s ({setting}); a write it began is stored whole or not at all: retry it with its request id",
+                    "the request ran longer than {} s ({setting}); a write it began is stored whole or not at all (each message of a stream on its own, those before the cut-off committed): retry with the same request ids, and what was stored is answered, not stored twice",
                     limit.as_secs()
                 ))
                 .into_http()),
