@@ -436,7 +436,13 @@ fn print_plan(table: &Table, plan: &Plan) {
         );
     }
     for point in &plan.points {
-        crate::say!("  {} = {} {}", point.metric_code, point.value, point.unit);
+        // Printed scores are points of 100 (the catalog keeps them as percent).
+        let unit = if point.metric_code.starts_with("evaluation.") {
+            "分"
+        } else {
+            point.unit.as_str()
+        };
+        crate::say!("  {} = {} {unit}", point.metric_code, point.value);
     }
     for (label, text) in [
         ("年度总体目标 · 预期目标", &plan.overall_target),
