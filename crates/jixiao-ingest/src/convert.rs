@@ -11,8 +11,8 @@ use jixiao_domain::{
     Catalog, MetricDef, Period, Target, TargetInput, Unit, Violation, parse_plain_decimal,
 };
 use jixiao_storage::{
-    ActualRecord, DepartmentRecord, ExportPoint, NewActual, NewDepartment, NewPoint, NewProject,
-    PointRecord, ProjectRecord, TableOutcome, TargetSetRecord,
+    ActualRecord, ActualsOutcome, DepartmentRecord, ExportPoint, NewActual, NewDepartment,
+    NewPoint, NewProject, PointRecord, ProjectRecord, PushOutcome, TableOutcome, TargetSetRecord,
 };
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
@@ -831,19 +831,36 @@ pub fn table_outcome(
         project: project.map(|project| self::project(project.project)),
         target_set: Some(target_set(targets.target_set, catalog)),
         targets_unchanged: targets.unchanged,
-        points: Some(pb::PushMetricsResponse {
-            stored: points.stored,
-            unchanged: points.unchanged,
-            revised: points.revised,
-            watermark: points.watermark,
-        }),
-        actuals: Some(pb::ReportActualsResponse {
-            stored: actuals.stored as i32,
-            revised: actuals.revised as i32,
-            unchanged: actuals.unchanged as i32,
-            watermark: actuals.watermark,
-            actuals: actuals.actuals.into_iter().map(row_actual).collect(),
-        }),
+        points: Some(push_response(points)),
+        actuals: Some(actuals_response(actuals)),
         watermark,
+    }
+}
+
+/// The answer to PushMetrics (and a table's figures).
+pub fn push_response(outcome: PushOutcome) -> pb::PushMetricsResponse {
+    let PushOutcome {
+        stored,
+        unchanged,
+        revised,
+        watermark,
+        replayed: _,
+    } = outcome;
+    pb::PushMetricsResponse {
+        stored,
+        unchanged,
+        revised,
+        watermark,
+    }
+}
+
+/// The answer to ReportActuals (and a table's actuals).
+pub fn actuals_response(outcome: ActualsOutcome) -> pb::ReportActualsResponse {
+    pb::ReportActualsResponse {
+        stored: outcome.stored as i32,
+        revised: outcome.revised as i32,
+        unchanged: outcome.unchanged as i32,
+        watermark: outcome.watermark,
+        actuals: outcome.actuals.into_iter().map(row_actual).collect(),
     }
 }

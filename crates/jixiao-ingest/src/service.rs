@@ -666,13 +666,7 @@ impl<S: IngestStore> IngestService for IngestApi<S> {
             points,
             validate_only,
         } = request.into_inner();
-        let PushOutcome {
-            stored,
-            unchanged,
-            revised,
-            watermark,
-            replayed: _,
-        } = self
+        let outcome = self
             .push(
                 &principal,
                 request_id,
@@ -682,12 +676,7 @@ impl<S: IngestStore> IngestService for IngestApi<S> {
                 write_mode(validate_only),
             )
             .await?;
-        Ok(Response::new(pb::PushMetricsResponse {
-            stored,
-            unchanged,
-            revised,
-            watermark,
-        }))
+        Ok(Response::new(convert::push_response(outcome)))
     }
 
     async fn stream_metrics(
@@ -955,17 +944,7 @@ impl<S: IngestStore> IngestService for IngestApi<S> {
             unchanged = outcome.unchanged,
             "actuals reported"
         );
-        Ok(Response::new(pb::ReportActualsResponse {
-            stored: outcome.stored as i32,
-            revised: outcome.revised as i32,
-            unchanged: outcome.unchanged as i32,
-            watermark: outcome.watermark,
-            actuals: outcome
-                .actuals
-                .into_iter()
-                .map(convert::row_actual)
-                .collect(),
-        }))
+        Ok(Response::new(convert::actuals_response(outcome)))
     }
 
     async fn import_table(

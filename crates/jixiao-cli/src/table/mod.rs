@@ -223,8 +223,10 @@ pub fn starts_with_label(text: &str, labels: &[&str]) -> bool {
     labels.iter().any(|label| folded.starts_with(label))
 }
 
-/// The text after a leading month range from January (`1-6月`, `1—9月`, `1至6月`).
-fn strip_month_range(text: &str) -> Option<&str> {
+/// A month range from January at the start of `text` (`1-6月`, `1—9月`, `1至6月`): the months it
+/// covers, and the text after it. The one reading of a monitoring table's period, for its
+/// labels (`1-6月执行数`) and its title.
+pub fn month_range_prefix(text: &str) -> Option<(u32, &str)> {
     let rest = text.strip_prefix('1')?;
     let separator = rest.chars().next()?;
     if !matches!(separator, '-' | '—' | '–' | '~' | '～' | '至' | '到') {
@@ -232,8 +234,9 @@ fn strip_month_range(text: &str) -> Option<&str> {
     }
     let rest = &rest[separator.len_utf8()..];
     let digits = rest.chars().take_while(char::is_ascii_digit).count();
+    let months = rest[..digits].parse::<u32>().ok()?;
     let rest = rest[digits..].strip_prefix('月')?;
-    (digits > 0 && !rest.is_empty()).then_some(rest)
+    Some((months, rest))
 }
 
 /// A label folded: full-width forms to ASCII, spaces away, a trailing colon and a bracketed
@@ -242,7 +245,7 @@ pub fn fold(text: &str) -> String {
     let mut folded = jixiao_domain::written::normalize(text);
     // A monitoring table's period before the label (`1-6月执行数`, `1-6月实际完成值`) is the
     // table's, not the label's.
-    if let Some(rest) = strip_month_range(&folded) {
+    if let Some((_, rest)) = month_range_prefix(&folded).filter(|(_, rest)| !rest.is_empty()) {
         folded = rest.to_owned();
     }
     while folded.ends_with(':') {

@@ -205,27 +205,14 @@ fn names_supervisor(text: &str) -> bool {
 /// (`1—6月`, `1至9月`, `1～6月`) in `text`, when it holds one and N is a month.
 pub(crate) fn months_covered(text: &str) -> Option<u32> {
     let text = jixiao_domain::written::normalize(text);
-    let chars: Vec<char> = text.chars().collect();
-    (0..chars.len()).find_map(|start| {
-        if chars[start] != '1'
-            || chars
-                .get(start.wrapping_sub(1))
-                .is_some_and(char::is_ascii_digit)
-        {
-            return None;
-        }
-        let separator = *chars.get(start + 1)?;
-        if !matches!(separator, '-' | '—' | '–' | '~' | '～' | '至' | '到') {
-            return None;
-        }
-        let digits: String = chars[start + 2..]
-            .iter()
-            .take_while(|c| c.is_ascii_digit())
-            .collect();
-        let end = start + 2 + digits.len();
-        (chars.get(end) == Some(&'月'))
-            .then(|| digits.parse::<u32>().ok())
+    let mut previous_digit = false;
+    text.char_indices().find_map(|(at, character)| {
+        let starts = !previous_digit;
+        previous_digit = character.is_ascii_digit();
+        starts
+            .then(|| crate::table::month_range_prefix(&text[at..]))
             .flatten()
+            .map(|(months, _)| months)
             .filter(|months| (2..=12).contains(months))
     })
 }
