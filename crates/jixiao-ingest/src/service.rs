@@ -966,11 +966,7 @@ impl<S: IngestStore> IngestService for IngestApi<S> {
         let table = violations
             .into_result(table)
             .map_err(IngestError::Invalid)?;
-        check_may_push(
-            &principal,
-            "department",
-            std::iter::once(table.department.code.as_str()),
-        )?;
+        principal.check_department("department.code", &table.department.code)?;
         let outcome = self
             .store
             .import_table(
